@@ -1,0 +1,46 @@
+"""Exception and warning classes of eventstudy.
+
+Every error raised at the public boundary is an :class:`EventStudyError`, a
+subclass of :class:`ValueError`, and its message names the argument, row,
+ticker or date that is wrong and, where possible, what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CalendarError",
+    "CalendarWarning",
+    "DataError",
+    "DataWarning",
+    "EventStudyError",
+    "EventStudyWarning",
+    "WindowError",
+]
+
+
+class EventStudyError(ValueError):
+    """Base class of every error raised by eventstudy on bad input."""
+
+
+class CalendarError(EventStudyError):
+    """The announcement calendar is malformed (missing column, bad date, ...)."""
+
+
+class DataError(EventStudyError):
+    """A return or price panel is malformed, or a data source failed."""
+
+
+class WindowError(EventStudyError):
+    """An estimation, event or CAR window is invalid or inconsistent."""
+
+
+class EventStudyWarning(UserWarning):
+    """Base class of every warning issued by eventstudy."""
+
+
+class CalendarWarning(EventStudyWarning):
+    """Something in the calendar was normalised or is doubtful (not fatal)."""
+
+
+class DataWarning(EventStudyWarning):
+    """Something in the data was normalised or is doubtful (not fatal)."""
