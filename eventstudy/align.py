@@ -1,0 +1,191 @@
+"""Turn a return panel into aligned arrays on the market index's own dates.
+
+Event time counts trading days on the dates on which the market index has a
+return (DESIGN section 3).  Firm returns are placed on that calendar; a firm
+date without a row (or with an empty return) is a missing return, never a
+zero.  Rows of firms on dates the market does not trade are dropped and
+counted.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from eventstudy.data.base import Panel
+from eventstudy.exceptions import DataError, DataWarning
+from eventstudy.tickers import normalize_ticker
+
+__all__ = ["AlignedPanel", "align_panel"]
+
+
+@dataclass(frozen=True)
+class AlignedPanel:
+    """Returns on the market calendar: ``firm[t, j]`` is ticker ``j`` on ``dates[t]``."""
+
+    dates: pd.DatetimeIndex
+    market: NDArray[np.float64]
+    firm: NDArray[np.float64]
+    tickers: pd.Index
+    market_ticker: str
+    span: NDArray[np.float64] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def ticker_codes(self, tickers: pd.Series) -> NDArray[np.int64]:
+        """Column of each ticker in :attr:`firm`; ``-1`` where absent."""
+        return np.asarray(self.tickers.get_indexer(pd.Index(tickers.astype(str))), dtype=np.int64)
+
+
+def _first_row(mask: NDArray[np.bool_]) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _long_from_wide(frame: pd.DataFrame) -> pd.DataFrame:
+    idx = pd.to_datetime(pd.Index(frame.index), errors="coerce")
+    if idx.isna().any():
+        i = _first_row(np.asarray(idx.isna()))
+        raise DataError(f"returns: index row {i + 1} ({frame.index[i]!r}) is not a date")
+    vals = frame.to_numpy()
+    t, n = vals.shape
+    return pd.DataFrame({
+        "date": np.repeat(idx.values, n),
+        "ticker": np.tile(np.asarray(frame.columns.astype(str)), t),
+        "ret": vals.reshape(-1),
+    })
+
+
+def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
+    """Validate a return panel and align it on the market index's dates.
+
+    Parameters
+    ----------
+    returns : DataFrame or Panel
+        Long frame ``date, ticker, ret`` (``id`` accepted for ``ticker``), or a
+        wide frame (dates x tickers), or a :class:`~eventstudy.data.Panel`.
+    market : str
+        Ticker of the market index inside ``returns``.
+
+    Raises
+    ------
+    DataError
+        Missing columns, unparseable dates, non-numeric or infinite returns,
+        duplicate (date, ticker) rows, or a market ticker that is absent.
+    """
+    notes: list[str] = []
+    if isinstance(returns, Panel):
+        notes.extend(returns.notes)
+        returns = returns.returns
+    if not isinstance(returns, pd.DataFrame):
+        raise DataError(f"returns must be a DataFrame or Panel, got {type(returns).__name__}")
+    if "ticker" not in returns.columns and "id" in returns.columns:
+        returns = returns.rename(columns={"id": "ticker"})
+    if not {"date", "ticker", "ret"} <= set(returns.columns):
+        if isinstance(returns.index, pd.DatetimeIndex) or "date" not in returns.columns:
+            if returns.shape[1] == 0 or not all(
+                    pd.api.types.is_numeric_dtype(d) for d in returns.dtypes):
+                raise DataError("returns: expected a long frame with columns date, ticker, ret "
+                                "or a wide numeric frame (dates x tickers); found columns "
+                                f"{list(returns.columns)[:10]}")
+            returns = _long_from_wide(returns)
+        else:
+            missing = [c for c in ("date", "ticker", "ret") if c not in returns.columns]
+            raise DataError(f"returns: missing column(s) {missing}; expected date, ticker, ret")
+    # dates
+    raw_dates = returns["date"]
+    if pd.api.types.is_datetime64_any_dtype(raw_dates):
+        dates = pd.DatetimeIndex(raw_dates)
+        if dates.tz is not None:
+            dates = dates.tz_localize(None)
+    else:
+        dates = pd.DatetimeIndex(pd.to_datetime(raw_dates, errors="coerce", format="mixed"))
+    if dates.isna().any():
+        i = _first_row(np.asarray(dates.isna()))
+        raise DataError(f"returns: row {i + 1} has an unparseable or empty date "
+                        f"{raw_dates.iloc[i]!r}")
+    dvals = dates.normalize().values.astype("datetime64[ns]")
+    # tickers (normalised once per distinct value)
+    tcodes, tuniq = pd.factorize(returns["ticker"], use_na_sentinel=True)
+    if (tcodes < 0).any():
+        i = _first_row(tcodes < 0)
+        raise DataError(f"returns: row {i + 1} has an empty ticker")
+    norm = pd.Index([normalize_ticker(t) for t in tuniq.astype(str)])
+    renamed = [f"{a} read as {b}" for a, b in zip(tuniq.astype(str), norm, strict=True) if a != b]
+    if renamed:
+        notes.append(f"{len(renamed)} ticker(s) normalised, e.g. {renamed[0]}")
+    if norm.has_duplicates:
+        # two spellings of one ticker: merge codes
+        uniq2, remap = np.unique(np.asarray(norm), return_inverse=True)
+        tcodes = remap[tcodes]
+        norm = pd.Index(uniq2)
+    # returns
+    raw_ret = returns["ret"]
+    if pd.api.types.is_numeric_dtype(raw_ret) and not pd.api.types.is_bool_dtype(raw_ret):
+        ret = raw_ret.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        num = pd.to_numeric(raw_ret, errors="coerce")
+        text = raw_ret.astype("string").str.strip()
+        bad = num.isna() & raw_ret.notna() & (text != "") & (text.str.lower() != "nan")
+        if bad.any():
+            i = _first_row(bad.to_numpy(dtype=bool))
+            raise DataError(f"returns: row {i + 1} ({tuniq[tcodes[i]]}, "
+                            f"{pd.Timestamp(dvals[i]).date()}) has a non-numeric return "
+                            f"{raw_ret.iloc[i]!r}")
+        ret = num.to_numpy(dtype=np.float64, na_value=np.nan)
+    inf = np.isinf(ret)
+    if inf.any():
+        i = _first_row(inf)
+        raise DataError(f"returns: row {i + 1} ({norm[tcodes[i]]}, "
+                        f"{pd.Timestamp(dvals[i]).date()}) has an infinite return")
+    # duplicates on (date, ticker)
+    dcodes, duniq = pd.factorize(dvals)
+    key = dcodes.astype(np.int64) * len(norm) + tcodes
+    counts = np.bincount(key, minlength=len(duniq) * len(norm))
+    if (counts > 1).any():
+        dupmask = counts[key] > 1
+        i = _first_row(dupmask)
+        raise DataError(f"returns: duplicate (date, ticker) rows, first at row {i + 1} "
+                        f"({norm[tcodes[i]]}, {pd.Timestamp(dvals[i]).date()}); "
+                        f"{int(dupmask.sum())} rows involved")
+    # market
+    mkt = normalize_ticker(market)
+    mloc = int(norm.get_indexer(pd.Index([mkt]))[0])
+    if mloc < 0:
+        shown = ", ".join(map(str, norm[:8]))
+        raise DataError(f"market ticker {market!r} is absent from the returns "
+                        f"({len(norm)} tickers, e.g. {shown})")
+    is_m = tcodes == mloc
+    m_ok = is_m & ~np.isnan(ret)
+    order = np.argsort(dvals[m_ok], kind="stable")
+    mdates = dvals[m_ok][order]
+    mret = ret[m_ok][order]
+    if len(mdates) < 2:
+        raise DataError(f"market ticker {mkt} has fewer than 2 returns")
+    # firms on the market calendar
+    pos = np.searchsorted(mdates, dvals)
+    on_cal = (pos < len(mdates)) & (mdates[np.minimum(pos, len(mdates) - 1)] == dvals)
+    firm_rows = ~is_m
+    off = firm_rows & ~on_cal
+    n_off = int(off.sum())
+    if n_off:
+        msg = (f"{n_off} firm row(s) fall on dates without a market return and are "
+               "ignored (event time counts the market index's dates)")
+        notes.append(msg)
+        warnings.warn(msg, DataWarning, stacklevel=3)
+    use = firm_rows & on_cal
+    firm_cols = np.flatnonzero(np.arange(len(norm)) != mloc)
+    colmap = np.full(len(norm), -1, dtype=np.int64)
+    colmap[firm_cols] = np.arange(len(firm_cols))
+    mat = np.full((len(mdates), len(firm_cols)), np.nan)
+    mat[pos[use], colmap[tcodes[use]]] = ret[use]
+    span = None
+    if "span" in returns.columns:
+        sp = pd.to_numeric(returns["span"], errors="coerce").to_numpy(dtype=np.float64,
+                                                                       na_value=np.nan)
+        span = np.full(mat.shape, np.nan)
+        span[pos[use], colmap[tcodes[use]]] = sp[use]
+    return AlignedPanel(pd.DatetimeIndex(mdates), mret, mat, pd.Index(norm[firm_cols]), mkt,
+                        span, notes)

@@ -1,0 +1,444 @@
+"""Frozen results of an event study.
+
+Nothing here changes after :meth:`EventStudy.fit` returns: every accessor
+returns a new DataFrame, so editing it does not touch the results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from eventstudy.inference.base import TestOutcome
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from eventstudy.abnormal import AbnormalReturns
+    from eventstudy.align import AlignedPanel
+    from eventstudy.models import ModelFit, NormalReturnModel
+    from eventstudy.study import EventStudy
+    from eventstudy.windows import WindowSpec
+
+__all__ = ["EventStudyResults", "Summary"]
+
+LEDGER_FIRST = ["event_id", "ticker", "date", "day0", "status", "reason", "n_estimation",
+                "alpha", "beta", "sigma", "timing"]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Text and HTML renderings of a study's main tables (renders in notebooks)."""
+
+    header: list[tuple[str, str]]
+    tables: list[tuple[str, pd.DataFrame]]
+
+    def as_text(self) -> str:
+        """Plain-text rendering."""
+        width = max(len(k) for k, _ in self.header) if self.header else 0
+        lines = ["Event study", "=" * 11]
+        lines += [f"{k:<{width}}  {v}" for k, v in self.header]
+        for title, table in self.tables:
+            lines += ["", title, "-" * len(title),
+                      table.to_string(index=False, float_format=lambda v: f"{v:.4f}")]
+        return "\n".join(lines)
+
+    def as_html(self) -> str:
+        """HTML rendering (tables with class ``eventstudy``)."""
+        import html
+
+        head = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+                       for k, v in self.header)
+        parts = [f"<h3>Event study</h3><table class='eventstudy'>{head}</table>"]
+        for title, table in self.tables:
+            parts.append(f"<h4>{html.escape(title)}</h4>")
+            parts.append(table.to_html(index=False, classes="eventstudy", na_rep="",
+                                       float_format=lambda v: f"{v:.4f}"))
+        return "\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def _repr_html_(self) -> str:
+        return self.as_html()
+
+
+@dataclass(frozen=True)
+class EventStudyResults:
+    """Results of :meth:`eventstudy.EventStudy.fit` (read-only).
+
+    Attributes are accessed through properties that return copies:
+    :attr:`events` (every input event with status and reason), :attr:`exclusions`,
+    :attr:`ar`, :attr:`car`, :attr:`aar`, :attr:`caar`, :attr:`tests`,
+    :attr:`caar_path`.
+    """
+
+    config: dict[str, Any]
+    data_source: dict[str, Any]
+    _events: pd.DataFrame = field(repr=False)
+    _ar: pd.DataFrame = field(repr=False)
+    _car: pd.DataFrame = field(repr=False)
+    _aar: pd.DataFrame = field(repr=False)
+    _caar: pd.DataFrame = field(repr=False)
+    _tests: pd.DataFrame = field(repr=False)
+    _path: pd.DataFrame = field(repr=False)
+    notes: tuple[str, ...] = ()
+
+    # ---------------------------------------------------------------- tables
+    @property
+    def events(self) -> pd.DataFrame:
+        """One row per input event: status, reason, estimates and calendar columns."""
+        return self._events.copy()
+
+    @property
+    def exclusions(self) -> pd.DataFrame:
+        """The exclusions ledger: excluded events with their reason."""
+        ev = self._events
+        return ev.loc[ev["status"] == "excluded",
+                      ["event_id", "ticker", "date", "day0", "reason"]].reset_index(drop=True)
+
+    @property
+    def ar(self) -> pd.DataFrame:
+        """Long frame ``event_id, ticker, tau, date, ret, market_ret, ar, sar``."""
+        return self._ar.copy()
+
+    @property
+    def car(self) -> pd.DataFrame:
+        """Long frame ``event_id, start, end, car, scar, var_car, n_days, n_missing``."""
+        return self._car.copy()
+
+    @property
+    def aar(self) -> pd.DataFrame:
+        """``tau, aar, n``: mean abnormal return per event day over events with data."""
+        return self._aar.copy()
+
+    @property
+    def caar(self) -> pd.DataFrame:
+        """``start, end, caar, n``: mean CAR per window over events with a CAR."""
+        return self._caar.copy()
+
+    @property
+    def tests(self) -> pd.DataFrame:
+        """Tidy table of every test for every event day and window."""
+        return self._tests.copy()
+
+    @property
+    def caar_path(self) -> pd.DataFrame:
+        """``tau, caar, sd, n``: mean cumulative AR from the first event day to ``tau``."""
+        return self._path.copy()
+
+    @property
+    def n_included(self) -> int:
+        """Number of included events."""
+        return int((self._events["status"] == "included").sum())
+
+    def test(self, name: str, *, window: tuple[int, int] | None = None,
+             tau: int | None = None) -> TestOutcome:
+        """One test outcome, for a window ``(start, end)`` or an event day ``tau``."""
+        t = self._tests
+        if (window is None) == (tau is None):
+            raise ValueError("give exactly one of window=(start, end) or tau=day")
+        if window is not None:
+            sel = t[(t["scope"] == "window") & (t["start"] == window[0]) &
+                    (t["end"] == window[1]) & (t["test"] == name)]
+        else:
+            sel = t[(t["scope"] == "day") & (t["tau"] == tau) & (t["test"] == name)]
+        if sel.empty:
+            raise KeyError(f"no test {name!r} for {window or tau}")
+        r: Any = sel.iloc[0]
+        return TestOutcome(name=name, stat=_opt(r["stat"]), pvalue=_opt(r["pvalue"]),
+                           df=_opt(r["df"]), distribution=str(r["distribution"]),
+                           null=str(r["null"]), nobs=int(r["nobs"]),
+                           reason=None if pd.isna(r["reason"]) else str(r["reason"]))
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Student-t confidence interval of each window's CAAR (cross-sectional).
+
+        ``caar +- t_{n-1, (1+level)/2} * s(CAR) / sqrt(n)``; the classic interval
+        of the eventstudies R package.
+        """
+        from scipy import stats
+
+        if not 0 < level < 1:
+            raise ValueError(f"level must be in (0, 1), got {level}")
+        rows = []
+        for (s, e), g in self._car.groupby(["start", "end"], sort=False):
+            x = g["car"].dropna().to_numpy()
+            n = len(x)
+            m = float(x.mean()) if n else np.nan
+            half = (stats.t.ppf((1 + level) / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+                    if n > 1 else np.nan)
+            rows.append({"start": s, "end": e, "caar": m, "lower": m - half,
+                         "upper": m + half, "n": n})
+        return pd.DataFrame(rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-event wide table: the ledger plus one ``car[a,b]`` column per window."""
+        car = self._car
+        label = "car[" + car["start"].map(_lab) + "," + car["end"].map(_lab) + "]"
+        piv = car.assign(label=label).pivot(index="event_id", columns="label", values="car")
+        piv = piv.reindex(columns=list(dict.fromkeys(label)))
+        return self._events.merge(piv, how="left", left_on="event_id", right_index=True)
+
+    # ---------------------------------------------------------------- summaries
+    def summary(self) -> Summary:
+        """Header, exclusions by reason, CAAR per window with tests, AAR around day 0."""
+        ev = self._events
+        cfg = self.config
+        header = [
+            ("Data source", str(self.data_source.get("source", "?"))
+             + (" (SIMULATED prices)" if self.data_source.get("source") == "simulated" else "")),
+            ("Model", str(cfg["model"])),
+            ("Estimation window", str(cfg["estimation_window"])),
+            ("Event window", str(cfg["event_window"])),
+            ("Market", str(cfg["market"])),
+            ("Events", f"{len(ev)} in, {self.n_included} included, "
+                       f"{len(ev) - self.n_included} excluded"),
+        ]
+        tables: list[tuple[str, pd.DataFrame]] = []
+        tables.append(("CAAR by window", self._wide_tests("window")))
+        excl = self.exclusions
+        if len(excl):
+            by = excl.groupby("reason").size().rename("events").reset_index()
+            tables.append(("Excluded events by reason", by))
+        day = self._wide_tests("day")
+        tables.append(("AAR by event day", day))
+        return Summary(header, tables)
+
+    def _wide_tests(self, scope: str) -> pd.DataFrame:
+        t = self._tests[self._tests["scope"] == scope]
+        keys = ["start", "end"] if scope == "window" else ["tau"]
+        base = (self._caar if scope == "window" else self._aar).copy()
+        if scope == "window":
+            base.insert(0, "window", "[" + base["start"].map(_lab) + "," +
+                        base["end"].map(_lab) + "]")
+        for name, g in t.groupby("test", sort=False):
+            g = g.set_index(keys)
+            base = base.merge(g[["stat", "pvalue"]].rename(
+                columns={"stat": f"{name}", "pvalue": f"p({name})"}),
+                how="left", left_on=keys, right_index=True)
+        if scope == "window":
+            base = base.drop(columns=["start", "end"])
+        return base.reset_index(drop=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The content of ``summary.json`` (DESIGN 2.3)."""
+        ev = self._events
+        excl = ev[ev["status"] == "excluded"]
+        tests = self._tests
+
+        def test_block(sel: pd.DataFrame) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            rows: Any = sel.itertuples(index=False)
+            for r in rows:
+                if pd.isna(r.stat):
+                    out[str(r.test)] = {"stat": None, "pvalue": None, "df": None,
+                                        "n": int(r.nobs), "reason": str(r.reason)}
+                else:
+                    out[str(r.test)] = {"stat": float(r.stat), "pvalue": float(r.pvalue),
+                                        "df": _opt(r.df), "n": int(r.nobs),
+                                        "distribution": str(r.distribution)}
+            return out
+
+        day_t = {k: g for k, g in tests[tests["scope"] == "day"].groupby("tau")}
+        win_t = {k: g for k, g in tests[tests["scope"] == "window"].groupby(["start", "end"])}
+        empty = tests.iloc[0:0]
+        aar_rows: Any = self._aar.itertuples(index=False)
+        caar_rows: Any = self._caar.itertuples(index=False)
+        aar = [{"tau": int(r.tau), "aar": _opt(r.aar), "n": int(r.n),
+                "tests": test_block(day_t.get(int(r.tau), empty))}
+               for r in aar_rows]
+        caar = [{"window": [int(r.start), int(r.end)], "caar": _opt(r.caar), "n": int(r.n),
+                 "tests": test_block(win_t.get((int(r.start), int(r.end)), empty))}
+                for r in caar_rows]
+        return {
+            "data_source": self.data_source,
+            "config": self.config,
+            "events": {"in": len(ev), "included": self.n_included, "excluded": len(excl),
+                       "excluded_by_reason": {str(k): int(v) for k, v in
+                                              excl.groupby("reason").size().items()}},
+            "aar": aar,
+            "caar": caar,
+            "notes": list(self.notes),
+        }
+
+    # ---------------------------------------------------------------- plots
+    def plot_caar(self, ax: Axes | None = None, *, level: float = 0.95) -> Axes:
+        """CAAR path with a cross-sectional confidence band; returns the Axes."""
+        from eventstudy.report.plots import plot_caar
+
+        return plot_caar(self, ax=ax, level=level)
+
+
+def _lab(v: int) -> str:
+    return f"+{v}" if v > 0 else str(v)
+
+
+def _opt(v: Any) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else f
+
+
+# -------------------------------------------------------------------- builder
+
+
+def build_results(*, study: EventStudy, spec: WindowSpec, model: NormalReturnModel,
+                  cal: pd.DataFrame, panel: AlignedPanel, status: NDArray[Any],
+                  reason: NDArray[Any], d0: NDArray[np.int64], day0: pd.DatetimeIndex,
+                  inc: NDArray[np.int64], fit: ModelFit, ab: AbnormalReturns,
+                  y_ev: NDArray[np.float64], x_ev: NDArray[np.float64],
+                  taus: NDArray[np.int64], tests: dict[str, Any]) -> EventStudyResults:
+    """Attach labels to the arrays of a fitted study (internal)."""
+    n_ev = len(cal)
+    ids = cal["event_id"].astype(str).to_numpy()
+    inc_ids = ids[inc]
+    inc_tick = cal["ticker"].astype(str).to_numpy()[inc]
+    # ledger
+    ledger = pd.DataFrame({
+        "event_id": ids,
+        "ticker": cal["ticker"].to_numpy(),
+        "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy(),
+        "day0": np.where(status == "included", day0.values, np.datetime64("NaT")),
+        "status": status,
+        "reason": np.where(status == "included", "", reason),
+    })
+    for name, vals in (("n_estimation", fit.n.astype(float)), ("alpha", fit.alpha),
+                       ("beta", fit.beta), ("sigma", np.sqrt(fit.sigma2))):
+        col = np.full(n_ev, np.nan)
+        col[inc] = vals
+        ledger[name] = col
+    ledger["n_estimation"] = ledger["n_estimation"].astype("Int64")
+    ledger["timing"] = cal["timing"].to_numpy()
+    miss = np.zeros(n_ev, dtype=np.int64)
+    miss[inc] = np.isnan(ab.ar).sum(axis=1)
+    ledger["missing_event_days"] = miss
+    ledger["timing_unknown"] = (cal["timing"].astype(str) == "unknown").to_numpy()
+    ledger["other_event_in_estimation"] = _overlaps(cal, d0, status, spec)
+    skip = set(ledger.columns) | {"calendar_status"}
+    for c in cal.columns:
+        if c not in skip:
+            ledger[c] = cal[c].to_numpy()
+    # abnormal returns, long
+    e, w = ab.ar.shape
+    tpos = d0[inc][:, None] + taus[None, :]
+    ar_long = pd.DataFrame({
+        "event_id": np.repeat(inc_ids, w),
+        "ticker": np.repeat(inc_tick, w),
+        "tau": np.tile(taus, e),
+        "date": panel.dates.values[tpos.reshape(-1)] if e else np.array([], "datetime64[ns]"),
+        "ret": y_ev.reshape(-1),
+        "market_ret": x_ev.reshape(-1),
+        "ar": ab.ar.reshape(-1),
+        "sar": ab.sar.reshape(-1),
+    })
+    if panel.span is not None and e:
+        sp = panel.span[tpos.reshape(-1), np.repeat(
+            panel.ticker_codes(pd.Series(inc_tick)), w)]
+        ar_long["span"] = sp
+    k = len(spec.car)
+    car_long = pd.DataFrame({
+        "event_id": np.repeat(inc_ids, k),
+        "start": np.tile([wd.start for wd in spec.car], e),
+        "end": np.tile([wd.end for wd in spec.car], e),
+        "car": ab.car.reshape(-1),
+        "scar": ab.scar.reshape(-1),
+        "var_car": ab.var_car.reshape(-1),
+        "n_days": ab.car_days.reshape(-1),
+        "n_missing": ab.car_missing.reshape(-1),
+    })
+    n_t = (~np.isnan(ab.ar)).sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        aar_v = np.where(n_t > 0, np.nansum(ab.ar, axis=0) / np.maximum(n_t, 1), np.nan)
+    aar = pd.DataFrame({"tau": taus, "aar": aar_v, "n": n_t.astype(np.int64)})
+    n_w = (~np.isnan(ab.car)).sum(axis=0)
+    caar_v = np.where(n_w > 0, np.nansum(ab.car, axis=0) / np.maximum(n_w, 1), np.nan)
+    caar = pd.DataFrame({"start": [wd.start for wd in spec.car],
+                         "end": [wd.end for wd in spec.car],
+                         "caar": caar_v, "n": n_w.astype(np.int64)})
+    # CAAR path from the first event day
+    path = np.cumsum(np.where(np.isnan(ab.ar), 0.0, ab.ar), axis=1)
+    n_p = np.full(w, e, dtype=np.int64)
+    path_df = pd.DataFrame({
+        "tau": taus,
+        "caar": path.mean(axis=0) if e else np.full(w, np.nan),
+        "sd": path.std(axis=0, ddof=1) if e > 1 else np.full(w, np.nan),
+        "n": n_p,
+    })
+    tests_df = _tests_frame(tests, taus, spec)
+    config = {
+        "model": model.name,
+        "market": panel.market_ticker,
+        "estimation_window": [spec.estimation.start, spec.estimation.end],
+        "event_window": [spec.event.start, spec.event.end],
+        "car_windows": [[wd.start, wd.end] for wd in spec.car],
+        "min_estimation_days": int(study.min_estimation_days),
+        "tests": list(tests),
+        "car_missing": study.car_missing,
+        "trading_days": "dates on which the market index has a return",
+    }
+    src = study.returns
+    data_source = {"source": getattr(src, "source", "dataframe")}
+    prov = getattr(src, "provenance", None)
+    if prov:
+        data_source["provenance"] = prov
+    return EventStudyResults(config=config, data_source=data_source, _events=ledger,
+                             _ar=ar_long, _car=car_long, _aar=aar, _caar=caar,
+                             _tests=tests_df, _path=path_df, notes=tuple(panel.notes))
+
+
+def _overlaps(cal: pd.DataFrame, d0: NDArray[np.int64], status: NDArray[Any],
+              spec: WindowSpec) -> NDArray[Any]:
+    """Event ids of the same firm whose day 0 lies in this event's estimation window."""
+    n = len(cal)
+    out = np.full(n, "", dtype=object)
+    placed = (d0 >= 0) & (status == "included")
+    if placed.sum() == 0:
+        return out
+    df = pd.DataFrame({"i": np.arange(n), "ticker": cal["ticker"].astype(str).to_numpy(),
+                       "d0": d0, "id": cal["event_id"].astype(str).to_numpy()})
+    left = df[placed]
+    right = df[(d0 >= 0)]
+    pairs = left.merge(right, on="ticker", suffixes=("", "_o"))
+    rel = pairs["d0_o"] - pairs["d0"]
+    hit = pairs[(pairs["i"] != pairs["i_o"]) & (rel >= spec.estimation.start) &
+                (rel <= spec.estimation.end)]
+    if len(hit):
+        agg = hit.groupby("i")["id_o"].agg(lambda s: ";".join(s))
+        out[agg.index.to_numpy()] = agg.to_numpy()
+    return out
+
+
+def _tests_frame(tests: dict[str, Any], taus: NDArray[np.int64], spec: WindowSpec
+                 ) -> pd.DataFrame:
+    frames = []
+    for name, (obj, daily, window) in tests.items():
+        for scope, cols, n in (("day", daily, len(taus)), ("window", window, len(spec.car))):
+            f = pd.DataFrame({
+                "scope": scope,
+                "tau": taus if scope == "day" else np.full(n, np.nan),
+                "start": np.full(n, np.nan) if scope == "day" else [w.start for w in spec.car],
+                "end": np.full(n, np.nan) if scope == "day" else [w.end for w in spec.car],
+                "test": name,
+                "stat": cols.stat,
+                "pvalue": cols.pvalue,
+                "df": cols.df,
+                "distribution": obj.distribution,
+                "null": obj.null,
+                "nobs": cols.nobs,
+                "reason": pd.array(cols.reason, dtype="string"),
+            })
+            frames.append(f)
+    out = pd.concat(frames, ignore_index=True)
+    for c in ("tau", "start", "end"):
+        out[c] = out[c].astype("Int64")
+    return out

@@ -1,0 +1,245 @@
+"""The event study: settings in :class:`EventStudy`, numbers from :meth:`EventStudy.fit`.
+
+``fit`` aligns the inputs once, builds (events x days) matrices for the
+estimation and event windows with one gather each, fits the normal-return
+model for all events at once, and evaluates every test on whole matrices.
+There is no per-event Python loop on this path.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from eventstudy.abnormal import compute_abnormal
+from eventstudy.align import AlignedPanel, align_panel
+from eventstudy.calendar.sessions import align_day0, xshg_sessions
+from eventstudy.data.base import Panel
+from eventstudy.exceptions import CalendarWarning, EventStudyError
+from eventstudy.inference import TestData, get_tests
+from eventstudy.models import NormalReturnModel, get_model
+from eventstudy.results import EventStudyResults, build_results
+from eventstudy.tickers import normalize_ticker
+from eventstudy.windows import Window, WindowSpec
+
+__all__ = ["EXCLUSION_REASONS", "EventStudy"]
+
+#: Reasons an event can be excluded by the study itself (the calendar adds its own).
+EXCLUSION_REASONS: dict[str, str] = {
+    "unknown_ticker": "unknown ticker (not in the return panel)",
+    "no_data": "no price data for the ticker",
+    "day0_after_data": "day 0 after the end of the data",
+    "window_before_data": "event window starts before the data",
+    "window_after_data": "event window past the end of the data",
+    "no_day0_return": "no return on day 0 (suspended or not traded)",
+    "duplicate": "duplicate of {other} (same ticker and day 0)",
+    "few_estimation_days": "too few estimation days ({n} < {min})",
+    "flat_market": "market return constant over the estimation days",
+}
+
+
+def _prepare_events(events: pd.DataFrame | str) -> pd.DataFrame:
+    if isinstance(events, pd.DataFrame) and {"calendar_status", "calendar_reason",
+                                              "event_id", "timing"} <= set(events.columns):
+        return events.copy()
+    from eventstudy.calendar import load_calendar
+
+    return load_calendar(events)
+
+
+@dataclass(frozen=True)
+class EventStudy:
+    """An event study's settings; :meth:`fit` returns frozen results.
+
+    Parameters
+    ----------
+    events : DataFrame or str
+        Announcements with ``ticker`` and ``date`` (optional ``event_id``,
+        ``timing`` or ``time``, ``date_precision`` and any other columns, which
+        are carried through), or ``"compute-leasing"`` for the bundled calendar.
+    returns : DataFrame or Panel
+        Long frame ``date, ticker, ret`` or wide (dates x tickers), including
+        the market index as one ticker; or a :class:`~eventstudy.data.Panel`.
+    market : str
+        Ticker of the market index in ``returns`` (default ``000300.SS``).
+    model : str
+        ``"market"`` (default), ``"market-adjusted"`` or ``"constant-mean"``.
+    estimation_window, event_window : (int, int)
+        Inclusive trading-day offsets from day 0.
+    car_windows : sequence of (int, int), optional
+        CAR windows; the defaults of DESIGN 2.1 that fit in the event window.
+    min_estimation_days : int
+        Events with fewer complete estimation days are excluded.
+    tests : sequence of str, optional
+        Test names (default: all registered tests).
+    car_missing : {"present", "drop"}
+        How a CAR treats days without a return inside its window.
+    max_loss : float, optional
+        Raise if more than this share of the events is excluded.
+    """
+
+    events: pd.DataFrame | str
+    returns: pd.DataFrame | Panel
+    market: str = "000300.SS"
+    model: str | NormalReturnModel = "market"
+    estimation_window: Window | Sequence[int] | str = (-250, -21)
+    event_window: Window | Sequence[int] | str = (-20, 20)
+    car_windows: Iterable[Window | Sequence[int] | str] | None = None
+    min_estimation_days: int = 120
+    tests: Sequence[str] | None = None
+    car_missing: str = "present"
+    max_loss: float | None = None
+
+    def fit(self) -> EventStudyResults:
+        """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
+        spec = WindowSpec.build(self.estimation_window, self.event_window, self.car_windows)
+        model = get_model(self.model)
+        if isinstance(self.min_estimation_days, bool) or not isinstance(
+                self.min_estimation_days, (int, np.integer)) or self.min_estimation_days < 5:
+            raise EventStudyError(f"min_estimation_days must be an integer >= 5, got "
+                                  f"{self.min_estimation_days!r}")
+        if self.min_estimation_days > spec.estimation.length:
+            raise EventStudyError(f"min_estimation_days={self.min_estimation_days} exceeds the "
+                                  f"estimation window length {spec.estimation.length}")
+        if self.car_missing not in ("present", "drop"):
+            raise EventStudyError(f"car_missing must be 'present' or 'drop', got "
+                                  f"{self.car_missing!r}")
+        tests = get_tests(None if self.tests is None else tuple(self.tests))
+        cal = _prepare_events(self.events)
+        panel = align_panel(self.returns, self.market)
+        return _run(self, spec, model, tests, cal, panel)
+
+
+def _gather(panel: AlignedPanel, d0: NDArray[np.int64], tk: NDArray[np.int64],
+            offsets: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    t_len = len(panel.dates)
+    pos = d0[:, None] + offsets[None, :]
+    inside = (pos >= 0) & (pos < t_len)
+    posc = np.clip(pos, 0, t_len - 1)
+    y = panel.firm[posc, tk[:, None]]
+    x = panel.market[posc]
+    y = np.where(inside, y, np.nan)
+    x = np.where(inside, x, np.nan)
+    return y, x
+
+
+def _run(study: EventStudy, spec: WindowSpec, model: NormalReturnModel, tests: list[Any],
+         cal: pd.DataFrame, panel: AlignedPanel) -> EventStudyResults:
+    n_ev = len(cal)
+    t_len = len(panel.dates)
+    reason = np.array(cal["calendar_reason"].fillna("").astype(str).to_numpy(), dtype=object)
+    excluded = np.array(cal["calendar_status"].astype(str) != "ok", dtype=bool)
+    tickers = cal["ticker"].astype("string").fillna("").map(normalize_ticker)
+    cal["ticker"] = tickers.to_numpy(dtype=object)
+    tk = panel.ticker_codes(tickers.astype(str))
+
+    def mark(mask: NDArray[np.bool_], why: str | NDArray[Any]) -> None:
+        new = mask & ~excluded
+        if isinstance(why, str):
+            reason[new] = why
+        else:
+            reason[new] = why[new]
+        excluded[new] = True
+
+    mark(tk < 0, EXCLUSION_REASONS["unknown_ticker"])
+    has_data = np.zeros(n_ev, dtype=bool)
+    if panel.firm.shape[1]:
+        any_ret = ~np.isnan(panel.firm).all(axis=0)
+        has_data = np.where(tk >= 0, any_ret[np.maximum(tk, 0)], False)
+    mark(~has_data, EXCLUSION_REASONS["no_data"])
+    # day 0 on the market's own dates
+    dates = pd.to_datetime(cal["date"], errors="coerce")
+    timing = cal["timing"].fillna("unknown").astype(str)
+    d0, day0 = align_day0(dates, timing, panel.dates)
+    _cross_check(dates, timing, day0, panel, excluded)
+    mark(d0 >= t_len, EXCLUSION_REASONS["day0_after_data"])
+    mark(d0 + spec.event.start < 0, EXCLUSION_REASONS["window_before_data"])
+    mark(d0 + spec.event.end >= t_len, EXCLUSION_REASONS["window_after_data"])
+    d0c = np.clip(d0, 0, t_len - 1)
+    tkc = np.maximum(tk, 0)
+    day0_ret = panel.firm[d0c, tkc] if panel.firm.shape[1] else np.full(n_ev, np.nan)
+    mark(np.isnan(day0_ret), EXCLUSION_REASONS["no_day0_return"])
+    # duplicates: same ticker and day 0 as an earlier event still in play
+    key = pd.Series(np.where(excluded, -1, tkc.astype(np.int64) * (t_len + 1) + d0c))
+    first = key.groupby(key).transform("idxmin").to_numpy()
+    dup = (~excluded) & (first != np.arange(n_ev))
+    if dup.any():
+        ids = cal["event_id"].astype(str).to_numpy()
+        why = np.array([EXCLUSION_REASONS["duplicate"].format(other=ids[f]) for f in first],
+                       dtype=object)
+        mark(dup, why)
+    # estimation
+    cand = np.flatnonzero(~excluded)
+    est_off = np.arange(spec.estimation.start, spec.estimation.end + 1, dtype=np.int64)
+    y_est, x_est = _gather(panel, d0c[cand], tkc[cand], est_off)
+    fit = model.fit(y_est, x_est)
+    few = fit.n < study.min_estimation_days
+    why_few = np.array([EXCLUSION_REASONS["few_estimation_days"].format(
+        n=int(n), min=study.min_estimation_days) for n in fit.n], dtype=object)
+    full_few = np.zeros(n_ev, dtype=bool)
+    full_few[cand[few]] = True
+    full_why = np.empty(n_ev, dtype=object)
+    full_why[cand] = why_few
+    mark(full_few, full_why)
+    flat = np.zeros(n_ev, dtype=bool)
+    if model.name == "market":
+        flat[cand] = ~(fit.sxx > 0)
+    mark(flat, EXCLUSION_REASONS["flat_market"])
+    keep_local = ~(few | flat[cand])
+    inc = cand[keep_local]
+    fit = _subset_fit(fit, keep_local)
+    y_est, x_est = y_est[keep_local], x_est[keep_local]
+    if study.max_loss is not None and n_ev and (n_ev - len(inc)) / n_ev > study.max_loss:
+        raise EventStudyError(f"{n_ev - len(inc)} of {n_ev} events excluded, more than "
+                              f"max_loss={study.max_loss:.0%}; see the reasons with "
+                              "max_loss=None and results.exclusions")
+    taus = np.arange(spec.event.start, spec.event.end + 1, dtype=np.int64)
+    y_ev, x_ev = _gather(panel, d0c[inc], tkc[inc], taus)
+    ar = model.abnormal(fit, y_ev, x_ev)
+    ab = compute_abnormal(fit, ar, x_ev, taus, spec.car, car_missing=study.car_missing)
+    est_ar = model.abnormal(fit, y_est, x_est)
+    data = TestData(ar=ab.ar, sar=ab.sar, car=ab.car, scar=ab.scar, dof=fit.dof, n_est=fit.n,
+                    est_ar=est_ar, taus=taus,
+                    windows=tuple((w.start, w.end) for w in spec.car))
+    test_out = {t.name: (t, t.daily(data), t.window(data)) for t in tests}
+    status = np.where(excluded, "excluded", "included")
+    return build_results(study=study, spec=spec, model=model, cal=cal, panel=panel,
+                         status=status, reason=reason, d0=d0, day0=day0, inc=inc, fit=fit,
+                         ab=ab, y_ev=y_ev, x_ev=x_ev, taus=taus, tests=test_out)
+
+
+def _subset_fit(fit: Any, keep: NDArray[np.bool_]) -> Any:
+    from dataclasses import fields, replace
+
+    return replace(fit, **{f.name: getattr(fit, f.name)[keep] for f in fields(fit)})
+
+
+def _cross_check(dates: pd.Series, timing: pd.Series, day0: pd.DatetimeIndex,
+                 panel: AlignedPanel, excluded: NDArray[np.bool_]) -> None:
+    """Warn where day 0 on the market's dates differs from the XSHG exchange calendar."""
+    try:
+        sess = xshg_sessions()
+    except Exception:  # pragma: no cover - exchange_calendars unavailable
+        return
+    if not panel.market_ticker.endswith((".SS", ".SZ", ".BJ")):
+        return
+    ok = np.asarray(~excluded & np.asarray(day0.notna()) & (dates >= sess[0]).to_numpy()
+                    & (dates < sess[-1]).to_numpy(), dtype=bool)
+    if not ok.any():
+        return
+    _, xday0 = align_day0(dates[ok], timing[ok], sess)
+    diff = np.asarray(xday0 != day0[ok])
+    if diff.any():
+        n = int(diff.sum())
+        i = int(np.flatnonzero(ok)[np.flatnonzero(diff)[0]])
+        warnings.warn(
+            f"{n} event(s) have a day 0 on the market's dates that differs from the XSHG "
+            f"exchange calendar, e.g. row {i + 1}: {day0[i].date()} vs "
+            f"{xday0[np.flatnonzero(diff)[0]].date()} (the market's dates are used)",
+            CalendarWarning, stacklevel=4)
