@@ -150,7 +150,7 @@ def _run(study: EventStudy, spec: WindowSpec, model: NormalReturnModel, tests: l
     mark(tk < 0, EXCLUSION_REASONS["unknown_ticker"])
     has_data = np.zeros(n_ev, dtype=bool)
     if panel.firm.shape[1]:
-        any_ret = ~np.isnan(panel.firm).all(axis=0)
+        any_ret = np.asarray(~np.isnan(panel.firm).all(axis=0), dtype=bool)
         has_data = np.where(tk >= 0, any_ret[np.maximum(tk, 0)], False)
     mark(~has_data, EXCLUSION_REASONS["no_data"])
     # day 0 on the market's own dates

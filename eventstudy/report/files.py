@@ -1,0 +1,170 @@
+"""Write a study's output directory (DESIGN 2.3)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.report.render import build_blocks, render_html, render_markdown
+
+if TYPE_CHECKING:
+    from eventstudy.data.base import Panel
+    from eventstudy.results import EventStudyResults
+
+__all__ = ["sha256_file", "write_outputs"]
+
+DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "yfinance",
+                "exchange_calendars", "pyarrow", "platformdirs")
+
+QUESTION = ("How did share prices react when A-share listed companies announced entry into "
+            "compute leasing (算力租赁)? How large was the reaction, was it significant, and "
+            "did prices move before the news?")
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 hex digest of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, (pd.Timestamp,)):
+        return v.isoformat()
+    if isinstance(v, Path):
+        return str(v)
+    return str(v)
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write JSON deterministically (NaN written as null)."""
+    text = json.dumps(_clean(obj), indent=2, ensure_ascii=False, default=_json_default,
+                      allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _dates_to_text(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def _save_figure(fig: Any, base: Path) -> None:
+    fig.savefig(base.with_suffix(".png"), dpi=150, metadata={"Software": None})
+    fig.savefig(base.with_suffix(".pdf"), metadata={"Creator": None, "Producer": None,
+                                                     "CreationDate": None})
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, eventstudy and its dependencies."""
+    out = {"python": platform.python_version()}
+    for name in ("ashare-eventstudy", *DEPENDENCIES):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def write_outputs(res: EventStudyResults, out: Path | str, *, panel: Panel | None,
+                  calendar: pd.DataFrame, parameters: Mapping[str, Any],
+                  inputs: Mapping[str, Path] | None = None,
+                  extra: Mapping[str, pd.DataFrame] | None = None,
+                  title: str = "Event study report") -> Path:
+    """Write summary.json, CSVs, report, figures, data snapshot and manifest.
+
+    Parameters
+    ----------
+    res : EventStudyResults
+    out : path
+        Output directory (created).
+    panel : Panel, optional
+        The data used; written to ``data/`` as parquet for ``reproduce``.
+    calendar : DataFrame
+        The calendar as read, written to ``data/calendar.csv``.
+    parameters : mapping
+        Everything needed to rerun (recorded in the manifest).
+    inputs : mapping of name -> path
+        Input files whose SHA-256 goes into the manifest.
+    extra : mapping of file name -> DataFrame
+        More CSV files to write (for example the simulator's truth).
+    """
+    from matplotlib.figure import Figure
+
+    from eventstudy.report.plots import plot_caar, plot_car_distribution
+
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    (out / "data").mkdir(exist_ok=True)
+    simulated = res.data_source.get("source") == "simulated"
+    write_json(out / "summary.json", {"simulated": simulated, **res.to_dict()})
+    _dates_to_text(res.events).to_csv(out / "events.csv", index=False)
+    res.car.to_csv(out / "car.csv", index=False)
+    _dates_to_text(res.ar).to_csv(out / "abnormal_returns.csv", index=False)
+    for name, df in (extra or {}).items():
+        _dates_to_text(df).to_csv(out / name, index=False)
+    # figures
+    figs: list[tuple[str, str]] = []
+    fig = Figure(figsize=(7.0, 4.2))
+    plot_caar(res, ax=fig.add_subplot(1, 1, 1))
+    fig.tight_layout()
+    _save_figure(fig, out / "figures" / "caar")
+    figs.append(("CAAR with 95% confidence band", "figures/caar.png"))
+    windows = [tuple(w) for w in res.config["car_windows"]]
+    main = (0, 1) if (0, 1) in windows else windows[0]
+    fig = Figure(figsize=(7.0, 4.2))
+    plot_car_distribution(res, (int(main[0]), int(main[1])), ax=fig.add_subplot(1, 1, 1))
+    fig.tight_layout()
+    _save_figure(fig, out / "figures" / "car_distribution")
+    figs.append((f"Per-event CAR{list(main)} distribution", "figures/car_distribution.png"))
+    blocks = build_blocks(res, title=title, question=QUESTION, figures=figs,
+                          simulated=simulated)
+    (out / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
+    (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")
+    # data snapshot
+    _dates_to_text(calendar).to_csv(out / "data" / "calendar.csv", index=False)
+    if panel is not None:
+        panel.returns.to_parquet(out / "data" / "returns.parquet", index=False)
+        if panel.prices is not None:
+            panel.prices.to_parquet(out / "data" / "prices.parquet", index=False)
+    manifest = {
+        "package": "ashare-eventstudy",
+        "versions": versions(),
+        "command": sys.argv[1:] if sys.argv and sys.argv[0].endswith("eventstudy") else None,
+        "parameters": dict(parameters),
+        "data_source": res.data_source,
+        "inputs": {k: {"path": str(p), "sha256": sha256_file(Path(p))}
+                   for k, p in (inputs or {}).items()},
+        "files": {},
+    }
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
+    manifest["files"] = {str(p.relative_to(out)): sha256_file(p) for p in files}
+    write_json(out / "manifest.json", manifest)
+    return out
