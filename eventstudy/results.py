@@ -6,6 +6,7 @@ returns a new DataFrame, so editing it does not touch the results.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -261,7 +262,8 @@ class EventStudyResults:
             "config": self.config,
             "events": {"in": len(ev), "included": self.n_included, "excluded": len(excl),
                        "excluded_by_reason": {str(k): int(v) for k, v in
-                                              excl.groupby("reason").size().items()}},
+                                              excl["reason"].map(reason_category)
+                                              .value_counts(sort=False).sort_index().items()}},
             "aar": aar,
             "caar": caar,
             "notes": list(self.notes),
@@ -273,6 +275,12 @@ class EventStudyResults:
         from eventstudy.report.plots import plot_caar
 
         return plot_caar(self, ax=ax, level=level)
+
+
+def reason_category(reason: str) -> str:
+    """Group an exclusion reason: drop its particulars (month, counts, event id)."""
+    text = re.sub(r"^duplicate of \S+", "duplicate of another event", str(reason))
+    return re.sub(r"\s*\([^()]*\)$", "", text)
 
 
 def _lab(v: int) -> str:

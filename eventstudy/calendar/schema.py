@@ -34,7 +34,7 @@ import pandas as pd
 
 from eventstudy.calendar.sessions import TIMINGS, align_day0, timing_from_time, xshg_sessions
 from eventstudy.exceptions import CalendarError, CalendarWarning
-from eventstudy.tickers import normalize_tickers
+from eventstudy.tickers import normalize_ticker, normalize_tickers
 
 __all__ = [
     "BUNDLED_CALENDARS",
@@ -461,35 +461,27 @@ def _timings(raw: pd.DataFrame, cols: dict[str, Hashable], where: Callable[[int]
     return out
 
 
+def _restore_zeros(text: str) -> str:
+    """Spreadsheets drop leading zeros: a bare code of one to five digits gets them back."""
+    return text.zfill(6) if text.isdigit() and len(text) < 6 else text
+
+
 def _tickers(raw: list[str], prior: list[str]) -> tuple[list[str | None], list[str] | None,
                                                         list[str]]:
-    """Normalise tickers; return (tickers, raw column or None, rewrite notes).
-
-    Bare codes of one to five digits get their leading zeros back (spreadsheets
-    drop them) before :func:`~eventstudy.tickers.normalize_tickers` runs.
-    """
-    padded = [t.zfill(6) if t.isdigit() and len(t) < 6 else t for t in raw]
-    series = pd.Series([t if t else None for t in padded], dtype=object)
-    norm, _ = normalize_tickers(series)
+    """Normalise tickers; return (tickers, raw spelling column or None, rewrite notes)."""
+    padded = [_restore_zeros(t) for t in raw]
+    norm, _ = normalize_tickers(pd.Series([t or None for t in padded], dtype=object))
     tickers: list[str | None] = [None if pd.isna(v) else str(v) for v in norm.tolist()]
     notes: list[str] = []
     for r, p, t in zip(raw, padded, tickers, strict=True):
-        if t is not None and r != t:
-            note = f"ticker {r} read as {t}" + (" (leading zeros restored)" if p != r else "")
-            if note not in notes:
-                notes.append(note)
+        note = f"ticker {r} read as {t}" + (" (leading zeros restored)" if p != r else "")
+        if t is not None and r != t and note not in notes:
+            notes.append(note)
     # A calendar loaded before keeps its original spelling in ticker_input.
-    kept = [p if p and t is not None and _normalised(p) == t else r
+    kept = [p if p and t is not None and normalize_ticker(_restore_zeros(p)) == t else r
             for p, r, t in zip(prior, raw, tickers, strict=True)]
-    changed = any(k != (t or "") for k, t in zip(kept, tickers, strict=True) if k)
+    changed = any(k and k != t for k, t in zip(kept, tickers, strict=True))
     return tickers, (kept if changed else None), notes
-
-
-def _normalised(text: str) -> str | None:
-    padded = text.zfill(6) if text.isdigit() and len(text) < 6 else text
-    norm, _ = normalize_tickers(pd.Series([padded], dtype=object))
-    value = norm.iloc[0]
-    return None if pd.isna(value) else str(value)
 
 
 # --------------------------------------------------------------------------- table
@@ -556,27 +548,17 @@ def calendar_table(calendar: CalendarSource,
     day0_values = day0.to_numpy(dtype="datetime64[ns]").copy()
     day0_values[~placed] = np.datetime64("NaT")
     unknown = cal["timing"].eq("unknown").to_numpy()
-    cols: dict[str, object] = {"event_id": cal["event_id"], "ticker": cal["ticker"]}
-    if "firm" in cal.columns:
-        cols["firm"] = cal["firm"]
-    cols.update({
-        "date_input": cal["date_input"],
-        "timing": cal["timing"],
-        "day0": pd.Series(day0_values, index=cal.index),
-        "status": pd.Series(np.where(placed, "ok", "excluded"), index=cal.index, dtype=object),
-        "reason": pd.Series(reason, index=cal.index, dtype=object),
-        "flag": pd.Series(np.where(placed & unknown, TIMING_FLAG, ""), index=cal.index,
-                          dtype=object),
-    })
-    return pd.DataFrame(cols)
+    out = cal[[c for c in ("event_id", "ticker", "firm", "date_input", "timing")
+               if c in cal.columns]].copy()
+    out["day0"] = day0_values
+    out["status"] = np.where(placed, "ok", "excluded").tolist()
+    out["reason"] = reason.tolist()
+    out["flag"] = np.where(placed & unknown, TIMING_FLAG, "").tolist()
+    return out
 
 
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(width - _width(text), 0)
 
 
 def format_calendar_table(df: pd.DataFrame) -> str:
@@ -593,23 +575,17 @@ def format_calendar_table(df: pd.DataFrame) -> str:
                             "build it with calendar_table()")
     shown = [c for c in ("event_id", "ticker", "firm", "date_input", "timing", "day0", "status")
              if c in df.columns]
-    rows: list[list[str]] = []
-    for rec in df.to_dict("records"):
-        cells = []
-        for c in shown:
-            v = rec[c]
-            cells.append(v.strftime("%Y-%m-%d") if c == "day0" and pd.notna(v) else _cell_text(v))
-        cells.append(_cell_text(rec["reason"]) or _cell_text(rec["flag"]))
-        rows.append(cells)
+    rows = [[_cell_text(rec[c]) for c in shown]
+            + [_cell_text(rec["reason"]) or _cell_text(rec["flag"])]
+            for rec in df.to_dict("records")]
     header = [*shown, "note"]
     widths = [max([_width(h)] + [_width(r[j]) for r in rows]) for j, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
-        body = "  ".join(_pad(c, w) for c, w in zip(cells[:-1], widths, strict=False))
+        body = "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells[:-1], widths[:-1], strict=True))
         return f"{body}  {cells[-1]}".rstrip()
 
-    lines = [line(header), line(["-" * w for w in widths])]
-    lines += [line(r) for r in rows]
+    lines = [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
     status = df["status"].astype(str)
     n_ok = int(status.eq("ok").sum())
     lines += ["", f"{len(df)} rows: {n_ok} ok, {len(df) - n_ok} excluded"]
