@@ -22,6 +22,8 @@ from eventstudy.tickers import normalize_ticker
 
 __all__ = ["AlignedPanel", "align_panel"]
 
+_DAY_NS = 86_400_000_000_000
+
 
 @dataclass(frozen=True)
 class AlignedPanel:
@@ -106,7 +108,9 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
         i = _first_row(np.asarray(dates.isna()))
         raise DataError(f"returns: row {i + 1} has an unparseable or empty date "
                         f"{raw_dates.iloc[i]!r}")
-    dvals = dates.normalize().values.astype("datetime64[ns]")
+    dvals = dates.values.astype("datetime64[ns]")
+    if (dvals.view(np.int64) % _DAY_NS).any():
+        dvals = dates.normalize().values.astype("datetime64[ns]")
     # tickers (normalised once per distinct value)
     tcodes, tuniq = pd.factorize(returns["ticker"], use_na_sentinel=True)
     if (tcodes < 0).any():
@@ -165,8 +169,11 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
     if len(mdates) < 2:
         raise DataError(f"market ticker {mkt} has fewer than 2 returns")
     # firms on the market calendar
-    pos = np.searchsorted(mdates, dvals)
-    on_cal = (pos < len(mdates)) & (mdates[np.minimum(pos, len(mdates) - 1)] == dvals)
+    # position of every distinct date on the market calendar, then gathered per row
+    upos = np.searchsorted(mdates, duniq)
+    uon = (upos < len(mdates)) & (mdates[np.minimum(upos, len(mdates) - 1)] == duniq)
+    pos = upos[dcodes]
+    on_cal = uon[dcodes]
     firm_rows = ~is_m
     off = firm_rows & ~on_cal
     n_off = int(off.sum())
@@ -180,12 +187,13 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
     colmap = np.full(len(norm), -1, dtype=np.int64)
     colmap[firm_cols] = np.arange(len(firm_cols))
     mat = np.full((len(mdates), len(firm_cols)), np.nan)
-    mat[pos[use], colmap[tcodes[use]]] = ret[use]
+    flat = pos[use] * len(firm_cols) + colmap[tcodes[use]]
+    mat.reshape(-1)[flat] = ret[use]
     span = None
     if "span" in returns.columns:
         sp = pd.to_numeric(returns["span"], errors="coerce").to_numpy(dtype=np.float64,
                                                                        na_value=np.nan)
         span = np.full(mat.shape, np.nan)
-        span[pos[use], colmap[tcodes[use]]] = sp[use]
+        span.reshape(-1)[flat] = sp[use]
     return AlignedPanel(pd.DatetimeIndex(mdates), mret, mat, pd.Index(norm[firm_cols]), mkt,
                         span, notes)

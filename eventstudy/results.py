@@ -421,8 +421,12 @@ def _overlaps(cal: pd.DataFrame, d0: NDArray[np.int64], status: NDArray[Any],
     hit = pairs[(pairs["i"] != pairs["i_o"]) & (rel >= spec.estimation.start) &
                 (rel <= spec.estimation.end)]
     if len(hit):
-        agg = hit.groupby("i")["id_o"].agg(lambda s: ";".join(s))
-        out[agg.index.to_numpy()] = agg.to_numpy()
+        hit = hit.sort_values(["i", "d0_o"], kind="stable")
+        owner = hit["i"].to_numpy()
+        ids = hit["id_o"].to_numpy(dtype=object)
+        cuts = np.flatnonzero(np.diff(owner)) + 1
+        starts = np.concatenate([[0], cuts])
+        out[owner[starts]] = [";".join(part) for part in np.split(ids, cuts)]
     return out
 
 

@@ -1,0 +1,150 @@
+"""Time ``EventStudy(...).fit()`` for 100, 1,000 and 10,000 events.
+
+The panel: the built-in simulated market with 2,000 firms on the XSHG
+sessions of 2019-01-02..2025-03-31 (about 1,500 sessions), as a long frame
+``date, ticker, ret`` (about 3 million rows).  Events: random firms and dates.
+Settings: market model, estimation window [-260, -11] (250 days), event
+window [-10, +10], CAR windows [-1,+1], [0,0], [0,+5], [-10,+10], tests
+csect_t, patell, bmp.  The time covers everything ``fit()`` does, from the
+long panel to the tests and the labelled results.
+
+For scale, a bare numpy kernel on pre-aligned arrays (gather, OLS from sums,
+ARs, CARs, the three statistics) is timed on the same 10,000 events.
+
+Usage: ``python benchmarks/bench_core.py [--repeat 5] [--write docs/performance.md]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from eventstudy import EventStudy, simulate_market
+from eventstudy.align import align_panel
+
+EST, EVW = (-260, -11), (-10, 10)
+CARS = [(-1, 1), (0, 0), (0, 5), (-10, 10)]
+
+
+def build_panel(seed: int = 1) -> pd.DataFrame:
+    sim = simulate_market(None, seed=seed, start="2019-01-02", end="2025-03-31", n_firms=2000)
+    return sim.panel.returns[["date", "ticker", "ret"]]
+
+
+def make_events(returns: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    dates = np.sort(returns["date"].unique())
+    firms = np.array(sorted(set(returns["ticker"]) - {"000300.SS"}))
+    return pd.DataFrame({
+        "event_id": [f"B{i:05d}" for i in range(n)],
+        "ticker": rng.choice(firms, n),
+        "date": pd.DatetimeIndex(dates[rng.integers(300, len(dates) - 15, n)]),
+    })
+
+
+def time_fit(events: pd.DataFrame, returns: pd.DataFrame, repeat: int) -> tuple[float, int]:
+    best, n_inc = np.inf, 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        res = EventStudy(events, returns, estimation_window=EST, event_window=EVW,
+                         car_windows=CARS, min_estimation_days=120).fit()
+        best = min(best, time.perf_counter() - t0)
+        n_inc = res.n_included
+    return best, n_inc
+
+
+def bare_kernel(firm: np.ndarray, mkt: np.ndarray, d0: np.ndarray, col: np.ndarray) -> float:
+    """A minimal numpy event study on pre-aligned arrays (the lower bound)."""
+    t0 = time.perf_counter()
+    est = d0[:, None] + np.arange(EST[0], EST[1] + 1)
+    ev = d0[:, None] + np.arange(EVW[0], EVW[1] + 1)
+    y, x = firm[est, col[:, None]], mkt[est]
+    m = ~np.isnan(y)
+    n = m.sum(1)
+    xb = np.where(m, x, 0).sum(1) / n
+    yb = np.where(m, y, 0).sum(1) / n
+    xc, yc = np.where(m, x - xb[:, None], 0), np.where(m, y - yb[:, None], 0)
+    sxx = (xc * xc).sum(1)
+    b = (xc * yc).sum(1) / sxx
+    a = yb - b * xb
+    s2 = ((yc - b[:, None] * xc) ** 2).sum(1) / (n - 2)
+    ar = firm[ev, col[:, None]] - a[:, None] - b[:, None] * mkt[ev]
+    sar = ar / np.sqrt(s2[:, None] * (1 + 1 / n[:, None] + (mkt[ev] - xb[:, None]) ** 2
+                                      / sxx[:, None]))
+    car = np.nansum(ar[:, 9:12], 1)
+    for z in (ar, sar):
+        np.nanmean(z, 0) / np.nanstd(z, 0, ddof=1)
+    np.nanmean(car) / np.nanstd(car, ddof=1)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--write", type=Path, default=None)
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    t0 = time.perf_counter()
+    returns = build_panel()
+    t_sim = time.perf_counter() - t0
+    n_days = returns["date"].nunique()
+    n_tick = returns["ticker"].nunique() - 1
+    rows = []
+    for n in (100, 1_000, 10_000):
+        ev = make_events(returns, n)
+        t, inc = time_fit(ev, returns, args.repeat)
+        rows.append((n, inc, t))
+        print(f"{n:>6} events: fit {t:.3f} s (best of {args.repeat}), {inc} included")
+    ev = make_events(returns, 10_000)
+    ap_ = align_panel(returns, "000300.SS")
+    d0 = np.searchsorted(ap_.dates.values, ev["date"].values.astype("datetime64[ns]"))
+    col = ap_.ticker_codes(ev["ticker"])
+    ok = (d0 + EST[0] >= 0) & (d0 + EVW[1] < len(ap_.dates))
+    bare = min(bare_kernel(ap_.firm, ap_.market, d0[ok], col[ok]) for _ in range(args.repeat))
+    print(f"bare numpy kernel on pre-aligned arrays, 10,000 events: {bare:.3f} s")
+    if args.write:
+        lines = [
+            "# Performance",
+            "",
+            "Measured by `python benchmarks/bench_core.py --write docs/performance.md` "
+            "(never by timed unit tests).",
+            "",
+            f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}",
+            f"- date: {time.strftime('%Y-%m-%d')}",
+            f"- panel: simulated market, {n_tick:,} firms x {n_days:,} sessions "
+            f"({len(returns):,} rows of date, ticker, ret); simulated in {t_sim:.1f} s",
+            "- settings: market model, estimation [-260,-11] (250 days), event window "
+            "[-10,+10], 4 CAR windows, tests csect_t, patell, bmp",
+            f"- each time is the best of {args.repeat} runs of `EventStudy(...).fit()`, from the "
+            "long panel to the tests and labelled results",
+            "",
+            "| events | included | fit() seconds |",
+            "|---:|---:|---:|",
+        ]
+        lines += [f"| {n:,} | {inc:,} | {t:.3f} |" for n, inc, t in rows]
+        lines += [
+            "",
+            f"A bare numpy kernel on pre-aligned arrays (no validation, no labels) takes "
+            f"{bare:.3f} s for the same 10,000 events.",
+            "",
+            "Where the time goes (10,000 events): validating and aligning the 3-million-row "
+            "long panel (factorising tickers and dates, the duplicate check, scattering into "
+            "a dates x tickers matrix) is about half; the gathers, OLS from sums, ARs, CARs and "
+            "tests are vectorised across events; the rest is building the labelled output "
+            "frames. Passing a wide frame or a `Panel` skips nothing of the validation.",
+            "",
+        ]
+        args.write.write_text("\n".join(lines), encoding="utf-8")
+        print(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()
