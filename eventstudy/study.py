@@ -87,12 +87,13 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     raw_t = events["ticker"]
     codes, uniq = pd.factorize(raw_t.astype("string").str.strip(), use_na_sentinel=True)
     norm = np.array([normalize_ticker(u) for u in uniq.astype(str)], dtype=object)
-    tick = np.where(codes >= 0, norm[np.maximum(codes, 0)], None)
+    tick = norm[np.maximum(codes, 0)].copy()
+    tick[codes < 0] = None
     tick[np.asarray([t == "" for t in tick], dtype=bool)] = None
     dates = pd.DatetimeIndex(events["date"])
     if dates.tz is not None:
         dates = dates.tz_localize(None)
-    dates = dates.normalize().astype("datetime64[ns]")
+    dates = pd.DatetimeIndex(dates.normalize().astype("datetime64[ns]"))
     if "timing" in events.columns:
         timing = events["timing"].astype("string").fillna("unknown").str.strip().str.lower()
         timing = timing.str.replace("_", "-").replace({"": "unknown"})

@@ -1,5 +1,26 @@
 """Data sources: CSV files, yfinance, and the simulated A-share market."""
 
 from eventstudy.data.base import DataSource, Panel, validate_returns
+from eventstudy.data.csvfile import (
+    PRESETS,
+    CsvSource,
+    parse_column_mapping,
+    read_prices_csv,
+    read_returns_csv,
+    returns_from_prices,
+)
+from eventstudy.data.yahoo import YahooSource, download_yahoo
 
-__all__ = ["DataSource", "Panel", "validate_returns"]
+__all__ = [
+    "PRESETS",
+    "CsvSource",
+    "DataSource",
+    "Panel",
+    "YahooSource",
+    "download_yahoo",
+    "parse_column_mapping",
+    "read_prices_csv",
+    "read_returns_csv",
+    "returns_from_prices",
+    "validate_returns",
+]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +49,6 @@ COLUMN_TARGETS: Final = ("date", "ticker", "ret", "close", "open", "high", "low"
 _PRICE_COLUMNS: Final = ("open", "high", "low", "close", "prev_close")
 _ALIASES: Final = {"id": "ticker"}
 _NA_TOKENS: Final = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
-_YYYYMMDD = re.compile(r"^\d{8}$")
 
 Kind = Literal["auto", "returns", "prices"]
 PathOrFrame = str | os.PathLike[str] | pd.DataFrame
@@ -318,6 +317,16 @@ def _resolve(found: Sequence[str], preset: Preset | None, user: dict[str, str],
     return resolved
 
 
+def _show(value: object) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _as_text(raw: pd.Series) -> pd.Series:
+    """Stripped text with empty cells as missing (vectorised)."""
+    text = raw.astype("string").str.strip()
+    return text.mask(text == "")
+
+
 def _parse_dates(raw: pd.Series, fmt: str | None, what: str) -> pd.Series:
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         parsed = raw.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
@@ -325,20 +334,26 @@ def _parse_dates(raw: pd.Series, fmt: str | None, what: str) -> pd.Series:
         parsed = raw
     else:
         if pd.api.types.is_float_dtype(raw):
-            text = raw.map(lambda v: f"{v:.0f}" if pd.notna(v) else None)
+            raw_int = raw.where(raw.isna() | (raw == raw.round()))
+            text = _as_text(raw_int.astype("Int64")).where(raw_int.notna() | raw.isna(),
+                                                          _as_text(raw))
         else:
-            text = raw.map(lambda v: str(v).strip() if pd.notna(v) else None)
+            text = _as_text(raw)
         present = text.dropna()
-        if fmt is None and len(present) and present.map(lambda s: bool(_YYYYMMDD.match(s))).all():
+        if fmt is None and len(present) and bool(present.str.fullmatch(r"\d{8}").all()):
             fmt = "%Y%m%d"
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        with warnings.catch_warnings():
+            # unparseable values become NaT and are reported below, naming the row
+            warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
     bad = parsed.isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        later_ok = bool((~bad[i + 1:]).any())
         hint = (" (a second header row, e.g. the labels and units rows of a CSMAR export? "
-                "delete it)" if i < 2 else "")
+                "delete it)" if i < 2 and later_ok else "")
         raise DataError(f"{what}: row {i + 1} has an unparseable or empty date "
-                        f"{raw.iloc[i]!r}{hint}")
+                        f"{_show(raw.iloc[i])}{hint}")
     return parsed.dt.normalize().astype("datetime64[ns]")
 
 
@@ -347,13 +362,14 @@ def _parse_number(raw: pd.Series, col: str, label: str, what: str, tick: pd.Seri
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         num = raw.astype("float64")
     else:
-        text = raw.map(lambda v: str(v).strip() if pd.notna(v) else None)
-        num = pd.to_numeric(text, errors="coerce").astype("float64")
-        bad = (num.isna() & text.notna() & (text != "")).to_numpy()
+        text = _as_text(raw)
+        num = pd.Series(pd.to_numeric(text, errors="coerce").to_numpy("float64", na_value=np.nan),
+                        index=raw.index)
+        bad = (num.isna() & text.notna()).to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(f"{what}: row {i + 1} ({tick.iloc[i]}, {date.iloc[i].date()}) has a "
-                            f"non-numeric {label} {raw.iloc[i]!r} in column {col!r}")
+                            f"non-numeric {label} {_show(raw.iloc[i])} in column {col!r}")
     arr = num.to_numpy()
     checks = [(np.isinf(arr), "an infinite")]
     if positive:
@@ -364,7 +380,7 @@ def _parse_number(raw: pd.Series, col: str, label: str, what: str, tick: pd.Seri
         if mask.any():
             i = int(np.flatnonzero(mask)[0])
             raise DataError(f"{what}: row {i + 1} ({tick.iloc[i]}, {date.iloc[i].date()}) has "
-                            f"{adj} {label} {raw.iloc[i]!r} in column {col!r}")
+                            f"{adj} {label} {_show(raw.iloc[i])} in column {col!r}")
     return num
 
 
@@ -379,15 +395,16 @@ def _read_panel(path_or_frame: PathOrFrame, *, kind: Kind, columns: Mapping[str,
     if kind == "auto":
         kind = "prices" if "close" in mapping else "returns"
 
-    codes = raw[mapping["ticker"]].map(lambda v: str(v).strip() if pd.notna(v) else None)
-    codes = codes.where(codes != "", None)
+    codes = _as_text(raw[mapping["ticker"]])
     if codes.isna().any():
         i = int(np.flatnonzero(codes.isna().to_numpy())[0])
         raise DataError(f"{what}: row {i + 1} has an empty ticker")
     if pre is not None and pre.pad_codes:
-        codes = codes.map(lambda s: s.zfill(6) if s.isdigit() and len(s) < 6 else s)
-    tick, tick_notes = normalize_tickers(codes)
-    tick = tick.astype(str)
+        short = codes.str.isdigit() & (codes.str.len() < 6)
+        codes = codes.where(~short, codes.str.zfill(6))
+    uniq = pd.Series(pd.unique(codes.to_numpy(dtype=object)), dtype=object)
+    normalized, tick_notes = normalize_tickers(uniq)
+    tick = codes.astype(object).map(dict(zip(uniq, normalized, strict=True))).astype(str)
     notes.extend(tick_notes)
     date = _parse_dates(raw[mapping["date"]], pre.date_format if pre else None, what)
 
@@ -417,21 +434,14 @@ def _read_panel(path_or_frame: PathOrFrame, *, kind: Kind, columns: Mapping[str,
         num = pd.to_numeric(status, errors="coerce")
         body["status"] = num if bool((num.notna() == status.notna()).all()) else status
 
-    frame_for_returns = (body.drop(columns=["close", "prev_close"], errors="ignore")
-                         if use_ret else body)
-    if kind == "returns":
-        frame_for_returns = frame_for_returns[[c for c in ("date", "ticker", "ret", "volume")
-                                               if c in frame_for_returns.columns]]
-    returns, stats = returns_from_prices(frame_for_returns)
-    if use_ret:
-        source_desc = f"column {mapping['ret']!r}"
-        if kind == "prices":
-            notes.append(f"returns taken from column {mapping['ret']!r}; closes kept for the "
-                         f"price diagnostics only")
-    elif "prev_close" in mapping:
-        source_desc = "close / prev_close"
-    else:
-        source_desc = "close-to-close"
+    # given returns win over closes; returns_from_prices uses ``ret`` when present
+    returns, stats = returns_from_prices(body[[c for c in body.columns if not use_ret
+                                               or c in ("date", "ticker", "ret", "volume")]])
+    source_desc = (f"column {mapping['ret']!r}" if use_ret else "close / prev_close"
+                   if "prev_close" in mapping else "close-to-close")
+    if use_ret and kind == "prices":
+        notes.append(f"returns taken from column {mapping['ret']!r}; closes kept for the "
+                     f"price diagnostics only")
     _stat_notes(stats, notes)
 
     prices = None

@@ -12,7 +12,8 @@ board         code prefixes               exchange suffix
 ``chinext``   300, 301                    ``.SZ``
 ``star``      688, 689                    ``.SS``
 ``bse``       43, 83, 87, 92 (and any     ``.BJ``
-              4xxxxx / 8xxxxx on ``.BJ``)
+              4xxxxx / 8xxxxx on ``.BJ``
+              except 899xxx indexes)
 ``other``     anything else: B shares, indexes, funds, foreign tickers
 ============  ==========================  ==================
 
@@ -25,13 +26,15 @@ main use is that index tickers such as ``000300.SS`` (CSI 300) and
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.tickers import normalize_ticker
 
-__all__ = ["BOARDS", "board_of", "boards_of"]
+__all__ = ["BOARDS", "CODE_PREFIXES", "board_of", "boards_of", "random_tickers"]
 
 #: Board names, in the order used throughout the package.
 BOARDS: Final = ("sse_main", "szse_main", "chinext", "star", "bse", "other")
@@ -78,7 +81,7 @@ def board_of(ticker: str) -> str:
     for prefix, board, exchange in _PREFIXES:
         if code.startswith(prefix):
             return board if suffix in ("", exchange) else "other"
-    if suffix == "BJ" and code[0] in "48":
+    if suffix == "BJ" and code[0] in "48" and not code.startswith("899"):
         return "bse"
     return "other"
 
@@ -95,3 +98,55 @@ def boards_of(tickers: pd.Series) -> pd.Series:
     mapping = {u: board_of(u) for u in uniq}
     out = values.map(lambda v: mapping.get(str(v), "other") if pd.notna(v) else "other")
     return out.astype(str).rename("board")
+
+
+#: Code prefixes and exchange suffix used to draw random codes for each board.
+CODE_PREFIXES: Final = {
+    "sse_main": (("600", "601", "603", "605"), "SS"),
+    "szse_main": (("000", "001", "002", "003"), "SZ"),
+    "chinext": (("300", "301"), "SZ"),
+    "star": (("688",), "SS"),
+    "bse": (("83", "87", "43"), "BJ"),
+}
+
+
+def random_tickers(rng: np.random.Generator, n: int, *, mix: Mapping[str, float],
+                   exclude: Iterable[str] = ()) -> list[str]:
+    """Draw ``n`` distinct, well-formed A-share tickers (for simulations).
+
+    Parameters
+    ----------
+    rng : numpy Generator
+    n : int
+        How many tickers.
+    mix : mapping of board -> share
+        Boards (keys of :data:`CODE_PREFIXES`) and their shares of the draw.
+    exclude : iterable of str
+        Tickers that must not be drawn (for example the ones already in use).
+
+    Returns
+    -------
+    list of str
+        Yahoo-style tickers in the order drawn; ``board_of`` of each is its
+        drawn board.  The codes look real but are chosen at random.
+    """
+    names = list(mix)
+    p = np.array([mix[b] for b in names], dtype=float)
+    p = p / p.sum()
+    out: list[str] = []
+    seen = set(exclude)
+    while len(out) < n:
+        k = 2 * (n - len(out)) + 16
+        boards = rng.choice(len(names), size=k, p=p)
+        draws = rng.integers(0, 10**6, size=k)
+        for bi, r in zip(boards.tolist(), draws.tolist(), strict=True):
+            prefixes, suffix = CODE_PREFIXES[names[bi]]
+            head = prefixes[r % len(prefixes)]
+            width = 6 - len(head)
+            ticker = f"{head}{(r // len(prefixes)) % 10**width:0{width}d}.{suffix}"
+            if ticker not in seen:
+                seen.add(ticker)
+                out.append(ticker)
+                if len(out) == n:
+                    break
+    return out

@@ -37,7 +37,9 @@ from eventstudy.market.boards import BOARDS
 
 __all__ = [
     "LIMIT_RULES",
+    "NO_LIMIT_CENTS",
     "LimitRule",
+    "close_under_limits",
     "limit_for",
     "limit_fractions",
     "limit_prices",
@@ -123,6 +125,8 @@ LIMIT_RULES: Final[tuple[LimitRule, ...]] = (
     LimitRule("bse", True, 0.30, _D(2021, 11, 15), None, _SRC_BSE_30),
 )
 
+#: Up-limit sentinel (in cents) of :func:`close_under_limits` where no limit applies.
+NO_LIMIT_CENTS: Final = np.int64(1) << 60
 _NS_PER_DAY: Final = 86_400 * 10**9
 _FAR_FUTURE: Final = np.iinfo(np.int64).max
 
@@ -165,8 +169,9 @@ def limit_table() -> pd.DataFrame:
             "board": [r.board for r in LIMIT_RULES],
             "st": [r.st for r in LIMIT_RULES],
             "limit": [r.limit for r in LIMIT_RULES],
-            "effective_from": pd.to_datetime([r.effective_from for r in LIMIT_RULES]),
-            "effective_to": pd.to_datetime([r.effective_to for r in LIMIT_RULES]),
+            "effective_from": [pd.Timestamp(r.effective_from) for r in LIMIT_RULES],
+            "effective_to": [pd.NaT if r.effective_to is None else pd.Timestamp(r.effective_to)
+                             for r in LIMIT_RULES],
             "source": [r.source for r in LIMIT_RULES],
         }
     )
@@ -247,8 +252,8 @@ def limit_for(board: str, date: Any, st: bool = False) -> float:
     >>> limit_for("sse_main", "2024-05-13", st=True)
     0.05
     """
-    return float(limit_fractions(np.array([board], dtype=object), [pd.Timestamp(date)],
-                                 np.array([bool(st)]))[0])
+    day = np.array([pd.Timestamp(date).to_datetime64()], dtype="datetime64[ns]")
+    return float(limit_fractions(np.array([board], dtype=object), day, np.array([bool(st)]))[0])
 
 
 def tick_round(price: ArrayLike) -> np.ndarray:
@@ -287,3 +292,56 @@ def limit_prices(prev_close: ArrayLike, limit: ArrayLike) -> tuple[np.ndarray, n
     p = np.asarray(prev_close, dtype=float)
     lim = np.asarray(limit, dtype=float)
     return tick_round(p * (1.0 + lim)), tick_round(p * (1.0 - lim))
+
+
+def close_under_limits(latent_cents: np.ndarray, limit_bp: np.ndarray, traded: np.ndarray,
+                       start_cents: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Closes that track a latent price path but never cross the daily limits.
+
+    Each day the close is the latent price clipped to the limit prices of the
+    previous *observed* close, so a latent move beyond the limit spills into
+    the next days (a +30% latent jump on a ±10% board closes limit-up twice,
+    then catches up).  A day that is not traded keeps the previous close as
+    the reference of the next traded day.  Integer cents throughout, so the
+    half-up rounding of the limit prices is exact.  The loop runs over days;
+    each step is vectorised across firms.
+
+    Parameters
+    ----------
+    latent_cents : int ndarray, (days, firms)
+        Latent price on the tick, in cents.
+    limit_bp : int ndarray, (days, firms)
+        Limit in basis points (1000 = ±10%); negative = no limit.
+    traded : bool ndarray, (days, firms)
+        False on suspended days.
+    start_cents : ndarray, (firms,)
+        Close before the first day, in cents.
+
+    Returns
+    -------
+    close, prev_close, up, down : int64 ndarrays, (days, firms)
+        Close (also computed on untraded days, where it means nothing), the
+        reference close, and the up and down limit prices; where there is no
+        limit ``up`` is :data:`NO_LIMIT_CENTS` and ``down`` one cent.
+    """
+    n_days, n_firms = latent_cents.shape
+    close = np.zeros((n_days, n_firms), dtype=np.int64)
+    prev = np.empty_like(close)
+    up = np.empty_like(close)
+    down = np.empty_like(close)
+    last = np.asarray(start_cents).astype(np.int64)
+    for t in range(n_days):
+        b = limit_bp[t]
+        nolim = b < 0
+        u = (last * (10_000 + b) + 5_000) // 10_000
+        d = np.maximum((last * (10_000 - b) + 5_000) // 10_000, 1)
+        u[nolim] = NO_LIMIT_CENTS
+        d[nolim] = 1
+        c = np.minimum(np.maximum(latent_cents[t], d), u)
+        prev[t] = last
+        up[t] = u
+        down[t] = d
+        close[t] = c
+        last = np.where(traded[t], c, last)
+    return close, prev, up, down
