@@ -130,6 +130,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs: dict[str, Path] = {}
     if Path(str(args.calendar)).is_file():
         inputs["calendar"] = Path(args.calendar)
+    if source == "yfinance" and (args.returns or args.prices or args.preset or args.columns):
+        raise EventStudyError("--returns/--prices/--preset/--columns apply to --source csv, "
+                              "not yfinance")
+    if source == "csv" and (args.offline or args.cache_dir):
+        raise EventStudyError("--offline/--cache-dir apply to --source yfinance, not csv")
     if source == "csv":
         if args.returns is not None:
             panel = read_returns_csv(args.returns, columns=args.columns, preset=args.preset)
@@ -181,6 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except FileNotFoundError as exc:
         print(f"eventstudy: error: file not found: {exc.filename}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # an unexpected failure is an error (2), not a failed check (1)
+        import traceback
+
+        traceback.print_exc()
+        print(f"eventstudy: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
 
 

@@ -31,7 +31,7 @@ LEDGER_FIRST = ["event_id", "ticker", "date", "day0", "status", "reason", "n_est
                 "alpha", "beta", "sigma", "timing"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Summary:
     """Text and HTML renderings of a study's main tables (renders in notebooks)."""
 
@@ -63,6 +63,9 @@ class Summary:
         return "\n".join(parts)
 
     def __str__(self) -> str:
+        return self.as_text()
+
+    def __repr__(self) -> str:
         return self.as_text()
 
     def _repr_html_(self) -> str:
@@ -100,8 +103,9 @@ class EventStudyResults:
     def exclusions(self) -> pd.DataFrame:
         """The exclusions ledger: excluded events with their reason."""
         ev = self._events
+        cols = ["event_id", "ticker", "date", "date_input", "day0", "reason"]
         return ev.loc[ev["status"] == "excluded",
-                      ["event_id", "ticker", "date", "day0", "reason"]].reset_index(drop=True)
+                      [c for c in cols if c in ev.columns]].reset_index(drop=True)
 
     @property
     def ar(self) -> pd.DataFrame:
@@ -205,8 +209,9 @@ class EventStudyResults:
         tables.append(("CAAR by window", self._wide_tests("window")))
         excl = self.exclusions
         if len(excl):
-            by = excl.groupby("reason").size().rename("events").reset_index()
-            tables.append(("Excluded events by reason", by))
+            by = excl["reason"].map(reason_category).value_counts(sort=False).sort_index()
+            tables.append(("Excluded events by reason",
+                           by.rename_axis("reason").rename("events").reset_index()))
         day = self._wide_tests("day")
         tables.append(("AAR by event day", day))
         return Summary(header, tables)
@@ -316,7 +321,7 @@ def build_results(*, study: EventStudy, spec: WindowSpec, model: NormalReturnMod
         "event_id": ids,
         "ticker": cal["ticker"].to_numpy(),
         "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy(),
-        "day0": np.where(status == "included", day0.values, np.datetime64("NaT")),
+        "day0": day0.values,
         "status": status,
         "reason": np.where(status == "included", "", reason),
     })
@@ -352,7 +357,8 @@ def build_results(*, study: EventStudy, spec: WindowSpec, model: NormalReturnMod
     if panel.span is not None and e:
         sp = panel.span[tpos.reshape(-1), np.repeat(
             panel.ticker_codes(pd.Series(inc_tick)), w)]
-        ar_long["span"] = sp
+        ar_long["span"] = pd.array(np.where(np.isnan(sp), np.nan, sp), dtype="Float64").astype(
+            "Int64")
     k = len(spec.car)
     car_long = pd.DataFrame({
         "event_id": np.repeat(inc_ids, k),

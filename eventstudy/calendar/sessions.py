@@ -31,9 +31,15 @@ TIMINGS: Final = ("pre-open", "intraday", "after-close", "unknown")
 
 @functools.lru_cache(maxsize=4)
 def _xshg_all() -> pd.DatetimeIndex:
+    import warnings
+
     import exchange_calendars as xc
 
-    cal = xc.get_calendar("XSHG", start="2005-01-04")
+    with warnings.catch_warnings():
+        # exchange_calendars 4.x triggers pandas deprecation warnings of its own
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        cal = xc.get_calendar("XSHG", start="2005-01-04")
     sessions = pd.DatetimeIndex(cal.sessions).tz_localize(None).normalize()
     return pd.DatetimeIndex(sessions.astype("datetime64[ns]"))
 

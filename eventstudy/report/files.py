@@ -82,6 +82,35 @@ def _save_figure(fig: Any, base: Path) -> None:
                                                      "CreationDate": None})
 
 
+def _clear_previous(out: Path) -> None:
+    """Remove the files of an earlier run in ``out`` (those its manifest lists).
+
+    A non-empty directory that is not an earlier output directory is refused,
+    so that no stale file is mixed into (and hashed with) the new outputs.
+    """
+    from eventstudy.exceptions import EventStudyError
+
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise EventStudyError(f"output path {out} exists and is not a directory")
+    manifest = out / "manifest.json"
+    if not manifest.is_file():
+        if any(out.iterdir()):
+            raise EventStudyError(f"output directory {out} is not empty and holds no "
+                                  "eventstudy manifest.json; choose a new directory")
+        return
+    try:
+        listed = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError) as exc:
+        raise EventStudyError(f"cannot read {manifest}: {exc}") from exc
+    for rel in listed:
+        p = (out / rel).resolve()
+        if out.resolve() in p.parents and p.is_file():
+            p.unlink()
+    manifest.unlink()
+
+
 def versions() -> dict[str, str]:
     """Versions of Python, eventstudy and its dependencies."""
     out = {"python": platform.python_version()}
@@ -121,6 +150,7 @@ def write_outputs(res: EventStudyResults, out: Path | str, *, panel: Panel | Non
     from eventstudy.report.plots import plot_caar, plot_car_distribution
 
     out = Path(out)
+    _clear_previous(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(exist_ok=True)
     simulated = res.data_source.get("source") == "simulated"
@@ -143,7 +173,9 @@ def write_outputs(res: EventStudyResults, out: Path | str, *, panel: Panel | Non
     plot_car_distribution(res, (int(main[0]), int(main[1])), ax=fig.add_subplot(1, 1, 1))
     fig.tight_layout()
     _save_figure(fig, out / "figures" / "car_distribution")
-    figs.append((f"Per-event CAR{list(main)} distribution", "figures/car_distribution.png"))
+    a, b = int(main[0]), int(main[1])
+    lab = f"[{a:+d},{b:+d}]".replace("+0,", "0,").replace(",+0]", ",0]")
+    figs.append((f"Per-event CAR{lab} distribution", "figures/car_distribution.png"))
     blocks = build_blocks(res, title=title, question=QUESTION, figures=figs,
                           simulated=simulated)
     (out / "report.md").write_text(render_markdown(blocks), encoding="utf-8")

@@ -18,12 +18,20 @@ __all__ = ["plot_caar", "plot_car_distribution"]
 
 
 def _axes(ax: Axes | None) -> Axes:
+    """The given Axes, or a new pyplot figure's (so that notebooks display it)."""
     if ax is not None:
         return ax
-    from matplotlib.figure import Figure
+    import matplotlib.pyplot as plt
 
-    fig = Figure(figsize=(7.0, 4.2), dpi=100)
-    return fig.add_subplot(1, 1, 1)
+    _, new = plt.subplots(figsize=(7.0, 4.2))
+    return new
+
+
+def _label(a: int, b: int) -> str:
+    def s(v: int) -> str:
+        return f"+{v}" if v > 0 else str(v)
+
+    return f"[{s(a)},{s(b)}]"
 
 
 def plot_caar(result: EventStudyResults, *, ax: Axes | None = None, level: float = 0.95,
@@ -74,7 +82,7 @@ def plot_car_distribution(result: EventStudyResults, window: tuple[int, int], *,
         ax.legend(frameon=False, fontsize=8)
     ax.axvline(0, color="0.3", linewidth=0.8)
     a, b = window
-    ax.set_xlabel(f"CAR[{a:+d},{b:+d}] (%)".replace("+0", "0"))
+    ax.set_xlabel(f"CAR{_label(a, b)} (%)")
     ax.set_ylabel("events")
     ax.set_title(f"Distribution of per-event CARs (N = {len(x)})")
     return ax

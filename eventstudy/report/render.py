@@ -82,7 +82,10 @@ def build_blocks(res: EventStudyResults, *, title: str, question: str,
                           "with its reason.")]
     excl = res.exclusions
     if len(excl):
-        by = excl.groupby("reason").size().rename("events").reset_index()
+        from eventstudy.results import reason_category
+
+        by = excl["reason"].map(reason_category).value_counts(sort=False).sort_index()
+        by = by.rename_axis("reason").rename("events").reset_index()
         blocks += [Block("table", table=by), Block("h2", "Exclusions ledger"),
                    Block("table", table=excl)]
     summ = res.summary()
