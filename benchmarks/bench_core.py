@@ -42,19 +42,27 @@ def make_events(returns: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     dates = np.sort(returns["date"].unique())
     firms = np.array(sorted(set(returns["ticker"]) - {"000300.SS"}))
-    return pd.DataFrame({
-        "event_id": [f"B{i:05d}" for i in range(n)],
-        "ticker": rng.choice(firms, n),
-        "date": pd.DatetimeIndex(dates[rng.integers(300, len(dates) - 15, n)]),
-    })
+    return pd.DataFrame(
+        {
+            "event_id": [f"B{i:05d}" for i in range(n)],
+            "ticker": rng.choice(firms, n),
+            "date": pd.DatetimeIndex(dates[rng.integers(300, len(dates) - 15, n)]),
+        }
+    )
 
 
 def time_fit(events: pd.DataFrame, returns: pd.DataFrame, repeat: int) -> tuple[float, int]:
     best, n_inc = np.inf, 0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        res = EventStudy(events, returns, estimation_window=EST, event_window=EVW,
-                         car_windows=CARS, min_estimation_days=120).fit()
+        res = EventStudy(
+            events,
+            returns,
+            estimation_window=EST,
+            event_window=EVW,
+            car_windows=CARS,
+            min_estimation_days=120,
+        ).fit()
         best = min(best, time.perf_counter() - t0)
         n_inc = res.n_included
     return best, n_inc
@@ -76,8 +84,9 @@ def bare_kernel(firm: np.ndarray, mkt: np.ndarray, d0: np.ndarray, col: np.ndarr
     a = yb - b * xb
     s2 = ((yc - b[:, None] * xc) ** 2).sum(1) / (n - 2)
     ar = firm[ev, col[:, None]] - a[:, None] - b[:, None] * mkt[ev]
-    sar = ar / np.sqrt(s2[:, None] * (1 + 1 / n[:, None] + (mkt[ev] - xb[:, None]) ** 2
-                                      / sxx[:, None]))
+    sar = ar / np.sqrt(
+        s2[:, None] * (1 + 1 / n[:, None] + (mkt[ev] - xb[:, None]) ** 2 / sxx[:, None])
+    )
     car = np.nansum(ar[:, 9:12], 1)
     for z in (ar, sar):
         np.nanmean(z, 0) / np.nanstd(z, 0, ddof=1)

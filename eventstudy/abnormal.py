@@ -43,19 +43,25 @@ FloatArray = NDArray[np.float64]
 class AbnormalReturns:
     """Arrays of one study (events x event days, events x CAR windows)."""
 
-    ar: FloatArray          # (E, W) abnormal returns, NaN where no return
-    var_ar: FloatArray      # (E, W) prediction-error variance of each AR
-    sar: FloatArray         # (E, W) standardised AR
-    car: FloatArray         # (E, K) CAR per window
-    var_car: FloatArray     # (E, K) exact variance of each CAR
-    scar: FloatArray        # (E, K) standardised CAR
-    car_days: NDArray[np.int64]     # (E, K) days with a return inside each window
+    ar: FloatArray  # (E, W) abnormal returns, NaN where no return
+    var_ar: FloatArray  # (E, W) prediction-error variance of each AR
+    sar: FloatArray  # (E, W) standardised AR
+    car: FloatArray  # (E, K) CAR per window
+    var_car: FloatArray  # (E, K) exact variance of each CAR
+    scar: FloatArray  # (E, K) standardised CAR
+    car_days: NDArray[np.int64]  # (E, K) days with a return inside each window
     car_missing: NDArray[np.int64]  # (E, K) days without a return inside each window
 
 
-def compute_abnormal(fit: ModelFit, ar: FloatArray, x_event: FloatArray, taus: NDArray[np.int64],
-                     windows: tuple[Window, ...], *, car_missing: str = "present"
-                     ) -> AbnormalReturns:
+def compute_abnormal(
+    fit: ModelFit,
+    ar: FloatArray,
+    x_event: FloatArray,
+    taus: NDArray[np.int64],
+    windows: tuple[Window, ...],
+    *,
+    car_missing: str = "present",
+) -> AbnormalReturns:
     """Standardise ARs and build CARs for every window, vectorised over events.
 
     Parameters
@@ -91,8 +97,9 @@ def compute_abnormal(fit: ModelFit, ar: FloatArray, x_event: FloatArray, taus: N
     dx0 = np.where(present, np.where(np.isnan(dx), 0.0, dx), 0.0)
     # prefix sums make every window O(1) per event
     cs_ar = np.concatenate([np.zeros((e, 1)), np.cumsum(ar0, axis=1)], axis=1)
-    cs_n = np.concatenate([np.zeros((e, 1), dtype=np.int64),
-                           np.cumsum(present, axis=1, dtype=np.int64)], axis=1)
+    cs_n = np.concatenate(
+        [np.zeros((e, 1), dtype=np.int64), np.cumsum(present, axis=1, dtype=np.int64)], axis=1
+    )
     cs_dx = np.concatenate([np.zeros((e, 1)), np.cumsum(dx0, axis=1)], axis=1)
     t0 = int(taus[0])
     for j, w in enumerate(windows):

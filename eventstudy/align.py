@@ -53,11 +53,13 @@ def _long_from_wide(frame: pd.DataFrame) -> pd.DataFrame:
         raise DataError(f"returns: index row {i + 1} ({frame.index[i]!r}) is not a date")
     vals = frame.to_numpy()
     t, n = vals.shape
-    return pd.DataFrame({
-        "date": np.repeat(idx.values, n),
-        "ticker": np.tile(np.asarray(frame.columns.astype(str)), t),
-        "ret": vals.reshape(-1),
-    })
+    return pd.DataFrame(
+        {
+            "date": np.repeat(idx.values, n),
+            "ticker": np.tile(np.asarray(frame.columns.astype(str)), t),
+            "ret": vals.reshape(-1),
+        }
+    )
 
 
 def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
@@ -88,10 +90,13 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
     if not {"date", "ticker", "ret"} <= set(returns.columns):
         if isinstance(returns.index, pd.DatetimeIndex) or "date" not in returns.columns:
             if returns.shape[1] == 0 or not all(
-                    pd.api.types.is_numeric_dtype(d) for d in returns.dtypes):
-                raise DataError("returns: expected a long frame with columns date, ticker, ret "
-                                "or a wide numeric frame (dates x tickers); found columns "
-                                f"{list(returns.columns)[:10]}")
+                pd.api.types.is_numeric_dtype(d) for d in returns.dtypes
+            ):
+                raise DataError(
+                    "returns: expected a long frame with columns date, ticker, ret "
+                    "or a wide numeric frame (dates x tickers); found columns "
+                    f"{list(returns.columns)[:10]}"
+                )
             returns = _long_from_wide(returns)
         else:
             missing = [c for c in ("date", "ticker", "ret") if c not in returns.columns]
@@ -106,8 +111,9 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
         dates = pd.DatetimeIndex(pd.to_datetime(raw_dates, errors="coerce", format="mixed"))
     if dates.isna().any():
         i = _first_row(np.asarray(dates.isna()))
-        raise DataError(f"returns: row {i + 1} has an unparseable or empty date "
-                        f"{raw_dates.iloc[i]!r}")
+        raise DataError(
+            f"returns: row {i + 1} has an unparseable or empty date {raw_dates.iloc[i]!r}"
+        )
     dvals = dates.values.astype("datetime64[ns]")
     if (dvals.view(np.int64) % _DAY_NS).any():
         dvals = dates.normalize().values.astype("datetime64[ns]")
@@ -135,15 +141,19 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
         bad = num.isna() & raw_ret.notna() & (text != "") & (text.str.lower() != "nan")
         if bad.any():
             i = _first_row(bad.to_numpy(dtype=bool))
-            raise DataError(f"returns: row {i + 1} ({tuniq[tcodes[i]]}, "
-                            f"{pd.Timestamp(dvals[i]).date()}) has a non-numeric return "
-                            f"{raw_ret.iloc[i]!r}")
+            raise DataError(
+                f"returns: row {i + 1} ({tuniq[tcodes[i]]}, "
+                f"{pd.Timestamp(dvals[i]).date()}) has a non-numeric return "
+                f"{raw_ret.iloc[i]!r}"
+            )
         ret = num.to_numpy(dtype=np.float64, na_value=np.nan)
     inf = np.isinf(ret)
     if inf.any():
         i = _first_row(inf)
-        raise DataError(f"returns: row {i + 1} ({norm[tcodes[i]]}, "
-                        f"{pd.Timestamp(dvals[i]).date()}) has an infinite return")
+        raise DataError(
+            f"returns: row {i + 1} ({norm[tcodes[i]]}, "
+            f"{pd.Timestamp(dvals[i]).date()}) has an infinite return"
+        )
     # duplicates on (date, ticker)
     dcodes, duniq = pd.factorize(dvals)
     key = dcodes.astype(np.int64) * len(norm) + tcodes
@@ -151,16 +161,20 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
     if (counts > 1).any():
         dupmask = counts[key] > 1
         i = _first_row(dupmask)
-        raise DataError(f"returns: duplicate (date, ticker) rows, first at row {i + 1} "
-                        f"({norm[tcodes[i]]}, {pd.Timestamp(dvals[i]).date()}); "
-                        f"{int(dupmask.sum())} rows involved")
+        raise DataError(
+            f"returns: duplicate (date, ticker) rows, first at row {i + 1} "
+            f"({norm[tcodes[i]]}, {pd.Timestamp(dvals[i]).date()}); "
+            f"{int(dupmask.sum())} rows involved"
+        )
     # market
     mkt = normalize_ticker(market)
     mloc = int(norm.get_indexer(pd.Index([mkt]))[0])
     if mloc < 0:
         shown = ", ".join(map(str, norm[:8]))
-        raise DataError(f"market ticker {market!r} is absent from the returns "
-                        f"({len(norm)} tickers, e.g. {shown})")
+        raise DataError(
+            f"market ticker {market!r} is absent from the returns "
+            f"({len(norm)} tickers, e.g. {shown})"
+        )
     is_m = tcodes == mloc
     m_ok = is_m & ~np.isnan(ret)
     order = np.argsort(dvals[m_ok], kind="stable")
@@ -178,8 +192,10 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
     off = firm_rows & ~on_cal
     n_off = int(off.sum())
     if n_off:
-        msg = (f"{n_off} firm row(s) fall on dates without a market return and are "
-               "ignored (event time counts the market index's dates)")
+        msg = (
+            f"{n_off} firm row(s) fall on dates without a market return and are "
+            "ignored (event time counts the market index's dates)"
+        )
         notes.append(msg)
         warnings.warn(msg, DataWarning, stacklevel=3)
     use = firm_rows & on_cal
@@ -191,9 +207,11 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
     mat.reshape(-1)[flat] = ret[use]
     span = None
     if "span" in returns.columns:
-        sp = pd.to_numeric(returns["span"], errors="coerce").to_numpy(dtype=np.float64,
-                                                                       na_value=np.nan)
+        sp = pd.to_numeric(returns["span"], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
         span = np.full(mat.shape, np.nan)
         span.reshape(-1)[flat] = sp[use]
-    return AlignedPanel(pd.DatetimeIndex(mdates), mret, mat, pd.Index(norm[firm_cols]), mkt,
-                        span, notes)
+    return AlignedPanel(
+        pd.DatetimeIndex(mdates), mret, mat, pd.Index(norm[firm_cols]), mkt, span, notes
+    )

@@ -32,67 +32,123 @@ def _window(text: str) -> tuple[int, int]:
 
 def _study_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model and windows")
-    g.add_argument("--model", default="market",
-                   choices=["market", "market-adjusted", "constant-mean"],
-                   help="normal-return model (default: market)")
-    g.add_argument("--estimation-window", type=_window, default=(-250, -21), metavar="A,B",
-                   help="estimation window, e.g. --estimation-window=-250,-21 (default)")
-    g.add_argument("--event-window", type=_window, default=(-20, 20), metavar="A,B",
-                   help="event window, e.g. --event-window=-20,20 (default)")
-    g.add_argument("--car-window", type=_window, action="append", default=None,
-                   metavar="A,B", help="CAR window (repeatable); default: the nine windows "
-                   "of the docs that fit in the event window")
-    g.add_argument("--min-estimation-days", type=int, default=120, metavar="N",
-                   help="exclude events with fewer complete estimation days (default 120)")
-    g.add_argument("--car-missing", choices=["present", "drop"], default="present",
-                   help="CAR over days present (default) or NaN when a day is missing")
-    g.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="output directory")
+    g.add_argument(
+        "--model",
+        default="market",
+        choices=["market", "market-adjusted", "constant-mean"],
+        help="normal-return model (default: market)",
+    )
+    g.add_argument(
+        "--estimation-window",
+        type=_window,
+        default=(-250, -21),
+        metavar="A,B",
+        help="estimation window, e.g. --estimation-window=-250,-21 (default)",
+    )
+    g.add_argument(
+        "--event-window",
+        type=_window,
+        default=(-20, 20),
+        metavar="A,B",
+        help="event window, e.g. --event-window=-20,20 (default)",
+    )
+    g.add_argument(
+        "--car-window",
+        type=_window,
+        action="append",
+        default=None,
+        metavar="A,B",
+        help="CAR window (repeatable); default: the nine windows "
+        "of the docs that fit in the event window",
+    )
+    g.add_argument(
+        "--min-estimation-days",
+        type=int,
+        default=120,
+        metavar="N",
+        help="exclude events with fewer complete estimation days (default 120)",
+    )
+    g.add_argument(
+        "--car-missing",
+        choices=["present", "drop"],
+        default="present",
+        help="CAR over days present (default) or NaN when a day is missing",
+    )
+    g.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``eventstudy`` command."""
     from eventstudy import __version__
 
-    p = argparse.ArgumentParser(prog="eventstudy", description="Event studies of announcement "
-                                "returns on A-shares (see docs/cli.md).")
+    p = argparse.ArgumentParser(
+        prog="eventstudy",
+        description="Event studies of announcement returns on A-shares (see docs/cli.md).",
+    )
     p.add_argument("--version", action="version", version=f"eventstudy {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="the compute-leasing study on the built-in SIMULATED market")
     d.add_argument("--seed", type=int, default=20240513, help="simulation seed")
     _study_options(d)
     r = sub.add_parser("run", help="the real study on yfinance or a local file")
-    r.add_argument("--calendar", default="compute-leasing",
-                   help="'compute-leasing' (bundled) or a calendar CSV file")
-    r.add_argument("--source", choices=["yfinance", "csv"], default=None,
-                   help="data source (default: csv when --prices/--returns is given, "
-                   "else yfinance)")
+    r.add_argument(
+        "--calendar",
+        default="compute-leasing",
+        help="'compute-leasing' (bundled) or a calendar CSV file",
+    )
+    r.add_argument(
+        "--source",
+        choices=["yfinance", "csv"],
+        default=None,
+        help="data source (default: csv when --prices/--returns is given, else yfinance)",
+    )
     src = r.add_mutually_exclusive_group()
-    src.add_argument("--prices", type=Path, help="long CSV date,ticker,close[,open,high,"
-                     "low,volume]")
+    src.add_argument(
+        "--prices", type=Path, help="long CSV date,ticker,close[,open,high,low,volume]"
+    )
     src.add_argument("--returns", type=Path, help="long CSV date,ticker,ret")
-    r.add_argument("--preset", choices=["csmar", "tushare"], default=None,
-                   help="column preset for vendor exports")
-    r.add_argument("--columns", default=None, metavar="MAP",
-                   help="column mapping, e.g. date=Trddt,ticker=Stkcd,close=Clsprc")
-    r.add_argument("--market", default="000300.SS", help="market index ticker "
-                   "(default 000300.SS, CSI 300)")
+    r.add_argument(
+        "--preset",
+        choices=["csmar", "tushare"],
+        default=None,
+        help="column preset for vendor exports",
+    )
+    r.add_argument(
+        "--columns",
+        default=None,
+        metavar="MAP",
+        help="column mapping, e.g. date=Trddt,ticker=Stkcd,close=Clsprc",
+    )
+    r.add_argument(
+        "--market", default="000300.SS", help="market index ticker (default 000300.SS, CSI 300)"
+    )
     r.add_argument("--offline", action="store_true", help="yfinance: use the cache only")
     r.add_argument("--cache-dir", type=Path, default=None, help="yfinance cache directory")
     _study_options(r)
     c = sub.add_parser("calendar", help="print the calendar with each row's day 0 or reason")
-    c.add_argument("file", nargs="?", default="compute-leasing",
-                   help="calendar CSV (default: the bundled compute-leasing calendar)")
+    c.add_argument(
+        "file",
+        nargs="?",
+        default="compute-leasing",
+        help="calendar CSV (default: the bundled compute-leasing calendar)",
+    )
     return p
 
 
 def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: str) -> Any:
     from eventstudy.study import EventStudy
 
-    return EventStudy(events, returns, market=market, model=args.model,
-                      estimation_window=args.estimation_window, event_window=args.event_window,
-                      car_windows=args.car_window, min_estimation_days=args.min_estimation_days,
-                      car_missing=args.car_missing).fit()
+    return EventStudy(
+        events,
+        returns,
+        market=market,
+        model=args.model,
+        estimation_window=args.estimation_window,
+        event_window=args.event_window,
+        car_windows=args.car_window,
+        min_estimation_days=args.min_estimation_days,
+        car_missing=args.car_missing,
+    ).fit()
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
@@ -109,9 +165,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cal = load_calendar("compute-leasing")
     sim = simulate_market(cal, seed=args.seed)
     res = _fit(args, cal, sim.panel, sim.panel.provenance.get("market", "000300.SS"))
-    write_outputs(res, out, panel=sim.panel, calendar=cal, parameters=_params(args),
-                  extra={"truth.csv": sim.truth, "truth_events.csv": sim.truth_events},
-                  title="Compute-leasing announcements: event study (SIMULATED market)")
+    write_outputs(
+        res,
+        out,
+        panel=sim.panel,
+        calendar=cal,
+        parameters=_params(args),
+        extra={"truth.csv": sim.truth, "truth_events.csv": sim.truth_events},
+        title="Compute-leasing announcements: event study (SIMULATED market)",
+    )
     print(res.summary().as_text())
     print(f"\nSIMULATED prices. Wrote {out}/ in {time.perf_counter() - t0:.1f} s")
     return 0
@@ -131,8 +193,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if Path(str(args.calendar)).is_file():
         inputs["calendar"] = Path(args.calendar)
     if source == "yfinance" and (args.returns or args.prices or args.preset or args.columns):
-        raise EventStudyError("--returns/--prices/--preset/--columns apply to --source csv, "
-                              "not yfinance")
+        raise EventStudyError(
+            "--returns/--prices/--preset/--columns apply to --source csv, not yfinance"
+        )
     if source == "csv" and (args.offline or args.cache_dir):
         raise EventStudyError("--offline/--cache-dir apply to --source yfinance, not csv")
     if source == "csv":
@@ -156,11 +219,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         pad_after = int(abs(args.event_window[1]) * 1.6) + 30
         start = dates.min() - pd.Timedelta(days=pad_before)
         end = dates.max() + pd.Timedelta(days=pad_after)
-        panel = download_yahoo(tickers, start, end, cache_dir=args.cache_dir,
-                               offline=args.offline, progress=True)
+        panel = download_yahoo(
+            tickers, start, end, cache_dir=args.cache_dir, offline=args.offline, progress=True
+        )
     res = _fit(args, cal, panel, args.market)
-    write_outputs(res, out, panel=panel, calendar=cal, parameters=_params(args),
-                  inputs=inputs, title="Event study report")
+    write_outputs(
+        res,
+        out,
+        panel=panel,
+        calendar=cal,
+        parameters=_params(args),
+        inputs=inputs,
+        title="Event study report",
+    )
     print(res.summary().as_text())
     print(f"\nWrote {out}/ in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -31,8 +31,15 @@ from numpy.typing import NDArray
 
 from eventstudy.exceptions import EventStudyError
 
-__all__ = ["MODELS", "ConstantMean", "MarketAdjusted", "MarketModel", "ModelFit",
-           "NormalReturnModel", "get_model"]
+__all__ = [
+    "MODELS",
+    "ConstantMean",
+    "MarketAdjusted",
+    "MarketModel",
+    "ModelFit",
+    "NormalReturnModel",
+    "get_model",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -113,8 +120,17 @@ class MarketModel(NormalReturnModel):
         ssr = np.einsum("ij,ij->i", resid, resid)
         dof = n - self.k
         sigma2 = _safe_div(ssr, dof.astype(np.float64))
-        return ModelFit(alpha, beta, sigma2, n, dof, xbar, sxx,
-                        _safe_div(np.ones_like(nf), nf), _safe_div(np.ones_like(sxx), sxx))
+        return ModelFit(
+            alpha,
+            beta,
+            sigma2,
+            n,
+            dof,
+            xbar,
+            sxx,
+            _safe_div(np.ones_like(nf), nf),
+            _safe_div(np.ones_like(sxx), sxx),
+        )
 
     def abnormal(self, fit: ModelFit, y: FloatArray, x: FloatArray) -> FloatArray:
         return y - fit.alpha[:, None] - fit.beta[:, None] * x
@@ -172,8 +188,17 @@ class ConstantMean(NormalReturnModel):
         sigma2 = _safe_div(np.einsum("ij,ij->i", yc, yc), dof.astype(np.float64))
         xbar = _safe_div(np.where(mask, x, 0.0).sum(axis=1), nf)
         nanv = np.full_like(nf, np.nan)
-        return ModelFit(mean, nanv, sigma2, n, dof, xbar, nanv.copy(),
-                        _safe_div(np.ones_like(nf), nf), np.zeros_like(nf))
+        return ModelFit(
+            mean,
+            nanv,
+            sigma2,
+            n,
+            dof,
+            xbar,
+            nanv.copy(),
+            _safe_div(np.ones_like(nf), nf),
+            np.zeros_like(nf),
+        )
 
     def abnormal(self, fit: ModelFit, y: FloatArray, x: FloatArray) -> FloatArray:
         return y - fit.alpha[:, None]
@@ -189,9 +214,15 @@ def get_model(name: str | NormalReturnModel) -> NormalReturnModel:
     if isinstance(name, NormalReturnModel):
         return name
     key = str(name).strip().lower().replace("_", "-")
-    aliases = {"market-model": "market", "mm": "market", "sim": "market",
-               "mean-adjusted": "constant-mean", "constant-mean-return": "constant-mean",
-               "market-adj": "market-adjusted", "excess-return": "market-adjusted"}
+    aliases = {
+        "market-model": "market",
+        "mm": "market",
+        "sim": "market",
+        "mean-adjusted": "constant-mean",
+        "constant-mean-return": "constant-mean",
+        "market-adj": "market-adjusted",
+        "excess-return": "market-adjusted",
+    }
     key = aliases.get(key, key)
     if key not in MODELS:
         raise EventStudyError(f"model {name!r} is not known; choose one of {sorted(MODELS)}")

@@ -27,8 +27,19 @@ if TYPE_CHECKING:
 
 __all__ = ["EventStudyResults", "Summary"]
 
-LEDGER_FIRST = ["event_id", "ticker", "date", "day0", "status", "reason", "n_estimation",
-                "alpha", "beta", "sigma", "timing"]
+LEDGER_FIRST = [
+    "event_id",
+    "ticker",
+    "date",
+    "day0",
+    "status",
+    "reason",
+    "n_estimation",
+    "alpha",
+    "beta",
+    "sigma",
+    "timing",
+]
 
 
 @dataclass(frozen=True, repr=False)
@@ -44,22 +55,31 @@ class Summary:
         lines = ["Event study", "=" * 11]
         lines += [f"{k:<{width}}  {v}" for k, v in self.header]
         for title, table in self.tables:
-            lines += ["", title, "-" * len(title),
-                      table.to_string(index=False, float_format=lambda v: f"{v:.4f}")]
+            lines += [
+                "",
+                title,
+                "-" * len(title),
+                table.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
+            ]
         return "\n".join(lines)
 
     def as_html(self) -> str:
         """HTML rendering (tables with class ``eventstudy``)."""
         import html
 
-        head = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
-                       for k, v in self.header)
+        head = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self.header
+        )
         parts = [f"<h3>Event study</h3><table class='eventstudy'>{head}</table>"]
         for title, table in self.tables:
             parts.append(f"<h4>{html.escape(title)}</h4>")
-            parts.append(table.to_html(index=False, classes="eventstudy", na_rep="",
-                                       float_format=lambda v: f"{v:.4f}"))
+            parts.append(
+                table.to_html(
+                    index=False, classes="eventstudy", na_rep="", float_format=lambda v: f"{v:.4f}"
+                )
+            )
         return "\n".join(parts)
 
     def __str__(self) -> str:
@@ -104,8 +124,9 @@ class EventStudyResults:
         """The exclusions ledger: excluded events with their reason."""
         ev = self._events
         cols = ["event_id", "ticker", "date", "date_input", "day0", "reason"]
-        return ev.loc[ev["status"] == "excluded",
-                      [c for c in cols if c in ev.columns]].reset_index(drop=True)
+        return ev.loc[ev["status"] == "excluded", [c for c in cols if c in ev.columns]].reset_index(
+            drop=True
+        )
 
     @property
     def ar(self) -> pd.DataFrame:
@@ -142,24 +163,35 @@ class EventStudyResults:
         """Number of included events."""
         return int((self._events["status"] == "included").sum())
 
-    def test(self, name: str, *, window: tuple[int, int] | None = None,
-             tau: int | None = None) -> TestOutcome:
+    def test(
+        self, name: str, *, window: tuple[int, int] | None = None, tau: int | None = None
+    ) -> TestOutcome:
         """One test outcome, for a window ``(start, end)`` or an event day ``tau``."""
         t = self._tests
         if (window is None) == (tau is None):
             raise ValueError("give exactly one of window=(start, end) or tau=day")
         if window is not None:
-            sel = t[(t["scope"] == "window") & (t["start"] == window[0]) &
-                    (t["end"] == window[1]) & (t["test"] == name)]
+            sel = t[
+                (t["scope"] == "window")
+                & (t["start"] == window[0])
+                & (t["end"] == window[1])
+                & (t["test"] == name)
+            ]
         else:
             sel = t[(t["scope"] == "day") & (t["tau"] == tau) & (t["test"] == name)]
         if sel.empty:
             raise KeyError(f"no test {name!r} for {window or tau}")
         r: Any = sel.iloc[0]
-        return TestOutcome(name=name, stat=_opt(r["stat"]), pvalue=_opt(r["pvalue"]),
-                           df=_opt(r["df"]), distribution=str(r["distribution"]),
-                           null=str(r["null"]), nobs=int(r["nobs"]),
-                           reason=None if pd.isna(r["reason"]) else str(r["reason"]))
+        return TestOutcome(
+            name=name,
+            stat=_opt(r["stat"]),
+            pvalue=_opt(r["pvalue"]),
+            df=_opt(r["df"]),
+            distribution=str(r["distribution"]),
+            null=str(r["null"]),
+            nobs=int(r["nobs"]),
+            reason=None if pd.isna(r["reason"]) else str(r["reason"]),
+        )
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Student-t confidence interval of each window's CAAR (cross-sectional).
@@ -176,10 +208,14 @@ class EventStudyResults:
             x = g["car"].dropna().to_numpy()
             n = len(x)
             m = float(x.mean()) if n else np.nan
-            half = (stats.t.ppf((1 + level) / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
-                    if n > 1 else np.nan)
-            rows.append({"start": s, "end": e, "caar": m, "lower": m - half,
-                         "upper": m + half, "n": n})
+            half = (
+                stats.t.ppf((1 + level) / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+                if n > 1
+                else np.nan
+            )
+            rows.append(
+                {"start": s, "end": e, "caar": m, "lower": m - half, "upper": m + half, "n": n}
+            )
         return pd.DataFrame(rows)
 
     def to_frame(self) -> pd.DataFrame:
@@ -196,22 +232,31 @@ class EventStudyResults:
         ev = self._events
         cfg = self.config
         header = [
-            ("Data source", str(self.data_source.get("source", "?"))
-             + (" (SIMULATED prices)" if self.data_source.get("source") == "simulated" else "")),
+            (
+                "Data source",
+                str(self.data_source.get("source", "?"))
+                + (" (SIMULATED prices)" if self.data_source.get("source") == "simulated" else ""),
+            ),
             ("Model", str(cfg["model"])),
             ("Estimation window", str(cfg["estimation_window"])),
             ("Event window", str(cfg["event_window"])),
             ("Market", str(cfg["market"])),
-            ("Events", f"{len(ev)} in, {self.n_included} included, "
-                       f"{len(ev) - self.n_included} excluded"),
+            (
+                "Events",
+                f"{len(ev)} in, {self.n_included} included, {len(ev) - self.n_included} excluded",
+            ),
         ]
         tables: list[tuple[str, pd.DataFrame]] = []
         tables.append(("CAAR by window", self._wide_tests("window")))
         excl = self.exclusions
         if len(excl):
             by = excl["reason"].map(reason_category).value_counts(sort=False).sort_index()
-            tables.append(("Excluded events by reason",
-                           by.rename_axis("reason").rename("events").reset_index()))
+            tables.append(
+                (
+                    "Excluded events by reason",
+                    by.rename_axis("reason").rename("events").reset_index(),
+                )
+            )
         day = self._wide_tests("day")
         tables.append(("AAR by event day", day))
         return Summary(header, tables)
@@ -221,13 +266,17 @@ class EventStudyResults:
         keys = ["start", "end"] if scope == "window" else ["tau"]
         base = (self._caar if scope == "window" else self._aar).copy()
         if scope == "window":
-            base.insert(0, "window", "[" + base["start"].map(_lab) + "," +
-                        base["end"].map(_lab) + "]")
+            base.insert(
+                0, "window", "[" + base["start"].map(_lab) + "," + base["end"].map(_lab) + "]"
+            )
         for name, g in t.groupby("test", sort=False):
             g = g.set_index(keys)
-            base = base.merge(g[["stat", "pvalue"]].rename(
-                columns={"stat": f"{name}", "pvalue": f"p({name})"}),
-                how="left", left_on=keys, right_index=True)
+            base = base.merge(
+                g[["stat", "pvalue"]].rename(columns={"stat": f"{name}", "pvalue": f"p({name})"}),
+                how="left",
+                left_on=keys,
+                right_index=True,
+            )
         if scope == "window":
             base = base.drop(columns=["start", "end"])
         return base.reset_index(drop=True)
@@ -243,12 +292,21 @@ class EventStudyResults:
             rows: Any = sel.itertuples(index=False)
             for r in rows:
                 if pd.isna(r.stat):
-                    out[str(r.test)] = {"stat": None, "pvalue": None, "df": None,
-                                        "n": int(r.nobs), "reason": str(r.reason)}
+                    out[str(r.test)] = {
+                        "stat": None,
+                        "pvalue": None,
+                        "df": None,
+                        "n": int(r.nobs),
+                        "reason": str(r.reason),
+                    }
                 else:
-                    out[str(r.test)] = {"stat": float(r.stat), "pvalue": float(r.pvalue),
-                                        "df": _opt(r.df), "n": int(r.nobs),
-                                        "distribution": str(r.distribution)}
+                    out[str(r.test)] = {
+                        "stat": float(r.stat),
+                        "pvalue": float(r.pvalue),
+                        "df": _opt(r.df),
+                        "n": int(r.nobs),
+                        "distribution": str(r.distribution),
+                    }
             return out
 
         day_t = {k: g for k, g in tests[tests["scope"] == "day"].groupby("tau")}
@@ -256,19 +314,40 @@ class EventStudyResults:
         empty = tests.iloc[0:0]
         aar_rows: Any = self._aar.itertuples(index=False)
         caar_rows: Any = self._caar.itertuples(index=False)
-        aar = [{"tau": int(r.tau), "aar": _opt(r.aar), "n": int(r.n),
-                "tests": test_block(day_t.get(int(r.tau), empty))}
-               for r in aar_rows]
-        caar = [{"window": [int(r.start), int(r.end)], "caar": _opt(r.caar), "n": int(r.n),
-                 "tests": test_block(win_t.get((int(r.start), int(r.end)), empty))}
-                for r in caar_rows]
+        aar = [
+            {
+                "tau": int(r.tau),
+                "aar": _opt(r.aar),
+                "n": int(r.n),
+                "tests": test_block(day_t.get(int(r.tau), empty)),
+            }
+            for r in aar_rows
+        ]
+        caar = [
+            {
+                "window": [int(r.start), int(r.end)],
+                "caar": _opt(r.caar),
+                "n": int(r.n),
+                "tests": test_block(win_t.get((int(r.start), int(r.end)), empty)),
+            }
+            for r in caar_rows
+        ]
         return {
             "data_source": self.data_source,
             "config": self.config,
-            "events": {"in": len(ev), "included": self.n_included, "excluded": len(excl),
-                       "excluded_by_reason": {str(k): int(v) for k, v in
-                                              excl["reason"].map(reason_category)
-                                              .value_counts(sort=False).sort_index().items()}},
+            "events": {
+                "in": len(ev),
+                "included": self.n_included,
+                "excluded": len(excl),
+                "excluded_by_reason": {
+                    str(k): int(v)
+                    for k, v in excl["reason"]
+                    .map(reason_category)
+                    .value_counts(sort=False)
+                    .sort_index()
+                    .items()
+                },
+            },
             "aar": aar,
             "caar": caar,
             "notes": list(self.notes),
@@ -305,28 +384,47 @@ def _opt(v: Any) -> float | None:
 # -------------------------------------------------------------------- builder
 
 
-def build_results(*, study: EventStudy, spec: WindowSpec, model: NormalReturnModel,
-                  cal: pd.DataFrame, panel: AlignedPanel, status: NDArray[Any],
-                  reason: NDArray[Any], d0: NDArray[np.int64], day0: pd.DatetimeIndex,
-                  inc: NDArray[np.int64], fit: ModelFit, ab: AbnormalReturns,
-                  y_ev: NDArray[np.float64], x_ev: NDArray[np.float64],
-                  taus: NDArray[np.int64], tests: dict[str, Any]) -> EventStudyResults:
+def build_results(
+    *,
+    study: EventStudy,
+    spec: WindowSpec,
+    model: NormalReturnModel,
+    cal: pd.DataFrame,
+    panel: AlignedPanel,
+    status: NDArray[Any],
+    reason: NDArray[Any],
+    d0: NDArray[np.int64],
+    day0: pd.DatetimeIndex,
+    inc: NDArray[np.int64],
+    fit: ModelFit,
+    ab: AbnormalReturns,
+    y_ev: NDArray[np.float64],
+    x_ev: NDArray[np.float64],
+    taus: NDArray[np.int64],
+    tests: dict[str, Any],
+) -> EventStudyResults:
     """Attach labels to the arrays of a fitted study (internal)."""
     n_ev = len(cal)
     ids = cal["event_id"].astype(str).to_numpy()
     inc_ids = ids[inc]
     inc_tick = cal["ticker"].astype(str).to_numpy()[inc]
     # ledger
-    ledger = pd.DataFrame({
-        "event_id": ids,
-        "ticker": cal["ticker"].to_numpy(),
-        "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy(),
-        "day0": day0.values,
-        "status": status,
-        "reason": np.where(status == "included", "", reason),
-    })
-    for name, vals in (("n_estimation", fit.n.astype(float)), ("alpha", fit.alpha),
-                       ("beta", fit.beta), ("sigma", np.sqrt(fit.sigma2))):
+    ledger = pd.DataFrame(
+        {
+            "event_id": ids,
+            "ticker": cal["ticker"].to_numpy(),
+            "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy(),
+            "day0": day0.values,
+            "status": status,
+            "reason": np.where(status == "included", "", reason),
+        }
+    )
+    for name, vals in (
+        ("n_estimation", fit.n.astype(float)),
+        ("alpha", fit.alpha),
+        ("beta", fit.beta),
+        ("sigma", np.sqrt(fit.sigma2)),
+    ):
         col = np.full(n_ev, np.nan)
         col[inc] = vals
         ledger[name] = col
@@ -344,50 +442,61 @@ def build_results(*, study: EventStudy, spec: WindowSpec, model: NormalReturnMod
     # abnormal returns, long
     e, w = ab.ar.shape
     tpos = d0[inc][:, None] + taus[None, :]
-    ar_long = pd.DataFrame({
-        "event_id": np.repeat(inc_ids, w),
-        "ticker": np.repeat(inc_tick, w),
-        "tau": np.tile(taus, e),
-        "date": panel.dates.values[tpos.reshape(-1)] if e else np.array([], "datetime64[ns]"),
-        "ret": y_ev.reshape(-1),
-        "market_ret": x_ev.reshape(-1),
-        "ar": ab.ar.reshape(-1),
-        "sar": ab.sar.reshape(-1),
-    })
+    ar_long = pd.DataFrame(
+        {
+            "event_id": np.repeat(inc_ids, w),
+            "ticker": np.repeat(inc_tick, w),
+            "tau": np.tile(taus, e),
+            "date": panel.dates.values[tpos.reshape(-1)] if e else np.array([], "datetime64[ns]"),
+            "ret": y_ev.reshape(-1),
+            "market_ret": x_ev.reshape(-1),
+            "ar": ab.ar.reshape(-1),
+            "sar": ab.sar.reshape(-1),
+        }
+    )
     if panel.span is not None and e:
-        sp = panel.span[tpos.reshape(-1), np.repeat(
-            panel.ticker_codes(pd.Series(inc_tick)), w)]
+        sp = panel.span[tpos.reshape(-1), np.repeat(panel.ticker_codes(pd.Series(inc_tick)), w)]
         ar_long["span"] = pd.array(np.where(np.isnan(sp), np.nan, sp), dtype="Float64").astype(
-            "Int64")
+            "Int64"
+        )
     k = len(spec.car)
-    car_long = pd.DataFrame({
-        "event_id": np.repeat(inc_ids, k),
-        "start": np.tile([wd.start for wd in spec.car], e),
-        "end": np.tile([wd.end for wd in spec.car], e),
-        "car": ab.car.reshape(-1),
-        "scar": ab.scar.reshape(-1),
-        "var_car": ab.var_car.reshape(-1),
-        "n_days": ab.car_days.reshape(-1),
-        "n_missing": ab.car_missing.reshape(-1),
-    })
+    car_long = pd.DataFrame(
+        {
+            "event_id": np.repeat(inc_ids, k),
+            "start": np.tile([wd.start for wd in spec.car], e),
+            "end": np.tile([wd.end for wd in spec.car], e),
+            "car": ab.car.reshape(-1),
+            "scar": ab.scar.reshape(-1),
+            "var_car": ab.var_car.reshape(-1),
+            "n_days": ab.car_days.reshape(-1),
+            "n_missing": ab.car_missing.reshape(-1),
+        }
+    )
     n_t = (~np.isnan(ab.ar)).sum(axis=0)
     with np.errstate(invalid="ignore"):
         aar_v = np.where(n_t > 0, np.nansum(ab.ar, axis=0) / np.maximum(n_t, 1), np.nan)
     aar = pd.DataFrame({"tau": taus, "aar": aar_v, "n": n_t.astype(np.int64)})
     n_w = (~np.isnan(ab.car)).sum(axis=0)
     caar_v = np.where(n_w > 0, np.nansum(ab.car, axis=0) / np.maximum(n_w, 1), np.nan)
-    caar = pd.DataFrame({"start": [wd.start for wd in spec.car],
-                         "end": [wd.end for wd in spec.car],
-                         "caar": caar_v, "n": n_w.astype(np.int64)})
+    caar = pd.DataFrame(
+        {
+            "start": [wd.start for wd in spec.car],
+            "end": [wd.end for wd in spec.car],
+            "caar": caar_v,
+            "n": n_w.astype(np.int64),
+        }
+    )
     # CAAR path from the first event day
     path = np.cumsum(np.where(np.isnan(ab.ar), 0.0, ab.ar), axis=1)
     n_p = np.full(w, e, dtype=np.int64)
-    path_df = pd.DataFrame({
-        "tau": taus,
-        "caar": path.mean(axis=0) if e else np.full(w, np.nan),
-        "sd": path.std(axis=0, ddof=1) if e > 1 else np.full(w, np.nan),
-        "n": n_p,
-    })
+    path_df = pd.DataFrame(
+        {
+            "tau": taus,
+            "caar": path.mean(axis=0) if e else np.full(w, np.nan),
+            "sd": path.std(axis=0, ddof=1) if e > 1 else np.full(w, np.nan),
+            "n": n_p,
+        }
+    )
     tests_df = _tests_frame(tests, taus, spec)
     config = {
         "model": model.name,
@@ -405,27 +514,44 @@ def build_results(*, study: EventStudy, spec: WindowSpec, model: NormalReturnMod
     prov = getattr(src, "provenance", None)
     if prov:
         data_source["provenance"] = prov
-    return EventStudyResults(config=config, data_source=data_source, _events=ledger,
-                             _ar=ar_long, _car=car_long, _aar=aar, _caar=caar,
-                             _tests=tests_df, _path=path_df, notes=tuple(panel.notes))
+    return EventStudyResults(
+        config=config,
+        data_source=data_source,
+        _events=ledger,
+        _ar=ar_long,
+        _car=car_long,
+        _aar=aar,
+        _caar=caar,
+        _tests=tests_df,
+        _path=path_df,
+        notes=tuple(panel.notes),
+    )
 
 
-def _overlaps(cal: pd.DataFrame, d0: NDArray[np.int64], status: NDArray[Any],
-              spec: WindowSpec) -> NDArray[Any]:
+def _overlaps(
+    cal: pd.DataFrame, d0: NDArray[np.int64], status: NDArray[Any], spec: WindowSpec
+) -> NDArray[Any]:
     """Event ids of the same firm whose day 0 lies in this event's estimation window."""
     n = len(cal)
     out = np.full(n, "", dtype=object)
     placed = (d0 >= 0) & (status == "included")
     if placed.sum() == 0:
         return out
-    df = pd.DataFrame({"i": np.arange(n), "ticker": cal["ticker"].astype(str).to_numpy(),
-                       "d0": d0, "id": cal["event_id"].astype(str).to_numpy()})
+    df = pd.DataFrame(
+        {
+            "i": np.arange(n),
+            "ticker": cal["ticker"].astype(str).to_numpy(),
+            "d0": d0,
+            "id": cal["event_id"].astype(str).to_numpy(),
+        }
+    )
     left = df[placed]
     right = df[(d0 >= 0)]
     pairs = left.merge(right, on="ticker", suffixes=("", "_o"))
     rel = pairs["d0_o"] - pairs["d0"]
-    hit = pairs[(pairs["i"] != pairs["i_o"]) & (rel >= spec.estimation.start) &
-                (rel <= spec.estimation.end)]
+    hit = pairs[
+        (pairs["i"] != pairs["i_o"]) & (rel >= spec.estimation.start) & (rel <= spec.estimation.end)
+    ]
     if len(hit):
         hit = hit.sort_values(["i", "d0_o"], kind="stable")
         owner = hit["i"].to_numpy()
@@ -436,25 +562,26 @@ def _overlaps(cal: pd.DataFrame, d0: NDArray[np.int64], status: NDArray[Any],
     return out
 
 
-def _tests_frame(tests: dict[str, Any], taus: NDArray[np.int64], spec: WindowSpec
-                 ) -> pd.DataFrame:
+def _tests_frame(tests: dict[str, Any], taus: NDArray[np.int64], spec: WindowSpec) -> pd.DataFrame:
     frames = []
     for name, (obj, daily, window) in tests.items():
         for scope, cols, n in (("day", daily, len(taus)), ("window", window, len(spec.car))):
-            f = pd.DataFrame({
-                "scope": scope,
-                "tau": taus if scope == "day" else np.full(n, np.nan),
-                "start": np.full(n, np.nan) if scope == "day" else [w.start for w in spec.car],
-                "end": np.full(n, np.nan) if scope == "day" else [w.end for w in spec.car],
-                "test": name,
-                "stat": cols.stat,
-                "pvalue": cols.pvalue,
-                "df": cols.df,
-                "distribution": obj.distribution,
-                "null": obj.null,
-                "nobs": cols.nobs,
-                "reason": pd.array(cols.reason, dtype="string"),
-            })
+            f = pd.DataFrame(
+                {
+                    "scope": scope,
+                    "tau": taus if scope == "day" else np.full(n, np.nan),
+                    "start": np.full(n, np.nan) if scope == "day" else [w.start for w in spec.car],
+                    "end": np.full(n, np.nan) if scope == "day" else [w.end for w in spec.car],
+                    "test": name,
+                    "stat": cols.stat,
+                    "pvalue": cols.pvalue,
+                    "df": cols.df,
+                    "distribution": obj.distribution,
+                    "null": obj.null,
+                    "nobs": cols.nobs,
+                    "reason": pd.array(cols.reason, dtype="string"),
+                }
+            )
             frames.append(f)
     out = pd.concat(frames, ignore_index=True)
     for c in ("tau", "start", "end"):

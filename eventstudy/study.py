@@ -41,11 +41,22 @@ EXCLUSION_REASONS: dict[str, str] = {
     "duplicate": "duplicate of {other} (same ticker and day 0)",
     "few_estimation_days": "too few estimation days ({n} < {min})",
     "flat_market": "market return constant over the estimation days",
+    "zero_variance": "no residual variance over the estimation days (returns fitted exactly)",
+    "date_before_data": "announcement date before the start of the data",
 }
 
 
-_SLOW_COLUMNS = {"time", "date_precision", "name_resolution", "date_input", "ticker_input",
-                 "announcement_time", "announcement_date", "event_date", "ticker_yahoo"}
+_SLOW_COLUMNS = {
+    "time",
+    "date_precision",
+    "name_resolution",
+    "date_input",
+    "ticker_input",
+    "announcement_time",
+    "announcement_date",
+    "event_date",
+    "ticker_yahoo",
+}
 
 
 def _prepare_events(events: pd.DataFrame | str) -> pd.DataFrame:
@@ -56,12 +67,19 @@ def _prepare_events(events: pd.DataFrame | str) -> pd.DataFrame:
     ``time`` or ``date_precision``) is normalised here with array operations;
     anything else goes through :func:`eventstudy.calendar.load_calendar`.
     """
-    if isinstance(events, pd.DataFrame) and {"calendar_status", "calendar_reason",
-                                              "event_id", "timing"} <= set(events.columns):
+    if isinstance(events, pd.DataFrame) and {
+        "calendar_status",
+        "calendar_reason",
+        "event_id",
+        "timing",
+    } <= set(events.columns):
         return events.copy()
-    if (isinstance(events, pd.DataFrame) and {"ticker", "date"} <= set(events.columns)
-            and pd.api.types.is_datetime64_any_dtype(events["date"])
-            and not (_SLOW_COLUMNS & set(map(str, events.columns)))):
+    if (
+        isinstance(events, pd.DataFrame)
+        and {"ticker", "date"} <= set(events.columns)
+        and pd.api.types.is_datetime64_any_dtype(events["date"])
+        and not (_SLOW_COLUMNS & set(map(str, events.columns)))
+    ):
         return _typed_events(events)
     from eventstudy.calendar import load_calendar
 
@@ -80,8 +98,10 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
         dup = pd.Series(ids).duplicated(keep=False).to_numpy()
         if dup.any():
             rows = np.flatnonzero(dup)[:5] + 1
-            raise CalendarError(f"event_id values repeat (rows {list(rows)}, e.g. "
-                                f"{ids[rows[0] - 1]!r}); give each event a unique event_id")
+            raise CalendarError(
+                f"event_id values repeat (rows {list(rows)}, e.g. "
+                f"{ids[rows[0] - 1]!r}); give each event a unique event_id"
+            )
     else:
         ids = np.array([f"R{i + 1:04d}" for i in range(n)], dtype=object)
     raw_t = events["ticker"]
@@ -100,30 +120,37 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
         bad = ~timing.isin(TIMINGS)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise CalendarError(f"row {i + 1} (event_id {ids[i]}): timing "
-                                f"{events['timing'].iloc[i]!r} is not one of {list(TIMINGS)}")
+            raise CalendarError(
+                f"row {i + 1} (event_id {ids[i]}): timing "
+                f"{events['timing'].iloc[i]!r} is not one of {list(TIMINGS)}"
+            )
         timing_arr = timing.to_numpy(dtype=object)
     else:
         timing_arr = np.full(n, "unknown", dtype=object)
     no_tick = np.array([t is None for t in tick], dtype=bool)
     no_date = np.asarray(dates.isna())
     reason = np.where(no_tick, "no ticker", np.where(no_date, "no date", ""))
-    out = pd.DataFrame({
-        "event_id": ids,
-        "ticker": tick,
-        "date": dates,
-        "date_precision": np.where(no_date, "unknown", "day"),
-        "timing": timing_arr,
-        "calendar_status": np.where(reason == "", "ok", "excluded"),
-        "calendar_reason": reason,
-    })
-    changed = [f"{a} read as {b}" for a, b in zip(uniq.astype(str), norm, strict=True)
-               if a != b]
+    out = pd.DataFrame(
+        {
+            "event_id": ids,
+            "ticker": tick,
+            "date": dates,
+            "date_precision": np.where(no_date, "unknown", "day"),
+            "timing": timing_arr,
+            "calendar_status": np.where(reason == "", "ok", "excluded"),
+            "calendar_reason": reason,
+        }
+    )
+    changed = [f"{a} read as {b}" for a, b in zip(uniq.astype(str), norm, strict=True) if a != b]
     if changed:
         out["ticker_input"] = raw_t.to_numpy()
-        warnings.warn("events: tickers rewritten to Yahoo style: " + "; ".join(changed[:10])
-                      + (f" (and {len(changed) - 10} more)" if len(changed) > 10 else ""),
-                      CalendarWarning, stacklevel=4)
+        warnings.warn(
+            "events: tickers rewritten to Yahoo style: "
+            + "; ".join(changed[:10])
+            + (f" (and {len(changed) - 10} more)" if len(changed) > 10 else ""),
+            CalendarWarning,
+            stacklevel=4,
+        )
     for c in events.columns:
         if c not in out.columns:
             out[c] = events[c].to_numpy()
@@ -177,24 +204,32 @@ class EventStudy:
         """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
         spec = WindowSpec.build(self.estimation_window, self.event_window, self.car_windows)
         model = get_model(self.model)
-        if isinstance(self.min_estimation_days, bool) or not isinstance(
-                self.min_estimation_days, (int, np.integer)) or self.min_estimation_days < 5:
-            raise EventStudyError(f"min_estimation_days must be an integer >= 5, got "
-                                  f"{self.min_estimation_days!r}")
+        if (
+            isinstance(self.min_estimation_days, bool)
+            or not isinstance(self.min_estimation_days, (int, np.integer))
+            or self.min_estimation_days < 5
+        ):
+            raise EventStudyError(
+                f"min_estimation_days must be an integer >= 5, got {self.min_estimation_days!r}"
+            )
         if self.min_estimation_days > spec.estimation.length:
-            raise EventStudyError(f"min_estimation_days={self.min_estimation_days} exceeds the "
-                                  f"estimation window length {spec.estimation.length}")
+            raise EventStudyError(
+                f"min_estimation_days={self.min_estimation_days} exceeds the "
+                f"estimation window length {spec.estimation.length}"
+            )
         if self.car_missing not in ("present", "drop"):
-            raise EventStudyError(f"car_missing must be 'present' or 'drop', got "
-                                  f"{self.car_missing!r}")
+            raise EventStudyError(
+                f"car_missing must be 'present' or 'drop', got {self.car_missing!r}"
+            )
         tests = get_tests(None if self.tests is None else tuple(self.tests))
         cal = _prepare_events(self.events)
         panel = align_panel(self.returns, self.market)
         return _run(self, spec, model, tests, cal, panel)
 
 
-def _gather(panel: AlignedPanel, d0: NDArray[np.int64], tk: NDArray[np.int64],
-            offsets: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _gather(
+    panel: AlignedPanel, d0: NDArray[np.int64], tk: NDArray[np.int64], offsets: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     t_len = len(panel.dates)
     pos = d0[:, None] + offsets[None, :]
     inside = (pos >= 0) & (pos < t_len)
@@ -206,8 +241,14 @@ def _gather(panel: AlignedPanel, d0: NDArray[np.int64], tk: NDArray[np.int64],
     return y, x
 
 
-def _run(study: EventStudy, spec: WindowSpec, model: NormalReturnModel, tests: list[Any],
-         cal: pd.DataFrame, panel: AlignedPanel) -> EventStudyResults:
+def _run(
+    study: EventStudy,
+    spec: WindowSpec,
+    model: NormalReturnModel,
+    tests: list[Any],
+    cal: pd.DataFrame,
+    panel: AlignedPanel,
+) -> EventStudyResults:
     n_ev = len(cal)
     t_len = len(panel.dates)
     reason = np.array(cal["calendar_reason"].fillna("").astype(str).to_numpy(), dtype=object)
@@ -235,6 +276,8 @@ def _run(study: EventStudy, spec: WindowSpec, model: NormalReturnModel, tests: l
     timing = cal["timing"].fillna("unknown").astype(str)
     d0, day0 = align_day0(dates, timing, panel.dates)
     _cross_check(dates, timing, day0, panel, excluded)
+    before = np.asarray(dates.to_numpy() < panel.dates.values[0], dtype=bool)
+    mark(before, EXCLUSION_REASONS["date_before_data"])
     mark(d0 >= t_len, EXCLUSION_REASONS["day0_after_data"])
     mark(d0 + spec.event.start < 0, EXCLUSION_REASONS["window_before_data"])
     mark(d0 + spec.event.end >= t_len, EXCLUSION_REASONS["window_after_data"])
@@ -248,8 +291,9 @@ def _run(study: EventStudy, spec: WindowSpec, model: NormalReturnModel, tests: l
     dup = (~excluded) & (first != np.arange(n_ev))
     if dup.any():
         ids = cal["event_id"].astype(str).to_numpy()
-        why = np.array([EXCLUSION_REASONS["duplicate"].format(other=ids[f]) for f in first],
-                       dtype=object)
+        why = np.array(
+            [EXCLUSION_REASONS["duplicate"].format(other=ids[f]) for f in first], dtype=object
+        )
         mark(dup, why)
     # estimation
     cand = np.flatnonzero(~excluded)
@@ -257,8 +301,13 @@ def _run(study: EventStudy, spec: WindowSpec, model: NormalReturnModel, tests: l
     y_est, x_est = _gather(panel, d0c[cand], tkc[cand], est_off)
     fit = model.fit(y_est, x_est)
     few = fit.n < study.min_estimation_days
-    why_few = np.array([EXCLUSION_REASONS["few_estimation_days"].format(
-        n=int(n), min=study.min_estimation_days) for n in fit.n], dtype=object)
+    why_few = np.array(
+        [
+            EXCLUSION_REASONS["few_estimation_days"].format(n=int(n), min=study.min_estimation_days)
+            for n in fit.n
+        ],
+        dtype=object,
+    )
     full_few = np.zeros(n_ev, dtype=bool)
     full_few[cand[few]] = True
     full_why = np.empty(n_ev, dtype=object)
@@ -268,27 +317,60 @@ def _run(study: EventStudy, spec: WindowSpec, model: NormalReturnModel, tests: l
     if model.name == "market":
         flat[cand] = ~(fit.sxx > 0)
     mark(flat, EXCLUSION_REASONS["flat_market"])
-    keep_local = ~(few | flat[cand])
+    degenerate = np.zeros(n_ev, dtype=bool)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # a residual variance that is zero up to rounding (R^2 = 1 within 1e-14)
+        scale = np.nanvar(np.where(np.isnan(x_est), np.nan, y_est), axis=1)
+        usable = np.isfinite(fit.sigma2) & (fit.sigma2 > 1e-14 * np.where(scale > 0, scale, 1.0))
+    degenerate[cand] = ~few & ~flat[cand] & ~usable
+    mark(degenerate, EXCLUSION_REASONS["zero_variance"])
+    keep_local = ~(few | flat[cand] | degenerate[cand])
     inc = cand[keep_local]
     fit = _subset_fit(fit, keep_local)
     y_est, x_est = y_est[keep_local], x_est[keep_local]
     if study.max_loss is not None and n_ev and (n_ev - len(inc)) / n_ev > study.max_loss:
-        raise EventStudyError(f"{n_ev - len(inc)} of {n_ev} events excluded, more than "
-                              f"max_loss={study.max_loss:.0%}; see the reasons with "
-                              "max_loss=None and results.exclusions")
+        raise EventStudyError(
+            f"{n_ev - len(inc)} of {n_ev} events excluded, more than "
+            f"max_loss={study.max_loss:.0%}; see the reasons with "
+            "max_loss=None and results.exclusions"
+        )
     taus = np.arange(spec.event.start, spec.event.end + 1, dtype=np.int64)
     y_ev, x_ev = _gather(panel, d0c[inc], tkc[inc], taus)
     ar = model.abnormal(fit, y_ev, x_ev)
     ab = compute_abnormal(fit, ar, x_ev, taus, spec.car, car_missing=study.car_missing)
     est_ar = model.abnormal(fit, y_est, x_est)
-    data = TestData(ar=ab.ar, sar=ab.sar, car=ab.car, scar=ab.scar, dof=fit.dof, n_est=fit.n,
-                    est_ar=est_ar, taus=taus,
-                    windows=tuple((w.start, w.end) for w in spec.car))
+    data = TestData(
+        ar=ab.ar,
+        sar=ab.sar,
+        car=ab.car,
+        scar=ab.scar,
+        dof=fit.dof,
+        n_est=fit.n,
+        est_ar=est_ar,
+        taus=taus,
+        windows=tuple((w.start, w.end) for w in spec.car),
+    )
     test_out = {t.name: (t, t.daily(data), t.window(data)) for t in tests}
     status = np.where(excluded, "excluded", "included")
-    return build_results(study=study, spec=spec, model=model, cal=cal, panel=panel,
-                         status=status, reason=reason, d0=d0, day0=day0, inc=inc, fit=fit,
-                         ab=ab, y_ev=y_ev, x_ev=x_ev, taus=taus, tests=test_out)
+    return build_results(
+        study=study,
+        spec=spec,
+        model=model,
+        cal=cal,
+        panel=panel,
+        status=status,
+        reason=reason,
+        d0=d0,
+        day0=day0,
+        inc=inc,
+        fit=fit,
+        ab=ab,
+        y_ev=y_ev,
+        x_ev=x_ev,
+        taus=taus,
+        tests=test_out,
+    )
 
 
 def _subset_fit(fit: Any, keep: NDArray[np.bool_]) -> Any:
@@ -297,8 +379,13 @@ def _subset_fit(fit: Any, keep: NDArray[np.bool_]) -> Any:
     return replace(fit, **{f.name: getattr(fit, f.name)[keep] for f in fields(fit)})
 
 
-def _cross_check(dates: pd.Series, timing: pd.Series, day0: pd.DatetimeIndex,
-                 panel: AlignedPanel, excluded: NDArray[np.bool_]) -> None:
+def _cross_check(
+    dates: pd.Series,
+    timing: pd.Series,
+    day0: pd.DatetimeIndex,
+    panel: AlignedPanel,
+    excluded: NDArray[np.bool_],
+) -> None:
     """Warn where day 0 on the market's dates differs from the XSHG exchange calendar."""
     try:
         sess = xshg_sessions()
@@ -306,8 +393,13 @@ def _cross_check(dates: pd.Series, timing: pd.Series, day0: pd.DatetimeIndex,
         return
     if not panel.market_ticker.endswith((".SS", ".SZ", ".BJ")):
         return
-    ok = np.asarray(~excluded & np.asarray(day0.notna()) & (dates >= sess[0]).to_numpy()
-                    & (dates < sess[-1]).to_numpy(), dtype=bool)
+    ok = np.asarray(
+        ~excluded
+        & np.asarray(day0.notna())
+        & (dates >= sess[0]).to_numpy()
+        & (dates < sess[-1]).to_numpy(),
+        dtype=bool,
+    )
     if not ok.any():
         return
     _, xday0 = align_day0(dates[ok], timing[ok], sess)
@@ -319,4 +411,6 @@ def _cross_check(dates: pd.Series, timing: pd.Series, day0: pd.DatetimeIndex,
             f"{n} event(s) have a day 0 on the market's dates that differs from the XSHG "
             f"exchange calendar, e.g. row {i + 1}: {day0[i].date()} vs "
             f"{xday0[np.flatnonzero(diff)[0]].date()} (the market's dates are used)",
-            CalendarWarning, stacklevel=4)
+            CalendarWarning,
+            stacklevel=4,
+        )

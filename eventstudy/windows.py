@@ -29,11 +29,14 @@ class Window:
         for name in ("start", "end"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int):
-                raise WindowError(f"window {name} must be an integer number of trading days, "
-                                  f"got {v!r}")
+                raise WindowError(
+                    f"window {name} must be an integer number of trading days, got {v!r}"
+                )
         if self.start > self.end:
-            raise WindowError(f"window [{self.start},{self.end}] has start > end; "
-                              "give it as start,end with start <= end")
+            raise WindowError(
+                f"window [{self.start},{self.end}] has start > end; "
+                "give it as start,end with start <= end"
+            )
 
     @property
     def length(self) -> int:
@@ -92,8 +95,15 @@ def as_window(value: Window | Sequence[int] | str, *, name: str = "window") -> W
 
 
 DEFAULT_CAR_WINDOWS: tuple[Window, ...] = (
-    Window(-20, -1), Window(-10, -1), Window(-5, -1), Window(-1, 1), Window(0, 0),
-    Window(0, 1), Window(0, 5), Window(0, 20), Window(-20, 20),
+    Window(-20, -1),
+    Window(-10, -1),
+    Window(-5, -1),
+    Window(-1, 1),
+    Window(0, 0),
+    Window(0, 1),
+    Window(0, 5),
+    Window(0, 20),
+    Window(-20, 20),
 )
 
 
@@ -111,15 +121,20 @@ class WindowSpec:
     car: tuple[Window, ...]
 
     @classmethod
-    def build(cls, estimation: Window | Sequence[int] | str,
-              event: Window | Sequence[int] | str,
-              car: Iterable[Window | Sequence[int] | str] | None = None) -> WindowSpec:
+    def build(
+        cls,
+        estimation: Window | Sequence[int] | str,
+        event: Window | Sequence[int] | str,
+        car: Iterable[Window | Sequence[int] | str] | None = None,
+    ) -> WindowSpec:
         est = as_window(estimation, name="estimation_window")
         ev = as_window(event, name="event_window")
         if est.end >= ev.start:
-            raise WindowError(f"estimation_window {est.label} overlaps the event window "
-                              f"{ev.label}: the estimation window must end before day "
-                              f"{ev.start}")
+            raise WindowError(
+                f"estimation_window {est.label} overlaps the event window "
+                f"{ev.label}: the estimation window must end before day "
+                f"{ev.start}"
+            )
         if ev.start > 0 or ev.end < 0:
             raise WindowError(f"event_window {ev.label} must contain day 0")
         cars: list[Window] = []
@@ -129,8 +144,7 @@ class WindowSpec:
             if car is None and (cw.start < ev.start or cw.end > ev.end):
                 continue  # default windows that do not fit a custom event window
             if cw.start < ev.start or cw.end > ev.end:
-                raise WindowError(f"CAR window {cw.label} lies outside the event window "
-                                  f"{ev.label}")
+                raise WindowError(f"CAR window {cw.label} lies outside the event window {ev.label}")
             if cw not in cars:
                 cars.append(cw)
         if not cars:

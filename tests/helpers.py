@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 
 
-def make_panel(n_firms: int = 12, n_days: int = 400, seed: int = 0, start: str = "2021-01-04",
-               market: str = "000300.SS") -> tuple[pd.DataFrame, list[str]]:
+def make_panel(
+    n_firms: int = 12,
+    n_days: int = 400,
+    seed: int = 0,
+    start: str = "2021-01-04",
+    market: str = "000300.SS",
+) -> tuple[pd.DataFrame, list[str]]:
     """Long returns (date, ticker, ret) on business days, market model truth."""
     rng = np.random.default_rng(seed)
     dates = pd.bdate_range(start, periods=n_days)
@@ -21,12 +26,15 @@ def make_panel(n_firms: int = 12, n_days: int = 400, seed: int = 0, start: str =
     return pd.concat(frames, ignore_index=True), tickers
 
 
-def make_events(tickers: list[str], dates: pd.DatetimeIndex, n: int, seed: int = 1,
-                lo: int = 260, hi: int = 370) -> pd.DataFrame:
+def make_events(
+    tickers: list[str], dates: pd.DatetimeIndex, n: int, seed: int = 1, lo: int = 260, hi: int = 370
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     pick = rng.integers(lo, hi, n)
-    return pd.DataFrame({
-        "event_id": [f"E{i + 1:03d}" for i in range(n)],
-        "ticker": [tickers[i % len(tickers)] for i in range(n)],
-        "date": dates[pick],
-    })
+    return pd.DataFrame(
+        {
+            "event_id": [f"E{i + 1:03d}" for i in range(n)],
+            "ticker": [tickers[i % len(tickers)] for i in range(n)],
+            "date": dates[pick],
+        }
+    )

@@ -26,13 +26,26 @@ from eventstudy.calendar import (
 )
 from eventstudy.exceptions import CalendarError, CalendarWarning
 
-SCHEMA = ["event_id", "ticker", "firm", "date", "date_input", "date_precision", "timing",
-          "calendar_status", "calendar_reason"]
+SCHEMA = [
+    "event_id",
+    "ticker",
+    "firm",
+    "date",
+    "date_input",
+    "date_precision",
+    "timing",
+    "calendar_status",
+    "calendar_reason",
+]
 
 
 def bundled_raw() -> pd.DataFrame:
-    text = (resources.files("eventstudy.calendar").joinpath("data")
-            .joinpath("compute_leasing.csv").read_text(encoding="utf-8"))
+    text = (
+        resources.files("eventstudy.calendar")
+        .joinpath("data")
+        .joinpath("compute_leasing.csv")
+        .read_text(encoding="utf-8")
+    )
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
 
@@ -67,10 +80,13 @@ def test_bundled_counts_by_status_and_reason(bundled: pd.DataFrame) -> None:
     # ticker problem is reported before a date problem: an unidentified firm
     # cannot be studied whatever its date.  So 15 + 1 rather than 16.
     assert bundled["calendar_status"].value_counts().to_dict() == {"ok": 30, "excluded": 32}
-    by_reason = (bundled.loc[bundled["calendar_status"] == "excluded", "calendar_reason"]
-                 .map(reason_category).value_counts().to_dict())
-    assert by_reason == {"no date": 16, "date only known to the month": 15,
-                         "unresolved ticker": 1}
+    by_reason = (
+        bundled.loc[bundled["calendar_status"] == "excluded", "calendar_reason"]
+        .map(reason_category)
+        .value_counts()
+        .to_dict()
+    )
+    assert by_reason == {"no date": 16, "date only known to the month": 15, "unresolved ticker": 1}
     assert set(by_reason) <= set(EXCLUSION_REASONS)
     assert row(bundled, "E024")["calendar_reason"] == "unresolved ticker"
     assert pd.isna(row(bundled, "E024")["ticker"])
@@ -96,28 +112,35 @@ def test_bundled_keeps_every_provenance_column(bundled: pd.DataFrame) -> None:
     assert list(bundled["ticker"].fillna("")) == list(raw["ticker_yahoo"])
 
 
-@pytest.mark.parametrize(("event_id", "timing"), [
-    ("E003", "after-close"),   # "after close"
-    ("E005", "after-close"),   # "after close (halt from next open)"
-    ("E045", "after-close"),   # "after close (15:56)"
-    ("E032", "pre-open"),      # "pre-open (00:13)"
-    ("E044", "intraday"),      # "intraday (midday)"
-    ("E011", "unknown"),       # "unknown (board met same day; likely after close)"
-    ("E001", "unknown"),
-])
-def test_bundled_timing_from_announcement_time(bundled: pd.DataFrame, event_id: str,
-                                               timing: str) -> None:
+@pytest.mark.parametrize(
+    ("event_id", "timing"),
+    [
+        ("E003", "after-close"),  # "after close"
+        ("E005", "after-close"),  # "after close (halt from next open)"
+        ("E045", "after-close"),  # "after close (15:56)"
+        ("E032", "pre-open"),  # "pre-open (00:13)"
+        ("E044", "intraday"),  # "intraday (midday)"
+        ("E011", "unknown"),  # "unknown (board met same day; likely after close)"
+        ("E001", "unknown"),
+    ],
+)
+def test_bundled_timing_from_announcement_time(
+    bundled: pd.DataFrame, event_id: str, timing: str
+) -> None:
     assert row(bundled, event_id)["timing"] == timing
 
 
-@pytest.mark.parametrize(("event_id", "day0"), [
-    ("E003", "2023-07-04"),    # after close on Monday 2023-07-03
-    ("E020", "2024-01-19"),    # released the evening of 01-18, limit-up on 01-19
-    ("E045", "2024-12-02"),    # after close on a Friday -> Monday
-    ("E046", "2024-12-02"),    # Sunday evening -> Monday
-    ("E032", "2024-04-18"),    # pre-open on a session
-    ("E014", "2023-12-18"),    # timing unknown, a session: the date itself
-])
+@pytest.mark.parametrize(
+    ("event_id", "day0"),
+    [
+        ("E003", "2023-07-04"),  # after close on Monday 2023-07-03
+        ("E020", "2024-01-19"),  # released the evening of 01-18, limit-up on 01-19
+        ("E045", "2024-12-02"),  # after close on a Friday -> Monday
+        ("E046", "2024-12-02"),  # Sunday evening -> Monday
+        ("E032", "2024-04-18"),  # pre-open on a session
+        ("E014", "2023-12-18"),  # timing unknown, a session: the date itself
+    ],
+)
 def test_bundled_day0(bundled: pd.DataFrame, event_id: str, day0: str) -> None:
     table = calendar_table(bundled)
     assert row(table, event_id)["day0"] == pd.Timestamp(day0)
@@ -125,8 +148,17 @@ def test_bundled_day0(bundled: pd.DataFrame, event_id: str, day0: str) -> None:
 
 def test_bundled_table(bundled: pd.DataFrame) -> None:
     table = calendar_table(bundled)
-    assert list(table.columns) == ["event_id", "ticker", "firm", "date_input", "timing", "day0",
-                                   "status", "reason", "flag"]
+    assert list(table.columns) == [
+        "event_id",
+        "ticker",
+        "firm",
+        "date_input",
+        "timing",
+        "day0",
+        "status",
+        "reason",
+        "flag",
+    ]
     assert (table["status"] == bundled["calendar_status"]).all()
     assert (table["reason"] == bundled["calendar_reason"]).all()
     placed = table["status"] == "ok"
@@ -141,8 +173,16 @@ def test_bundled_table(bundled: pd.DataFrame) -> None:
 def test_format_calendar_table(bundled: pd.DataFrame) -> None:
     text = format_calendar_table(calendar_table(bundled))
     lines = text.splitlines()
-    assert lines[0].split() == ["event_id", "ticker", "firm", "date_input", "timing", "day0",
-                                "status", "note"]
+    assert lines[0].split() == [
+        "event_id",
+        "ticker",
+        "firm",
+        "date_input",
+        "timing",
+        "day0",
+        "status",
+        "note",
+    ]
     e003 = next(x for x in lines if x.startswith("E003"))
     assert "2023-07-04" in e003 and "after-close" in e003
     assert "62 rows: 30 ok, 32 excluded" in text
@@ -167,8 +207,11 @@ def test_format_rejects_other_frames() -> None:
 
 def test_csv_path_with_aliases(tmp_path) -> None:
     path = tmp_path / "events.csv"
-    path.write_text("symbol,announcement_date,firm,size\n600186.SS,2023-09-28,莲花,big\n"
-                    "002575.SZ,2024/01/18,群兴,small\n", encoding="utf-8")
+    path.write_text(
+        "symbol,announcement_date,firm,size\n600186.SS,2023-09-28,莲花,big\n"
+        "002575.SZ,2024/01/18,群兴,small\n",
+        encoding="utf-8",
+    )
     for source in (path, str(path)):
         cal = load_calendar(source)
         assert list(cal["ticker"]) == ["600186.SS", "002575.SZ"]
@@ -176,7 +219,7 @@ def test_csv_path_with_aliases(tmp_path) -> None:
         assert list(cal["event_id"]) == ["R0001", "R0002"]
         assert list(cal["firm"]) == ["莲花", "群兴"]
         assert list(cal["symbol"]) == ["600186.SS", "002575.SZ"]  # alias column kept
-        assert list(cal["size"]) == ["big", "small"]              # other column carried
+        assert list(cal["size"]) == ["big", "small"]  # other column carried
 
 
 def test_csv_with_bom_and_gbk(tmp_path) -> None:
@@ -224,14 +267,26 @@ def test_several_alias_columns_warn() -> None:
 
 def test_case_clash_is_an_error() -> None:
     with pytest.raises(CalendarError, match="differ only in case"):
-        load_calendar(pd.DataFrame({"ticker": ["600186.SS"], "date": ["2023-09-28"],
-                                    "Date": ["2023-09-29"]}))
+        load_calendar(
+            pd.DataFrame({"ticker": ["600186.SS"], "date": ["2023-09-28"], "Date": ["2023-09-29"]})
+        )
 
 
-@pytest.mark.parametrize("value", ["2023-09-28", "2023/09/28", "20230928", "2023-9-28",
-                                   "2023-09-28 00:00:00", 20230928, 20230928.0,
-                                   pd.Timestamp("2023-09-28"), dt.date(2023, 9, 28),
-                                   np.datetime64("2023-09-28")])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2023-09-28",
+        "2023/09/28",
+        "20230928",
+        "2023-9-28",
+        "2023-09-28 00:00:00",
+        20230928,
+        20230928.0,
+        pd.Timestamp("2023-09-28"),
+        dt.date(2023, 9, 28),
+        np.datetime64("2023-09-28"),
+    ],
+)
 def test_day_formats(value: object) -> None:
     cal = load_calendar(pd.DataFrame({"ticker": ["600186.SS"], "date": [value]}))
     assert cal["date"].iloc[0] == pd.Timestamp("2023-09-28")
@@ -241,18 +296,26 @@ def test_day_formats(value: object) -> None:
 
 
 def test_datetime_column_in_a_frame() -> None:
-    frame = pd.DataFrame({"ticker": ["600186.SS", "002575.SZ"],
-                          "date": pd.DatetimeIndex(["2023-09-28", pd.NaT])})
+    frame = pd.DataFrame(
+        {"ticker": ["600186.SS", "002575.SZ"], "date": pd.DatetimeIndex(["2023-09-28", pd.NaT])}
+    )
     cal = load_calendar(frame)
     assert list(cal["calendar_reason"]) == ["", "no date"]
     assert list(cal["date_input"]) == ["2023-09-28", ""]
 
 
-@pytest.mark.parametrize("value", ["2021-13-45", "soon", "2023-02-30", "28/09/2023",
-                                   "2023-00", "1492-10-12", "2023-09-28 15:30"])
+@pytest.mark.parametrize(
+    "value",
+    ["2021-13-45", "soon", "2023-02-30", "28/09/2023", "2023-00", "1492-10-12", "2023-09-28 15:30"],
+)
 def test_unreadable_date_names_row_event_and_value(value: str) -> None:
-    frame = pd.DataFrame({"event_id": ["A1", "A2", "A3"], "ticker": ["600186.SS"] * 3,
-                          "date": ["2023-09-26", "2023-09-27", value]})
+    frame = pd.DataFrame(
+        {
+            "event_id": ["A1", "A2", "A3"],
+            "ticker": ["600186.SS"] * 3,
+            "date": ["2023-09-26", "2023-09-27", value],
+        }
+    )
     with pytest.raises(CalendarError, match=rf"row 3 \(event_id A3\): date '{value}'"):
         load_calendar(frame)
 
@@ -264,9 +327,13 @@ def test_all_bad_rows_are_listed() -> None:
 
 
 def test_missing_columns() -> None:
-    with pytest.raises(CalendarError, match=r"no date column .*columns found: \['ticker', 'when'\]"):
+    with pytest.raises(
+        CalendarError, match=r"no date column .*columns found: \['ticker', 'when'\]"
+    ):
         load_calendar(pd.DataFrame({"ticker": ["600186.SS"], "when": ["2023-09-28"]}))
-    with pytest.raises(CalendarError, match=r"no ticker column .*columns found: \['stock', 'date'\]"):
+    with pytest.raises(
+        CalendarError, match=r"no ticker column .*columns found: \['stock', 'date'\]"
+    ):
         load_calendar(pd.DataFrame({"stock": ["600186.SS"], "date": ["2023-09-28"]}))
 
 
@@ -276,39 +343,48 @@ def test_empty_calendar() -> None:
 
 
 def test_duplicate_event_ids() -> None:
-    frame = pd.DataFrame({"event_id": ["E1", "E2", "E1"], "ticker": ["600186.SS"] * 3,
-                          "date": ["2023-09-26", "2023-09-27", "2023-09-28"]})
+    frame = pd.DataFrame(
+        {
+            "event_id": ["E1", "E2", "E1"],
+            "ticker": ["600186.SS"] * 3,
+            "date": ["2023-09-26", "2023-09-27", "2023-09-28"],
+        }
+    )
     with pytest.raises(CalendarError, match="duplicate event_id: 'E1' on rows 1, 3"):
         load_calendar(frame)
 
 
 def test_blank_event_ids_are_generated() -> None:
-    frame = pd.DataFrame({"event_id": ["X", ""], "ticker": ["600186.SS"] * 2,
-                          "date": ["2023-09-26", "2023-09-27"]})
+    frame = pd.DataFrame(
+        {"event_id": ["X", ""], "ticker": ["600186.SS"] * 2, "date": ["2023-09-26", "2023-09-27"]}
+    )
     assert list(load_calendar(frame)["event_id"]) == ["X", "R0002"]
 
 
 def test_same_ticker_and_date_stay() -> None:
-    frame = pd.DataFrame({"ticker": ["600186.SS", "600186.SH"],
-                          "date": ["2023-09-28", "2023/09/28"]})
+    frame = pd.DataFrame(
+        {"ticker": ["600186.SS", "600186.SH"], "date": ["2023-09-28", "2023/09/28"]}
+    )
     with pytest.warns(CalendarWarning):
         cal = load_calendar(frame)
     assert list(cal["calendar_status"]) == ["ok", "ok"]
 
 
-@pytest.mark.parametrize(("date", "precision", "reason"), [
-    ("2023-10", "", "date only known to the month (2023-10)"),
-    ("2023/10", "month", "date only known to the month (2023-10)"),
-    ("2023-10-19", "month", "date only known to the month (2023-10)"),
-    ("2023-10", "day", "date only known to the month (2023-10)"),
-    ("", "day", "no date"),
-    ("", "", "no date"),
-    ("2023-10-19", "unknown", ""),
-    ("2023-10-19", "DAY", ""),
-])
+@pytest.mark.parametrize(
+    ("date", "precision", "reason"),
+    [
+        ("2023-10", "", "date only known to the month (2023-10)"),
+        ("2023/10", "month", "date only known to the month (2023-10)"),
+        ("2023-10-19", "month", "date only known to the month (2023-10)"),
+        ("2023-10", "day", "date only known to the month (2023-10)"),
+        ("", "day", "no date"),
+        ("", "", "no date"),
+        ("2023-10-19", "unknown", ""),
+        ("2023-10-19", "DAY", ""),
+    ],
+)
 def test_date_precision(date: str, precision: str, reason: str) -> None:
-    frame = pd.DataFrame({"ticker": ["600186.SS"], "date": [date],
-                          "date_precision": [precision]})
+    frame = pd.DataFrame({"ticker": ["600186.SS"], "date": [date], "date_precision": [precision]})
     cal = load_calendar(frame)
     assert cal["calendar_reason"].iloc[0] == reason
     assert cal["calendar_status"].iloc[0] == ("excluded" if reason else "ok")
@@ -320,84 +396,127 @@ def test_date_precision(date: str, precision: str, reason: str) -> None:
 
 
 def test_bad_date_precision() -> None:
-    frame = pd.DataFrame({"ticker": ["600186.SS"] * 2, "date": ["2023-10-19"] * 2,
-                          "event_id": ["a", "b"], "date_precision": ["day", "quarter"]})
+    frame = pd.DataFrame(
+        {
+            "ticker": ["600186.SS"] * 2,
+            "date": ["2023-10-19"] * 2,
+            "event_id": ["a", "b"],
+            "date_precision": ["day", "quarter"],
+        }
+    )
     with pytest.raises(CalendarError, match=r"row 2 \(event_id b\): date_precision 'quarter'"):
         load_calendar(frame)
 
 
-@pytest.mark.parametrize(("ticker", "reason"), [
-    ("", "no ticker"), (None, "no ticker"), ("?", "unresolved ticker"),
-    ("unresolved", "unresolved ticker"),
-])
+@pytest.mark.parametrize(
+    ("ticker", "reason"),
+    [
+        ("", "no ticker"),
+        (None, "no ticker"),
+        ("?", "unresolved ticker"),
+        ("unresolved", "unresolved ticker"),
+    ],
+)
 def test_missing_or_placeholder_ticker(ticker: str | None, reason: str) -> None:
     frame = pd.DataFrame({"ticker": [ticker], "date": ["2023-10-19"]})
     assert load_calendar(frame)["calendar_reason"].iloc[0] == reason
 
 
 def test_name_resolution_unresolved_and_ticker_first() -> None:
-    frame = pd.DataFrame({"ticker": ["600186.SS", ""], "date": ["2023-10-19", "2023-10"],
-                          "name_resolution": ["unresolved", "exact"]})
+    frame = pd.DataFrame(
+        {
+            "ticker": ["600186.SS", ""],
+            "date": ["2023-10-19", "2023-10"],
+            "name_resolution": ["unresolved", "exact"],
+        }
+    )
     assert list(load_calendar(frame)["calendar_reason"]) == ["unresolved ticker", "no ticker"]
 
 
 def test_ticker_normalisation() -> None:
-    frame = pd.DataFrame({"ticker": ["600186.SH", "SZ002575", "300657", "2575", "688685.SS",
-                                     "AAPL"],
-                          "date": ["2023-09-28"] * 6})
+    frame = pd.DataFrame(
+        {
+            "ticker": ["600186.SH", "SZ002575", "300657", "2575", "688685.SS", "AAPL"],
+            "date": ["2023-09-28"] * 6,
+        }
+    )
     with pytest.warns(CalendarWarning) as rec:
         cal = load_calendar(frame)
     message = str(rec[0].message)
-    for note in ("ticker 600186.SH read as 600186.SS", "ticker SZ002575 read as 002575.SZ",
-                 "ticker 300657 read as 300657.SZ",
-                 "ticker 2575 read as 002575.SZ (leading zeros restored)"):
+    for note in (
+        "ticker 600186.SH read as 600186.SS",
+        "ticker SZ002575 read as 002575.SZ",
+        "ticker 300657 read as 300657.SZ",
+        "ticker 2575 read as 002575.SZ (leading zeros restored)",
+    ):
         assert note in message
     assert "688685" not in message and "AAPL" not in message
-    assert list(cal["ticker"]) == ["600186.SS", "002575.SZ", "300657.SZ", "002575.SZ",
-                                   "688685.SS", "AAPL"]
+    assert list(cal["ticker"]) == [
+        "600186.SS",
+        "002575.SZ",
+        "300657.SZ",
+        "002575.SZ",
+        "688685.SS",
+        "AAPL",
+    ]
     assert list(cal["ticker_input"]) == list(frame["ticker"])
 
 
-@pytest.mark.parametrize(("columns", "timing"), [
-    ({"timing": "after-close"}, "after-close"),
-    ({"timing": "After Close"}, "after-close"),
-    ({"timing": "pre_open"}, "pre-open"),
-    ({"timing": ""}, "unknown"),
-    ({"time": "08:45"}, "pre-open"),
-    ({"time": "11:30"}, "intraday"),
-    ({"time": "15:00"}, "after-close"),
-    ({"time": ""}, "unknown"),
-    ({"timing": "unknown", "time": "20:10"}, "after-close"),
-    ({"timing": "after-close", "time": "19:00"}, "after-close"),
-    ({"announcement_time": "after close (15:56)"}, "after-close"),
-    ({"announcement_time": "unknown (likely after close)"}, "unknown"),
-    ({"timing": "", "announcement_time": "after close"}, "unknown"),  # prose only as fallback
-    ({}, "unknown"),
-])
+@pytest.mark.parametrize(
+    ("columns", "timing"),
+    [
+        ({"timing": "after-close"}, "after-close"),
+        ({"timing": "After Close"}, "after-close"),
+        ({"timing": "pre_open"}, "pre-open"),
+        ({"timing": ""}, "unknown"),
+        ({"time": "08:45"}, "pre-open"),
+        ({"time": "11:30"}, "intraday"),
+        ({"time": "15:00"}, "after-close"),
+        ({"time": ""}, "unknown"),
+        ({"timing": "unknown", "time": "20:10"}, "after-close"),
+        ({"timing": "after-close", "time": "19:00"}, "after-close"),
+        ({"announcement_time": "after close (15:56)"}, "after-close"),
+        ({"announcement_time": "unknown (likely after close)"}, "unknown"),
+        ({"timing": "", "announcement_time": "after close"}, "unknown"),  # prose only as fallback
+        ({}, "unknown"),
+    ],
+)
 def test_timing(columns: dict[str, str], timing: str) -> None:
-    frame = pd.DataFrame({"ticker": ["600186.SS"], "date": ["2023-09-28"],
-                          **{k: [v] for k, v in columns.items()}})
+    frame = pd.DataFrame(
+        {"ticker": ["600186.SS"], "date": ["2023-09-28"], **{k: [v] for k, v in columns.items()}}
+    )
     cal = load_calendar(frame)
     assert cal["timing"].iloc[0] == timing
     assert cal["timing"].iloc[0] in TIMINGS
 
 
-@pytest.mark.parametrize(("columns", "match"), [
-    ({"timing": "evening"}, r"row 1 \(event_id R0001\): timing 'evening'"),
-    ({"time": "25:00"}, r"row 1 \(event_id R0001\): time '25:00'"),
-    ({"time": "noon"}, r"row 1 .*time 'noon'"),
-    ({"timing": "pre-open", "time": "20:00"}, "contradicts time '20:00'"),
-])
+@pytest.mark.parametrize(
+    ("columns", "match"),
+    [
+        ({"timing": "evening"}, r"row 1 \(event_id R0001\): timing 'evening'"),
+        ({"time": "25:00"}, r"row 1 \(event_id R0001\): time '25:00'"),
+        ({"time": "noon"}, r"row 1 .*time 'noon'"),
+        ({"timing": "pre-open", "time": "20:00"}, "contradicts time '20:00'"),
+    ],
+)
 def test_bad_timing(columns: dict[str, str], match: str) -> None:
-    frame = pd.DataFrame({"ticker": ["600186.SS"], "date": ["2023-09-28"],
-                          **{k: [v] for k, v in columns.items()}})
+    frame = pd.DataFrame(
+        {"ticker": ["600186.SS"], "date": ["2023-09-28"], **{k: [v] for k, v in columns.items()}}
+    )
     with pytest.raises(CalendarError, match=match):
         load_calendar(frame)
 
 
 def test_input_frame_not_mutated() -> None:
-    frame = pd.DataFrame({"code": ["600186.SH", "2575"], "date": ["2023-09-28", "2023-10"],
-                          "time": ["20:00", ""], "extra": [1, 2]}, index=[10, 20])
+    frame = pd.DataFrame(
+        {
+            "code": ["600186.SH", "2575"],
+            "date": ["2023-09-28", "2023-10"],
+            "time": ["20:00", ""],
+            "extra": [1, 2],
+        },
+        index=[10, 20],
+    )
     before = frame.copy(deep=True)
     with pytest.warns(CalendarWarning):
         cal = load_calendar(frame)
@@ -411,8 +530,7 @@ def test_input_frame_not_mutated() -> None:
 
 def test_reloading_a_loaded_calendar_gives_it_back(bundled: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(load_calendar(bundled), bundled)
-    frame = pd.DataFrame({"ticker": ["600186.SH", "002575.SZ"],
-                          "date": ["20230928", "2023-10"]})
+    frame = pd.DataFrame({"ticker": ["600186.SH", "002575.SZ"], "date": ["20230928", "2023-10"]})
     with pytest.warns(CalendarWarning):
         once = load_calendar(frame)
     with warnings.catch_warnings():
@@ -437,9 +555,13 @@ def test_supplying_the_day_includes_a_month_row(bundled: pd.DataFrame) -> None:
 
 
 def test_weekend_and_holiday_dates_are_fine() -> None:
-    frame = pd.DataFrame({"ticker": ["600186.SS"] * 3,
-                          "date": ["2023-09-30", "2023-10-01", "2024-02-10"],
-                          "timing": ["pre-open", "after-close", "unknown"]})
+    frame = pd.DataFrame(
+        {
+            "ticker": ["600186.SS"] * 3,
+            "date": ["2023-09-30", "2023-10-01", "2024-02-10"],
+            "timing": ["pre-open", "after-close", "unknown"],
+        }
+    )
     cal = load_calendar(frame)
     assert (cal["calendar_status"] == "ok").all()
     table = calendar_table(cal)
@@ -449,14 +571,22 @@ def test_weekend_and_holiday_dates_are_fine() -> None:
 
 def test_table_outside_known_sessions() -> None:
     sessions = pd.DatetimeIndex(["2024-01-02", "2024-01-03", "2024-01-04"])
-    frame = pd.DataFrame({"ticker": ["600186.SS"] * 5,
-                          "date": ["2023-12-29", "2024-01-03", "2024-01-04", "2024-01-05", ""],
-                          "timing": ["unknown", "after-close", "after-close", "pre-open", ""]})
+    frame = pd.DataFrame(
+        {
+            "ticker": ["600186.SS"] * 5,
+            "date": ["2023-12-29", "2024-01-03", "2024-01-04", "2024-01-05", ""],
+            "timing": ["unknown", "after-close", "after-close", "pre-open", ""],
+        }
+    )
     table = calendar_table(frame, sessions=sessions)
     assert list(table["status"]) == ["excluded", "ok", "excluded", "excluded", "excluded"]
-    assert list(table["reason"]) == ["date before the first known session", "",
-                                     "day 0 after the last known session",
-                                     "day 0 after the last known session", "no date"]
+    assert list(table["reason"]) == [
+        "date before the first known session",
+        "",
+        "day 0 after the last known session",
+        "day 0 after the last known session",
+        "no date",
+    ]
     assert table["day0"].iloc[1] == pd.Timestamp("2024-01-04")
     assert table["day0"].iloc[[0, 2, 3, 4]].isna().all()
     assert list(table["flag"]) == [""] * 5
@@ -477,14 +607,27 @@ _SESSIONS = xshg_sessions()
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(
-    st.dates(min_value=dt.date(2005, 1, 4),
-             max_value=(_SESSIONS[-1] - pd.Timedelta(days=1)).date()),
-    st.sampled_from(TIMINGS)), min_size=1, max_size=25))
+@given(
+    st.lists(
+        st.tuples(
+            st.dates(
+                min_value=dt.date(2005, 1, 4),
+                max_value=(_SESSIONS[-1] - pd.Timedelta(days=1)).date(),
+            ),
+            st.sampled_from(TIMINGS),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
 def test_day0_property(events: list[tuple[dt.date, str]]) -> None:
-    frame = pd.DataFrame({"ticker": ["600186.SS"] * len(events),
-                          "date": [d.isoformat() for d, _ in events],
-                          "timing": [t for _, t in events]})
+    frame = pd.DataFrame(
+        {
+            "ticker": ["600186.SS"] * len(events),
+            "date": [d.isoformat() for d, _ in events],
+            "timing": [t for _, t in events],
+        }
+    )
     table = calendar_table(frame)
     dates = pd.to_datetime(frame["date"])
     day0 = table["day0"]
@@ -495,6 +638,7 @@ def test_day0_property(events: list[tuple[dt.date, str]]) -> None:
     assert (day0[after] > dates[after]).all()
     # day 0 is the *first* such session: no session lies between the date and day 0
     for date, d0, is_after in zip(dates, day0, after, strict=True):
-        between = _SESSIONS[(_SESSIONS < d0) & ((_SESSIONS > date) if is_after else
-                                                (_SESSIONS >= date))]
+        between = _SESSIONS[
+            (_SESSIONS < d0) & ((_SESSIONS > date) if is_after else (_SESSIONS >= date))
+        ]
         assert len(between) == 0

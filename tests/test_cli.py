@@ -11,9 +11,21 @@ from conftest import REF
 
 from eventstudy.cli import main
 
-EXPECTED = ["summary.json", "events.csv", "car.csv", "abnormal_returns.csv", "report.md",
-            "report.html", "figures/caar.png", "figures/car_distribution.png", "manifest.json",
-            "data/returns.parquet", "data/calendar.csv", "truth.csv", "truth_events.csv"]
+EXPECTED = [
+    "summary.json",
+    "events.csv",
+    "car.csv",
+    "abnormal_returns.csv",
+    "report.md",
+    "report.html",
+    "figures/caar.png",
+    "figures/car_distribution.png",
+    "manifest.json",
+    "data/returns.parquet",
+    "data/calendar.csv",
+    "truth.csv",
+    "truth_events.csv",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +42,24 @@ def test_demo_writes_every_file(demo_dir):
     assert summary["simulated"] is True
     assert summary["data_source"]["source"] == "simulated"
     ev = pd.read_csv(demo_dir / "events.csv")
-    cal = pd.read_csv(REF.parent.parent / "eventstudy" / "calendar" / "data" /
-                      "compute_leasing.csv")
+    cal = pd.read_csv(
+        REF.parent.parent / "eventstudy" / "calendar" / "data" / "compute_leasing.csv"
+    )
     assert len(ev) == len(cal) == summary["events"]["in"]
     assert set(ev["event_id"]) == set(cal["event_id"])
     assert (ev.loc[ev["status"] == "excluded", "reason"].fillna("") != "").all()
-    assert {"event_id", "ticker", "date", "day0", "status", "reason", "n_estimation", "alpha",
-            "beta", "sigma"} <= set(ev.columns)
+    assert {
+        "event_id",
+        "ticker",
+        "date",
+        "day0",
+        "status",
+        "reason",
+        "n_estimation",
+        "alpha",
+        "beta",
+        "sigma",
+    } <= set(ev.columns)
     truth = pd.read_csv(demo_dir / "truth.csv")
     assert list(truth.columns) == ["event_id", "tau", "planted_ar"]
     te = pd.read_csv(demo_dir / "truth_events.csv")
@@ -90,12 +113,36 @@ def _heldback_like(tmp_path):
     ret = ret[~drop]
     rp = tmp_path / "returns.csv"
     ret.to_csv(rp, index=False)
-    cal = pd.DataFrame({
-        "ticker": ["600000.SH", "600010.SH", "600020.SH", "600030.SH", "600040.SH",
-                   "600050.SH", "999999.SH", "600060.SH", "600070.SH", "600080.SH", ""],
-        "date": ["2021-08-02", "2021-08-02", "2021-08-02", "2021-12-11", "2022-02-14",
-                 "2023-04-19", "2022-01-10", "2021-03-01", "", "2022-12", "2022-06-01"],
-    })
+    cal = pd.DataFrame(
+        {
+            "ticker": [
+                "600000.SH",
+                "600010.SH",
+                "600020.SH",
+                "600030.SH",
+                "600040.SH",
+                "600050.SH",
+                "999999.SH",
+                "600060.SH",
+                "600070.SH",
+                "600080.SH",
+                "",
+            ],
+            "date": [
+                "2021-08-02",
+                "2021-08-02",
+                "2021-08-02",
+                "2021-12-11",
+                "2022-02-14",
+                "2023-04-19",
+                "2022-01-10",
+                "2021-03-01",
+                "",
+                "2022-12",
+                "2022-06-01",
+            ],
+        }
+    )
     cp = tmp_path / "calendar.csv"
     cal.to_csv(cp, index=False)
     return rp, cp, cal
@@ -104,10 +151,26 @@ def _heldback_like(tmp_path):
 def test_run_on_csv_accounts_for_every_event(tmp_path):
     rp, cp, cal = _heldback_like(tmp_path)
     out = tmp_path / "out"
-    code = main(["run", "--calendar", str(cp), "--returns", str(rp), "--market", "000300.SH",
-                 "--estimation-window=-130,-11", "--event-window=-5,5", "--car-window=-5,5",
-                 "--car-window=-1,1", "--car-window=0,1", "--min-estimation-days", "100",
-                 "--out", str(out)])
+    code = main(
+        [
+            "run",
+            "--calendar",
+            str(cp),
+            "--returns",
+            str(rp),
+            "--market",
+            "000300.SH",
+            "--estimation-window=-130,-11",
+            "--event-window=-5,5",
+            "--car-window=-5,5",
+            "--car-window=-1,1",
+            "--car-window=0,1",
+            "--min-estimation-days",
+            "100",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     ev = pd.read_csv(out / "events.csv", keep_default_na=False)
     assert len(ev) == len(cal)
@@ -131,13 +194,35 @@ def test_run_bad_input_exits_2_with_message(tmp_path, capsys):
     rp, cp, _ = _heldback_like(tmp_path)
     bad = tmp_path / "bad.csv"
     bad.write_text("ticker,date\n600000.SH,2021-08-02\n600010.SH,someday\n")
-    code = main(["run", "--calendar", str(bad), "--returns", str(rp), "--market", "000300.SH",
-                 "--out", str(tmp_path / "o")])
+    code = main(
+        [
+            "run",
+            "--calendar",
+            str(bad),
+            "--returns",
+            str(rp),
+            "--market",
+            "000300.SH",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "row 2" in err and "someday" in err
-    code = main(["run", "--calendar", str(cp), "--returns", str(rp), "--market", "399001.SZ",
-                 "--out", str(tmp_path / "o")])
+    code = main(
+        [
+            "run",
+            "--calendar",
+            str(cp),
+            "--returns",
+            str(rp),
+            "--market",
+            "399001.SZ",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     assert code == 2
     assert "399001.SZ" in capsys.readouterr().err
 

@@ -49,18 +49,25 @@ from eventstudy.exceptions import DataError, DataWarning
 DATES = ["2024-05-06", "2024-05-07", "2024-05-08", "2024-05-09", "2024-05-10"]
 
 
-def history_frame(dates: Iterable[str], closes: Iterable[float], *,
-                  volumes: Iterable[int] | None = None, adj: bool = True,
-                  dividends: dict[str, float] | None = None,
-                  tz: str = "Asia/Shanghai") -> pd.DataFrame:
+def history_frame(
+    dates: Iterable[str],
+    closes: Iterable[float],
+    *,
+    volumes: Iterable[int] | None = None,
+    adj: bool = True,
+    dividends: dict[str, float] | None = None,
+    tz: str = "Asia/Shanghai",
+) -> pd.DataFrame:
     """One ticker as ``Ticker.history(auto_adjust=False, actions=True)`` returns it."""
     idx = pd.DatetimeIndex(pd.to_datetime(list(dates))).tz_localize(tz)
     idx.name = "Date"
     close = np.asarray(list(closes), dtype="float64")
-    vol = (np.full(len(close), 1_000_000) if volumes is None
-           else np.asarray(list(volumes))).astype(np.int64)
-    frame = pd.DataFrame({"Open": close * 0.99, "High": close * 1.01, "Low": close * 0.98,
-                          "Close": close}, index=idx)
+    vol = (np.full(len(close), 1_000_000) if volumes is None else np.asarray(list(volumes))).astype(
+        np.int64
+    )
+    frame = pd.DataFrame(
+        {"Open": close * 0.99, "High": close * 1.01, "Low": close * 0.98, "Close": close}, index=idx
+    )
     if adj:
         frame["Adj Close"] = close * 0.95
     frame["Volume"] = vol
@@ -72,16 +79,28 @@ def history_frame(dates: Iterable[str], closes: Iterable[float], *,
 
 def empty_like_yfinance() -> pd.DataFrame:
     """What ``yfinance.utils.empty_df()`` returns for a failed ticker."""
-    empty = pd.DataFrame(index=[], data={"Open": np.nan, "High": np.nan, "Low": np.nan,
-                                         "Close": np.nan, "Adj Close": np.nan,
-                                         "Volume": np.nan})
+    empty = pd.DataFrame(
+        index=[],
+        data={
+            "Open": np.nan,
+            "High": np.nan,
+            "Low": np.nan,
+            "Close": np.nan,
+            "Adj Close": np.nan,
+            "Volume": np.nan,
+        },
+    )
     empty.index.name = "Date"
     return empty
 
 
-def assemble_like_yfinance(dfs: dict[str, pd.DataFrame], *, group_by: str = "column",
-                           ignore_tz: bool = True,
-                           multi_level_index: bool = True) -> pd.DataFrame:
+def assemble_like_yfinance(
+    dfs: dict[str, pd.DataFrame],
+    *,
+    group_by: str = "column",
+    ignore_tz: bool = True,
+    multi_level_index: bool = True,
+) -> pd.DataFrame:
     """The assembly step of ``yfinance.multi._download_impl`` (see module docstring)."""
     dfs = {k.upper(): v.copy() for k, v in sorted(dfs.items())}
     live = [v for v in dfs.values() if not v.empty]
@@ -97,8 +116,9 @@ def assemble_like_yfinance(dfs: dict[str, pd.DataFrame], *, group_by: str = "col
     for i, v in enumerate(live):
         idx = v.index if i == 0 else idx.union(v.index)
     dfs = {k: v.reindex(idx) for k, v in dfs.items()}
-    data = pd.concat(list(dfs.values()), axis=1, sort=True, keys=list(dfs.keys()),
-                     names=["Ticker", "Price"])
+    data = pd.concat(
+        list(dfs.values()), axis=1, sort=True, keys=list(dfs.keys()), names=["Ticker", "Price"]
+    )
     if group_by == "column":
         assert isinstance(data.columns, pd.MultiIndex)
         data.columns = data.columns.swaplevel(0, 1)
@@ -136,9 +156,12 @@ class FakeDownloader:
                 continue
             local = got.index.tz_localize(None)
             dfs[ticker] = got[(local >= start) & (local < end)]  # end is exclusive
-        return assemble_like_yfinance(dfs, group_by=kwargs["group_by"],
-                                      ignore_tz=kwargs["ignore_tz"],
-                                      multi_level_index=kwargs["multi_level_index"])
+        return assemble_like_yfinance(
+            dfs,
+            group_by=kwargs["group_by"],
+            ignore_tz=kwargs["ignore_tz"],
+            multi_level_index=kwargs["multi_level_index"],
+        )
 
     @property
     def batches(self) -> list[list[str]]:
@@ -153,9 +176,12 @@ def market_data() -> dict[str, Any]:
     return {
         "000300.SS": history_frame(DATES, [3600, 3636, 3618, 3654, 3690]),
         # suspended on 05-08: zero volume, previous close repeated
-        "600186.SS": history_frame(DATES, [10.0, 11.0, 11.0, 12.1, 12.0],
-                                   volumes=[5000, 8000, 0, 9000, 7000],
-                                   dividends={"2024-05-10": 0.2}),
+        "600186.SS": history_frame(
+            DATES,
+            [10.0, 11.0, 11.0, 12.1, 12.0],
+            volumes=[5000, 8000, 0, 9000, 7000],
+            dividends={"2024-05-10": 0.2},
+        ),
     }
 
 
@@ -169,10 +195,12 @@ def get(panel: Panel, ticker: str, date: str, col: str = "ret") -> Any:
 # the fake is faithful to the installed yfinance
 # --------------------------------------------------------------------------- #
 
+
 @pytest.mark.parametrize("ignore_tz", [True, False])
 @pytest.mark.parametrize("tickers", [["600186.SS", "000300.SS", "BAD.SS"], ["600186.SS"]])
-def test_fake_matches_installed_yfinance(monkeypatch: pytest.MonkeyPatch, ignore_tz: bool,
-                                         tickers: list[str]) -> None:
+def test_fake_matches_installed_yfinance(
+    monkeypatch: pytest.MonkeyPatch, ignore_tz: bool, tickers: list[str]
+) -> None:
     yfinance = pytest.importorskip("yfinance")
     import yfinance.multi as multi
 
@@ -183,19 +211,21 @@ def test_fake_matches_installed_yfinance(monkeypatch: pytest.MonkeyPatch, ignore
     def one(ctx: Any, ticker: str, *args: Any, **kwargs: Any) -> None:
         got = frames[ticker]
         with ctx.lock:
-            ctx.dfs[ticker.upper()] = (yfinance.utils.empty_df() if got is None
-                                       else got.copy())
+            ctx.dfs[ticker.upper()] = yfinance.utils.empty_df() if got is None else got.copy()
 
-    assert "ctx" in inspect.signature(multi._download_one).parameters, \
+    assert "ctx" in inspect.signature(multi._download_one).parameters, (
         "yfinance internals changed: re-verify the fake's shape"
+    )
     monkeypatch.setattr(multi, "_download_one", one)
     args = {**DOWNLOAD_ARGUMENTS, "ignore_tz": ignore_tz}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # yfinance's own pandas deprecation warnings
         real = yfinance.download(tickers=tickers, start="2024-05-06", end="2024-05-11", **args)
-    fake = assemble_like_yfinance({t: frames[t] if frames[t] is not None
-                                   else empty_like_yfinance() for t in tickers},
-                                  group_by="column", ignore_tz=ignore_tz)
+    fake = assemble_like_yfinance(
+        {t: frames[t] if frames[t] is not None else empty_like_yfinance() for t in tickers},
+        group_by="column",
+        ignore_tz=ignore_tz,
+    )
     assert list(real.columns.names) == ["Price", "Ticker"]
     pd.testing.assert_frame_equal(real, fake, check_freq=False)
 
@@ -211,10 +241,17 @@ def test_download_arguments_are_yfinance_arguments() -> None:
 # download_yahoo
 # --------------------------------------------------------------------------- #
 
+
 def test_panel_from_download(tmp_path: Path) -> None:
     fake = FakeDownloader(market_data())
-    panel = download_yahoo(["000300.SS", "600186.SS"], "2024-05-06", "2024-05-10",
-                           cache_dir=tmp_path, progress=False, downloader=fake)
+    panel = download_yahoo(
+        ["000300.SS", "600186.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=fake,
+    )
     assert panel.source == "yfinance"
     r = panel.returns
     assert list(r.columns) == ["date", "ticker", "ret", "span"]
@@ -223,8 +260,18 @@ def test_panel_from_download(tmp_path: Path) -> None:
     assert get(panel, "000300.SS", "2024-05-06") is None  # first row: no return
     prices = panel.prices
     assert prices is not None
-    assert list(prices.columns) == ["date", "ticker", "open", "high", "low", "close",
-                                    "adj_close", "volume", "dividend", "split"]
+    assert list(prices.columns) == [
+        "date",
+        "ticker",
+        "open",
+        "high",
+        "low",
+        "close",
+        "adj_close",
+        "volume",
+        "dividend",
+        "split",
+    ]
     div = prices.set_index(["ticker", "date"])["dividend"]
     assert div[("600186.SS", pd.Timestamp("2024-05-10"))] == pytest.approx(0.2)
     prov = panel.provenance
@@ -239,9 +286,14 @@ def test_panel_from_download(tmp_path: Path) -> None:
 
 
 def test_zero_volume_day_is_missing_with_span_two(tmp_path: Path) -> None:
-    panel = download_yahoo(["000300.SS", "600186.SS"], "2024-05-06", "2024-05-10",
-                           cache_dir=tmp_path, progress=False,
-                           downloader=FakeDownloader(market_data()))
+    panel = download_yahoo(
+        ["000300.SS", "600186.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(market_data()),
+    )
     assert get(panel, "600186.SS", "2024-05-08") is None
     assert get(panel, "600186.SS", "2024-05-09") == pytest.approx(12.1 / 11.0 - 1)
     assert get(panel, "600186.SS", "2024-05-09", "span") == 2
@@ -250,8 +302,9 @@ def test_zero_volume_day_is_missing_with_span_two(tmp_path: Path) -> None:
     assert "600186.SS: 1 zero-volume day(s) treated as no trading (missing return)" in panel.notes
     prices = panel.prices
     assert prices is not None
-    assert pd.Timestamp("2024-05-08") not in set(prices.loc[prices["ticker"] == "600186.SS",
-                                                            "date"])
+    assert pd.Timestamp("2024-05-08") not in set(
+        prices.loc[prices["ticker"] == "600186.SS", "date"]
+    )
 
 
 def test_nan_close_is_no_trading(tmp_path: Path) -> None:
@@ -260,17 +313,28 @@ def test_nan_close_is_no_trading(tmp_path: Path) -> None:
     frame.loc[frame.index[2], ["Open", "High", "Low", "Close", "Adj Close"]] = np.nan
     frame["Volume"] = 5000
     data["600186.SS"] = frame
-    panel = download_yahoo(["000300.SS", "600186.SS"], "2024-05-06", "2024-05-10",
-                           cache_dir=tmp_path, progress=False, downloader=FakeDownloader(data))
+    panel = download_yahoo(
+        ["000300.SS", "600186.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(data),
+    )
     assert get(panel, "600186.SS", "2024-05-09", "span") == 2
     assert panel.provenance["no_close_days"] == {"600186.SS": 1}
 
 
 def test_index_without_volume_keeps_returns(tmp_path: Path) -> None:
-    data = {"000300.SS": history_frame(DATES, [3600, 3636, 3618, 3654, 3690],
-                                       volumes=[0] * 5)}
-    panel = download_yahoo(["000300.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path,
-                           progress=False, downloader=FakeDownloader(data))
+    data = {"000300.SS": history_frame(DATES, [3600, 3636, 3618, 3654, 3690], volumes=[0] * 5)}
+    panel = download_yahoo(
+        ["000300.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(data),
+    )
     assert len(panel.returns) == 4
     assert panel.provenance["volume_unreported"] == ["000300.SS"]
 
@@ -279,8 +343,15 @@ def test_batching_and_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str
     tickers = [f"60000{i}.SS" for i in range(5)]
     data = {t: history_frame(DATES, [10, 11, 12, 13, 14]) for t in tickers}
     fake = FakeDownloader(data)
-    panel = download_yahoo(tickers, "2024-05-06", "2024-05-10", cache_dir=tmp_path,
-                           batch_size=2, progress=True, downloader=fake)
+    panel = download_yahoo(
+        tickers,
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        batch_size=2,
+        progress=True,
+        downloader=fake,
+    )
     assert fake.batches == [tickers[:2], tickers[2:4], tickers[4:]]
     err = capsys.readouterr().err
     assert "downloading 2/5 tickers" in err and "downloading 5/5 tickers" in err
@@ -288,9 +359,14 @@ def test_batching_and_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_cache_is_written_and_reread(tmp_path: Path) -> None:
-    first = download_yahoo(["000300.SS", "600186.SS"], "2024-05-06", "2024-05-10",
-                           cache_dir=tmp_path, progress=False,
-                           downloader=FakeDownloader(market_data()))
+    first = download_yahoo(
+        ["000300.SS", "600186.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(market_data()),
+    )
     ppath, mpath = cache_files(tmp_path, "600186.SS")
     assert ppath.is_file() and mpath.is_file()
     manifest = json.loads(mpath.read_text(encoding="utf-8"))
@@ -300,24 +376,44 @@ def test_cache_is_written_and_reread(tmp_path: Path) -> None:
     assert pd.Timestamp(manifest["fetched_at"]).tzinfo is not None
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
     # a second call for a range inside the cached one never calls the downloader
-    second = download_yahoo(["600186.SS", "000300.SS"], "2024-05-07", "2024-05-10",
-                            cache_dir=tmp_path, progress=False, downloader=never_called)
+    second = download_yahoo(
+        ["600186.SS", "000300.SS"],
+        "2024-05-07",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=never_called,
+    )
     assert second.provenance["from_cache"] == ["600186.SS", "000300.SS"]
     assert get(second, "600186.SS", "2024-05-09", "span") == 2
     both = first.returns[first.returns["date"] >= pd.Timestamp("2024-05-08")]
     pd.testing.assert_frame_equal(
         both.sort_values(["ticker", "date"]).reset_index(drop=True),
         second.returns[second.returns["date"] >= pd.Timestamp("2024-05-08")]
-        .sort_values(["ticker", "date"]).reset_index(drop=True))
+        .sort_values(["ticker", "date"])
+        .reset_index(drop=True),
+    )
 
 
 def test_cache_not_covering_is_refetched(tmp_path: Path) -> None:
     data = market_data()
-    download_yahoo(["000300.SS"], "2024-05-07", "2024-05-09", cache_dir=tmp_path,
-                   progress=False, downloader=FakeDownloader(data))
+    download_yahoo(
+        ["000300.SS"],
+        "2024-05-07",
+        "2024-05-09",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(data),
+    )
     fake = FakeDownloader(data)
-    download_yahoo(["000300.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path,
-                   progress=False, downloader=fake)
+    download_yahoo(
+        ["000300.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=fake,
+    )
     assert fake.batches == [["000300.SS"]]
     assert read_manifest(tmp_path, "000300.SS")["start"] == "2024-05-06"  # type: ignore[index]
 
@@ -333,8 +429,14 @@ def test_cache_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         real_replace(src, dst)
 
     monkeypatch.setattr(cache.os, "replace", spy)
-    download_yahoo(["000300.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path,
-                   progress=False, downloader=FakeDownloader(market_data()))
+    download_yahoo(
+        ["000300.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(market_data()),
+    )
     ppath, mpath = cache_files(tmp_path, "000300.SS")
     assert [dst for _, dst in moves] == [ppath, mpath]  # parquet first, manifest last
     for src, dst in moves:
@@ -342,10 +444,17 @@ def test_cache_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         assert not src.exists()
 
 
-def test_failed_cache_write_keeps_old_files(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    download_yahoo(["000300.SS"], "2024-05-06", "2024-05-08", cache_dir=tmp_path,
-                   progress=False, downloader=FakeDownloader(market_data()))
+def test_failed_cache_write_keeps_old_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    download_yahoo(
+        ["000300.SS"],
+        "2024-05-06",
+        "2024-05-08",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(market_data()),
+    )
     ppath, mpath = cache_files(tmp_path, "000300.SS")
     before = ppath.read_bytes(), mpath.read_bytes()
 
@@ -355,44 +464,92 @@ def test_failed_cache_write_keeps_old_files(tmp_path: Path,
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
     with pytest.warns(DataWarning, match="could not write the cache for 000300.SS"):
-        panel = download_yahoo(["000300.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path,
-                               progress=False, downloader=FakeDownloader(market_data()))
+        panel = download_yahoo(
+            ["000300.SS"],
+            "2024-05-06",
+            "2024-05-10",
+            cache_dir=tmp_path,
+            progress=False,
+            downloader=FakeDownloader(market_data()),
+        )
     assert len(panel.returns) == 4
     assert (ppath.read_bytes(), mpath.read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([ppath.name, mpath.name])
 
 
 def test_corrupt_cache_is_not_read(tmp_path: Path) -> None:
-    download_yahoo(["000300.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path,
-                   progress=False, downloader=FakeDownloader(market_data()))
+    download_yahoo(
+        ["000300.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(market_data()),
+    )
     ppath, _ = cache_files(tmp_path, "000300.SS")
     ppath.write_bytes(b"not the file the manifest describes")
     with pytest.raises(DataError, match="offline: no cached Yahoo prices"):
-        download_yahoo(["000300.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path,
-                       offline=True, progress=False)
+        download_yahoo(
+            ["000300.SS"],
+            "2024-05-06",
+            "2024-05-10",
+            cache_dir=tmp_path,
+            offline=True,
+            progress=False,
+        )
 
 
 def test_offline_reads_cache(tmp_path: Path) -> None:
-    download_yahoo(["000300.SS", "600186.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path,
-                   progress=False, downloader=FakeDownloader(market_data()))
-    panel = download_yahoo(["600186.SH", "000300.SS"], "2024-05-06", "2024-05-10",
-                           cache_dir=tmp_path, offline=True, progress=False,
-                           downloader=never_called)
+    download_yahoo(
+        ["000300.SS", "600186.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(market_data()),
+    )
+    panel = download_yahoo(
+        ["600186.SH", "000300.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        offline=True,
+        progress=False,
+        downloader=never_called,
+    )
     assert set(panel.returns["ticker"]) == {"000300.SS", "600186.SS"}
     assert "ticker 600186.SH read as 600186.SS" in panel.notes
 
 
 def test_offline_names_missing_tickers(tmp_path: Path) -> None:
-    download_yahoo(["000300.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path,
-                   progress=False, downloader=FakeDownloader(market_data()))
+    download_yahoo(
+        ["000300.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(market_data()),
+    )
     with pytest.raises(DataError, match=r"offline: .* 2 ticker\(s\): 600186\.SS, 002575\.SZ"):
-        download_yahoo(["000300.SS", "600186.SS", "002575.SZ"], "2024-05-06", "2024-05-10",
-                       cache_dir=tmp_path, offline=True, progress=False,
-                       downloader=never_called)
+        download_yahoo(
+            ["000300.SS", "600186.SS", "002575.SZ"],
+            "2024-05-06",
+            "2024-05-10",
+            cache_dir=tmp_path,
+            offline=True,
+            progress=False,
+            downloader=never_called,
+        )
     # a range the cache does not cover is missing too
     with pytest.raises(DataError, match=r"covering 2024-05-06\.\.2024-05-31 .*000300\.SS"):
-        download_yahoo(["000300.SS"], "2024-05-06", "2024-05-31", cache_dir=tmp_path,
-                       offline=True, progress=False)
+        download_yahoo(
+            ["000300.SS"],
+            "2024-05-06",
+            "2024-05-31",
+            cache_dir=tmp_path,
+            offline=True,
+            progress=False,
+        )
 
 
 def test_empty_ticker_is_missing_not_error(tmp_path: Path) -> None:
@@ -401,9 +558,14 @@ def test_empty_ticker_is_missing_not_error(tmp_path: Path) -> None:
     data["601999.SS"] = history_frame(DATES, [np.nan] * 5)  # rows, but no close at all
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)  # not a whole-batch failure
-        panel = download_yahoo(["000300.SS", "600999.SS", "601999.SS", "600186.SS"],
-                               "2024-05-06", "2024-05-10", cache_dir=tmp_path, progress=False,
-                               downloader=FakeDownloader(data))
+        panel = download_yahoo(
+            ["000300.SS", "600999.SS", "601999.SS", "600186.SS"],
+            "2024-05-06",
+            "2024-05-10",
+            cache_dir=tmp_path,
+            progress=False,
+            downloader=FakeDownloader(data),
+        )
     assert panel.provenance["missing_tickers"] == ["600999.SS", "601999.SS"]
     assert set(panel.returns["ticker"]) == {"000300.SS", "600186.SS"}
     assert any("no price data from Yahoo for 2 ticker(s)" in n for n in panel.notes)
@@ -413,10 +575,19 @@ def test_empty_ticker_is_missing_not_error(tmp_path: Path) -> None:
 
 def test_all_empty_batch_warns(tmp_path: Path) -> None:
     fake = FakeDownloader({"600999.SS": None, "601999.SS": None})
-    with pytest.warns(DataWarning, match=r"no data for any of the 2 ticker\(s\) 600999\.SS, "
-                                         r"601999\.SS"):
-        panel = download_yahoo(["600999.SS", "601999.SS"], "2024-05-06", "2024-05-10",
-                               cache_dir=tmp_path, progress=False, downloader=fake)
+    with pytest.warns(
+        DataWarning,
+        match=r"no data for any of the 2 ticker\(s\) 600999\.SS, "
+        r"601999\.SS",
+    ):
+        panel = download_yahoo(
+            ["600999.SS", "601999.SS"],
+            "2024-05-06",
+            "2024-05-10",
+            cache_dir=tmp_path,
+            progress=False,
+            downloader=fake,
+        )
     assert panel.returns.empty
     assert panel.provenance["missing_tickers"] == ["600999.SS", "601999.SS"]
 
@@ -424,18 +595,34 @@ def test_all_empty_batch_warns(tmp_path: Path) -> None:
 def test_downloader_exception_names_tickers(tmp_path: Path) -> None:
     boom = ConnectionError("Too Many Requests. Rate limited.")
     fake = FakeDownloader({"600186.SS": boom, "000300.SS": market_data()["000300.SS"]})
-    with pytest.raises(DataError, match=r"download failed for 2 ticker\(s\) 000300\.SS, "
-                                        r"600186\.SS: ConnectionError: Too Many") as info:
-        download_yahoo(["000300.SS", "600186.SS"], "2024-05-06", "2024-05-10",
-                       cache_dir=tmp_path, progress=False, downloader=fake)
+    with pytest.raises(
+        DataError,
+        match=r"download failed for 2 ticker\(s\) 000300\.SS, "
+        r"600186\.SS: ConnectionError: Too Many",
+    ) as info:
+        download_yahoo(
+            ["000300.SS", "600186.SS"],
+            "2024-05-06",
+            "2024-05-10",
+            cache_dir=tmp_path,
+            progress=False,
+            downloader=fake,
+        )
     assert info.value.__cause__ is boom
 
 
 def test_without_adj_close(tmp_path: Path) -> None:
-    data = {t: history_frame(DATES, [10, 11, 12, 13, 14], adj=False)
-            for t in ("000300.SS", "600186.SS")}
-    panel = download_yahoo(["000300.SS", "600186.SS"], "2024-05-06", "2024-05-10",
-                           cache_dir=tmp_path, progress=False, downloader=FakeDownloader(data))
+    data = {
+        t: history_frame(DATES, [10, 11, 12, 13, 14], adj=False) for t in ("000300.SS", "600186.SS")
+    }
+    panel = download_yahoo(
+        ["000300.SS", "600186.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(data),
+    )
     assert panel.prices is not None and "adj_close" not in panel.prices.columns
     assert panel.provenance["adj_close_present"] == {"000300.SS": False, "600186.SS": False}
     assert get(panel, "600186.SS", "2024-05-07") == pytest.approx(0.1)
@@ -455,8 +642,10 @@ def test_tz_aware_index_becomes_china_dates(tmp_path: Path, tz: str) -> None:
 
 
 def test_split_download_other_shapes() -> None:
-    frames = {"600186.SS": history_frame(DATES, [10, 11, 12, 13, 14]),
-              "000300.SS": history_frame(DATES, [1, 2, 3, 4, 5])}
+    frames = {
+        "600186.SS": history_frame(DATES, [10, 11, 12, 13, 14]),
+        "000300.SS": history_frame(DATES, [1, 2, 3, 4, 5]),
+    }
     by_ticker = assemble_like_yfinance(frames, group_by="ticker")
     assert list(by_ticker.columns.names) == ["Ticker", "Price"]
     out = split_download(by_ticker, ["600186.SS", "000300.SS"])
@@ -481,34 +670,52 @@ def test_schema_change_is_reported() -> None:
 
 def test_argument_checks(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="end 2024-05-01 is before start 2024-05-06"):
-        download_yahoo(["000300.SS"], "2024-05-06", "2024-05-01", cache_dir=tmp_path,
-                       downloader=never_called)
+        download_yahoo(
+            ["000300.SS"], "2024-05-06", "2024-05-01", cache_dir=tmp_path, downloader=never_called
+        )
     with pytest.raises(DataError, match="batch_size must be a positive integer"):
-        download_yahoo(["000300.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path,
-                       batch_size=0, downloader=never_called)
+        download_yahoo(
+            ["000300.SS"],
+            "2024-05-06",
+            "2024-05-10",
+            cache_dir=tmp_path,
+            batch_size=0,
+            downloader=never_called,
+        )
     with pytest.raises(DataError, match="start: cannot read 'soon' as a date"):
-        download_yahoo(["000300.SS"], "soon", "2024-05-10", cache_dir=tmp_path,
-                       downloader=never_called)
+        download_yahoo(
+            ["000300.SS"], "soon", "2024-05-10", cache_dir=tmp_path, downloader=never_called
+        )
 
 
 def test_yahoo_source_is_a_data_source(tmp_path: Path) -> None:
-    source = YahooSource(cache_dir=tmp_path, progress=False,
-                         downloader=FakeDownloader(market_data()))
+    source = YahooSource(
+        cache_dir=tmp_path, progress=False, downloader=FakeDownloader(market_data())
+    )
     assert isinstance(source, DataSource)
     panel = source.load(["000300.SS"], pd.Timestamp("2024-05-06"), pd.Timestamp("2024-05-10"))
     assert len(panel.returns) == 4
 
 
 @pytest.mark.network
-@pytest.mark.skipif(os.environ.get("EVENTSTUDY_NETWORK") != "1",
-                    reason="set EVENTSTUDY_NETWORK=1 to download from Yahoo")
+@pytest.mark.skipif(
+    os.environ.get("EVENTSTUDY_NETWORK") != "1",
+    reason="set EVENTSTUDY_NETWORK=1 to download from Yahoo",
+)
 def test_real_download(tmp_path: Path) -> None:
-    panel = download_yahoo(["600000.SS", "000300.SS"], "2024-04-01", "2024-04-30",
-                           cache_dir=tmp_path, progress=False)
+    panel = download_yahoo(
+        ["600000.SS", "000300.SS"], "2024-04-01", "2024-04-30", cache_dir=tmp_path, progress=False
+    )
     assert set(panel.returns["ticker"]) == {"600000.SS", "000300.SS"}
     assert panel.returns["date"].min() >= pd.Timestamp("2024-04-01")
     assert panel.returns["date"].max() <= pd.Timestamp("2024-04-30")
     assert panel.returns["ret"].abs().max() < 0.11
-    again = download_yahoo(["600000.SS", "000300.SS"], "2024-04-01", "2024-04-30",
-                           cache_dir=tmp_path, offline=True, progress=False)
+    again = download_yahoo(
+        ["600000.SS", "000300.SS"],
+        "2024-04-01",
+        "2024-04-30",
+        cache_dir=tmp_path,
+        offline=True,
+        progress=False,
+    )
     pd.testing.assert_frame_equal(panel.returns, again.returns)

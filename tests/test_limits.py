@@ -35,19 +35,38 @@ def _prices(prev: float, limit: float) -> tuple[float, float]:
 
 # --------------------------------------------------------------------------- boards
 
+
 @pytest.mark.parametrize(
     ("ticker", "board"),
     [
-        ("600186.SS", "sse_main"), ("601318.SS", "sse_main"), ("603629.SS", "sse_main"),
-        ("605255.SS", "sse_main"), ("600186.SH", "sse_main"), ("SH600186", "sse_main"),
-        ("000628.SZ", "szse_main"), ("001979.SZ", "szse_main"), ("002229.SZ", "szse_main"),
-        ("003816.SZ", "szse_main"), ("300657.SZ", "chinext"), ("301236.SZ", "chinext"),
-        ("688041.SS", "star"), ("689009.SS", "star"), ("830799.BJ", "bse"),
-        ("870299.BJ", "bse"), ("430047.BJ", "bse"), ("920001.BJ", "bse"),
-        ("430047", "bse"), ("889999.BJ", "bse"),
-        ("000300.SS", "other"), ("000001.SS", "other"), ("399006.SZ", "other"),
-        ("899050.BJ", "other"), ("900901.SS", "other"), ("200002.SZ", "other"),
-        ("AAPL", "other"), ("", "other"),
+        ("600186.SS", "sse_main"),
+        ("601318.SS", "sse_main"),
+        ("603629.SS", "sse_main"),
+        ("605255.SS", "sse_main"),
+        ("600186.SH", "sse_main"),
+        ("SH600186", "sse_main"),
+        ("000628.SZ", "szse_main"),
+        ("001979.SZ", "szse_main"),
+        ("002229.SZ", "szse_main"),
+        ("003816.SZ", "szse_main"),
+        ("300657.SZ", "chinext"),
+        ("301236.SZ", "chinext"),
+        ("688041.SS", "star"),
+        ("689009.SS", "star"),
+        ("830799.BJ", "bse"),
+        ("870299.BJ", "bse"),
+        ("430047.BJ", "bse"),
+        ("920001.BJ", "bse"),
+        ("430047", "bse"),
+        ("889999.BJ", "bse"),
+        ("000300.SS", "other"),
+        ("000001.SS", "other"),
+        ("399006.SZ", "other"),
+        ("899050.BJ", "other"),
+        ("900901.SS", "other"),
+        ("200002.SZ", "other"),
+        ("AAPL", "other"),
+        ("", "other"),
     ],
 )
 def test_board_of(ticker: str, board: str) -> None:
@@ -64,26 +83,34 @@ def test_boards_of_keeps_index_and_handles_missing() -> None:
 def test_random_tickers_distinct_and_on_their_board() -> None:
     rng = np.random.default_rng(0)
     taken = {"600000.SS"}
-    got = random_tickers(rng, 500, mix={"sse_main": 0.5, "chinext": 0.3, "bse": 0.2},
-                         exclude=taken)
+    got = random_tickers(rng, 500, mix={"sse_main": 0.5, "chinext": 0.3, "bse": 0.2}, exclude=taken)
     assert len(set(got)) == 500 and not taken & set(got)
     assert set(map(board_of, got)) == {"sse_main", "chinext", "bse"}
 
 
 # --------------------------------------------------------------------------- rule table
 
+
 def test_table_is_data_with_sources() -> None:
     table = limit_table()
-    assert list(table.columns) == ["board", "st", "limit", "effective_from", "effective_to",
-                                   "source"]
+    assert list(table.columns) == [
+        "board",
+        "st",
+        "limit",
+        "effective_from",
+        "effective_to",
+        "source",
+    ]
     assert len(table) == len(LIMIT_RULES)
     assert set(table["board"]) <= set(BOARDS)
     assert table["source"].str.len().min() > 40
 
 
 def test_overlapping_rules_are_rejected() -> None:
-    rows = (LimitRule("star", False, 0.2, dt.date(2019, 7, 22), None, "x"),
-            LimitRule("star", False, 0.1, dt.date(2020, 1, 1), None, "y"))
+    rows = (
+        LimitRule("star", False, 0.2, dt.date(2019, 7, 22), None, "x"),
+        LimitRule("star", False, 0.1, dt.date(2020, 1, 1), None, "y"),
+    )
     with pytest.raises(EventStudyError, match="overlap"):
         _check_rules(rows)
 
@@ -134,6 +161,7 @@ def test_limit_fractions_broadcasts_boards_against_dates() -> None:
 
 # --------------------------------------------------------------------------- limit prices
 
+
 def test_ten_percent_from_9_99() -> None:
     # 9.99 * 1.1 = 10.989 -> 10.99; 9.99 * 0.9 = 8.991 -> 8.99
     assert _prices(9.99, 0.10) == (10.99, 8.99)
@@ -159,11 +187,11 @@ def test_beijing_thirty_percent() -> None:
 @pytest.mark.parametrize(
     ("prev", "limit", "expected"),
     [
-        (2.25, 0.10, (2.48, 2.03)),    # 2.475 -> 2.48; 2.025 (float 2.0249999...) -> 2.03
-        (4.45, 0.10, (4.90, 4.01)),    # 4.005 (float 4.00499999...) -> 4.01
+        (2.25, 0.10, (2.48, 2.03)),  # 2.475 -> 2.48; 2.025 (float 2.0249999...) -> 2.03
+        (4.45, 0.10, (4.90, 4.01)),  # 4.005 (float 4.00499999...) -> 4.01
         (10.05, 0.10, (11.06, 9.05)),  # 11.055 -> 11.06; 9.045 -> 9.05
-        (1.15, 0.10, (1.27, 1.04)),    # 1.265 -> 1.27; 1.035 -> 1.04
-        (0.45, 0.10, (0.50, 0.41)),    # 0.495 -> 0.50; 0.405 -> 0.41
+        (1.15, 0.10, (1.27, 1.04)),  # 1.265 -> 1.27; 1.035 -> 1.04
+        (0.45, 0.10, (0.50, 0.41)),  # 0.495 -> 0.50; 0.405 -> 0.41
     ],
 )
 def test_half_up_rounding(prev: float, limit: float, expected: tuple[float, float]) -> None:
@@ -178,12 +206,14 @@ def test_nan_limit_gives_nan_prices_and_vectorises() -> None:
 
 
 def test_tick_round_half_up() -> None:
-    np.testing.assert_array_equal(tick_round([10.005, 2.025, 1.004999, 7.0]),
-                                  [10.01, 2.03, 1.0, 7.0])
+    np.testing.assert_array_equal(
+        tick_round([10.005, 2.025, 1.004999, 7.0]), [10.01, 2.03, 1.0, 7.0]
+    )
 
 
-@given(cents=st.integers(min_value=1, max_value=5_000_000),
-       bp=st.sampled_from([500, 1000, 2000, 3000]))
+@given(
+    cents=st.integers(min_value=1, max_value=5_000_000), bp=st.sampled_from([500, 1000, 2000, 3000])
+)
 def test_limit_prices_match_integer_arithmetic(cents: int, bp: int) -> None:
     up, down = limit_prices(cents / 100, bp / 10_000)
     assert round(float(up) * 100) == (cents * (10_000 + bp) + 5_000) // 10_000
@@ -192,11 +222,11 @@ def test_limit_prices_match_integer_arithmetic(cents: int, bp: int) -> None:
 
 # --------------------------------------------------------------------------- spill-over
 
+
 def test_close_under_limits_spills_a_thirty_percent_jump() -> None:
     latent = np.array([[1300], [1300], [1300], [1300]], dtype=np.int64)
     bp = np.full((4, 1), 1000)
-    close, prev, up, down = close_under_limits(latent, bp, np.ones((4, 1), bool),
-                                               np.array([1000]))
+    close, prev, up, down = close_under_limits(latent, bp, np.ones((4, 1), bool), np.array([1000]))
     assert close[:, 0].tolist() == [1100, 1210, 1300, 1300]
     assert prev[:, 0].tolist() == [1000, 1100, 1210, 1300]
     assert up[:, 0].tolist() == [1100, 1210, 1331, 1430]

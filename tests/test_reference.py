@@ -49,8 +49,7 @@ def test_market_model_ar_alpha_beta_car(gaps, ref_clean, ref_gaps):
         assert ev.loc[eid, "beta"] == pytest.approx(e["beta"], abs=TOL)
         np.testing.assert_allclose(ar.loc[eid].to_numpy(), _arr(e["ar"]), atol=TOL, rtol=0)
         # sigma: the library's divisor is L - 2 (the regression standard error)
-        assert ev.loc[eid, "sigma"] == pytest.approx(e["derived"]["est_ar_sd_n_minus_2"],
-                                                     abs=TOL)
+        assert ev.loc[eid, "sigma"] == pytest.approx(e["derived"]["est_ar_sd_n_minus_2"], abs=TOL)
         for c in e["car"]:
             a, b = c["window"]
             ours = car.loc[(eid, a, b)]
@@ -77,7 +76,8 @@ def test_aar_and_caar(gaps, ref_clean, ref_gaps):
         a, b = c["window"]
         if c["derived"]["n_events"] == len(ref["events"]):
             assert caar.loc[(a, b), "caar"] == pytest.approx(
-                c["derived"]["caar_mean_of_event_cars"], abs=TOL)
+                c["derived"]["caar_mean_of_event_cars"], abs=TOL
+            )
 
 
 def test_caar_with_drop_convention_matches_estudy2_gaps():
@@ -88,7 +88,8 @@ def test_caar_with_drop_convention_matches_estudy2_gaps():
     for c in ref["car_tests"]:
         a, b = c["window"]
         assert caar.loc[(a, b), "caar"] == pytest.approx(
-            c["derived"]["caar_mean_of_event_cars"], abs=TOL)
+            c["derived"]["caar_mean_of_event_cars"], abs=TOL
+        )
         assert caar.loc[(a, b), "n"] == c["derived"]["n_events"]
 
 
@@ -102,8 +103,9 @@ def test_csect_t_daily(gaps, ref_clean, ref_gaps):
     res = ref_gaps if gaps else ref_clean
     ref = load_ref("estudy2_sim_gaps.json" if gaps else "estudy2_sim.json")
     got = _daily(res, "csect_t")
-    np.testing.assert_allclose(got["stat"], [d["t_test_stat"] for d in ref["daily"]],
-                               atol=TOL, rtol=0)
+    np.testing.assert_allclose(
+        got["stat"], [d["t_test_stat"] for d in ref["daily"]], atol=TOL, rtol=0
+    )
     if not gaps:
         es = load_ref("eventstudies_marketModel.json")["daily_t_test"]
         np.testing.assert_allclose(got["stat"], [d["t_stat"] for d in es], atol=TOL, rtol=0)
@@ -135,11 +137,12 @@ def _estudy2_sar(res, gaps=False):
     n = ev.loc[ar.index, "n_estimation"].astype(float).to_numpy()
     for k, eid in enumerate(ar.index):
         d0 = int(np.searchsorted(wide.index, ev.loc[eid, "day0"]))
-        m = wide["000300.SH"].iloc[d0 - 130:d0 - 10]
+        m = wide["000300.SH"].iloc[d0 - 130 : d0 - 10]
         s = ev.loc[eid, "sigma"] * np.sqrt((n[k] - 2) / (n[k] - 1))
         dx = mk.loc[eid].to_numpy() - m.mean()
-        out[k] = ar.loc[eid].to_numpy() / s / np.sqrt(
-            1 + 1 / n[k] + dx**2 / ((m - m.mean()) ** 2).sum())
+        out[k] = (
+            ar.loc[eid].to_numpy() / s / np.sqrt(1 + 1 / n[k] + dx**2 / ((m - m.mean()) ** 2).sum())
+        )
     return out, n
 
 
@@ -186,8 +189,9 @@ def test_patell_gaps_where_and_why_estudy2_differs(ref_gaps):
     estudy2_formula = np.nanmean(sar, axis=0) * sar.shape[0] / np.sqrt(w.sum())
     np.testing.assert_allclose(estudy2_formula, ref_pt, atol=TOL, rtol=0)
     present = ~np.isnan(sar)
-    correct = np.array([np.nansum(sar[:, j]) / np.sqrt(w[present[:, j]].sum())
-                        for j in range(sar.shape[1])])
+    correct = np.array(
+        [np.nansum(sar[:, j]) / np.sqrt(w[present[:, j]].sum()) for j in range(sar.shape[1])]
+    )
     full = present.all(axis=0)
     assert list(np.flatnonzero(~full)) == [7]  # day +2: 600030.SH has no return
     np.testing.assert_allclose(correct[full], ref_pt[full], atol=TOL, rtol=0)
@@ -210,25 +214,33 @@ def test_car_csect_t_and_classic_interval_match_eventstudies(ref_clean):
         assert ci.loc[(a, b), "caar"] == pytest.approx(c["caar"], abs=TOL)
         assert ci.loc[(a, b), "lower"] == pytest.approx(c["classic"]["lo"], abs=TOL)
         assert ci.loc[(a, b), "upper"] == pytest.approx(c["classic"]["hi"], abs=TOL)
-        row = t[(t["scope"] == "window") & (t["test"] == "csect_t") & (t["start"] == a) &
-                (t["end"] == b)].iloc[0]
+        row = t[
+            (t["scope"] == "window")
+            & (t["test"] == "csect_t")
+            & (t["start"] == a)
+            & (t["end"] == b)
+        ].iloc[0]
         assert row["stat"] == pytest.approx(c["derived"]["t_stat"], abs=TOL)
         assert row["pvalue"] == pytest.approx(c["derived"]["p_value"], abs=TOL)
 
 
-@pytest.mark.parametrize(("model", "file"), [("market-adjusted", "estudy2_mrkt_adj.json"),
-                                              ("constant-mean", "estudy2_mean_adj.json")])
+@pytest.mark.parametrize(
+    ("model", "file"),
+    [("market-adjusted", "estudy2_mrkt_adj.json"), ("constant-mean", "estudy2_mean_adj.json")],
+)
 def test_other_models_ar(model, file):
     returns, events = ref_inputs(False)
     res = EventStudy(events, returns, model=model, **REF_CONFIG).fit()
     ref = load_ref(file)
     ar = _ar_matrix(res)
     for i, e in enumerate(ref["events"]):
-        np.testing.assert_allclose(ar.loc[f"ev{i + 1:03d}"].to_numpy(), _arr(e["ar"]),
-                                   atol=TOL, rtol=0)
+        np.testing.assert_allclose(
+            ar.loc[f"ev{i + 1:03d}"].to_numpy(), _arr(e["ar"]), atol=TOL, rtol=0
+        )
     np.testing.assert_allclose(res.aar["aar"], [d["mean"] for d in ref["daily"]], atol=TOL)
-    np.testing.assert_allclose(_daily(res, "csect_t")["stat"],
-                               [d["t_test_stat"] for d in ref["daily"]], atol=TOL, rtol=0)
+    np.testing.assert_allclose(
+        _daily(res, "csect_t")["stat"], [d["t_test_stat"] for d in ref["daily"]], atol=TOL, rtol=0
+    )
 
 
 def test_excess_return_matches_eventstudies():
@@ -254,7 +266,7 @@ def test_window_patell_and_bmp_against_statsmodels(ref_gaps):
     scar = {}
     for eid, row in ev.iterrows():
         d0 = int(np.searchsorted(wide.index, row["day0"]))
-        est = wide.iloc[d0 - 130:d0 - 10]
+        est = wide.iloc[d0 - 130 : d0 - 10]
         y = est[row["ticker"].replace(".SS", ".SH")]
         ok = y.notna()
         X = sm.add_constant(est["000300.SH"][ok].to_numpy())

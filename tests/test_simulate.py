@@ -14,19 +14,31 @@ from eventstudy.market import boards_of, limit_fractions, limit_prices
 START, END = "2022-01-04", "2023-12-29"
 SESSIONS = xshg_sessions(START, END)
 MARKET = "000300.SS"
-TICKERS = ["600186.SS", "603629.SS", "000628.SZ", "002229.SZ", "300657.SZ", "300798.SZ",
-           "688041.SS", "688343.SS", "601928.SS", "002575.SZ"]
+TICKERS = [
+    "600186.SS",
+    "603629.SS",
+    "000628.SZ",
+    "002229.SZ",
+    "300657.SZ",
+    "300798.SZ",
+    "688041.SS",
+    "688343.SS",
+    "601928.SS",
+    "002575.SZ",
+]
 
 
 def _events(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     dates = SESSIONS[rng.integers(30, len(SESSIONS) - 70, size=n)]
-    return pd.DataFrame({
-        "event_id": [f"E{i:03d}" for i in range(n)],
-        "ticker": [TICKERS[i % len(TICKERS)] for i in range(n)],
-        "date": dates,
-        "timing": rng.choice(["pre-open", "intraday", "after-close", "unknown"], size=n),
-    })
+    return pd.DataFrame(
+        {
+            "event_id": [f"E{i:03d}" for i in range(n)],
+            "ticker": [TICKERS[i % len(TICKERS)] for i in range(n)],
+            "date": dates,
+            "timing": rng.choice(["pre-open", "intraday", "after-close", "unknown"], size=n),
+        }
+    )
 
 
 def _sim(**kw: object) -> Simulation:
@@ -52,6 +64,7 @@ def _row(s: Simulation, ticker: str, date: pd.Timestamp) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- determinism
 
+
 def _assert_same(a: Simulation, b: Simulation) -> None:
     for name in ("events", "truth", "truth_events", "firms", "suspensions"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
@@ -63,10 +76,13 @@ def _assert_same(a: Simulation, b: Simulation) -> None:
 def test_same_seed_same_frames_different_seed_differs() -> None:
     a, b, c = _sim(seed=11), _sim(seed=11), _sim(seed=12)
     _assert_same(a, b)
-    assert (pd.util.hash_pandas_object(a.panel.prices).to_numpy()
-            == pd.util.hash_pandas_object(b.panel.prices).to_numpy()).all()
-    assert not np.array_equal(a.panel.returns["ret"].to_numpy()[:500],
-                              c.panel.returns["ret"].to_numpy()[:500])
+    assert (
+        pd.util.hash_pandas_object(a.panel.prices).to_numpy()
+        == pd.util.hash_pandas_object(b.panel.prices).to_numpy()
+    ).all()
+    assert not np.array_equal(
+        a.panel.returns["ret"].to_numpy()[:500], c.panel.returns["ret"].to_numpy()[:500]
+    )
 
 
 def test_seed_none_is_recorded_and_replayable() -> None:
@@ -85,6 +101,7 @@ def test_input_events_not_mutated() -> None:
 
 
 # --------------------------------------------------------------------------- prices and limits
+
 
 def test_closes_never_cross_the_limits(sim: Simulation) -> None:
     f = _firm_prices(sim)
@@ -114,13 +131,23 @@ def test_prices_on_tick_and_ohlc_consistent(sim: Simulation) -> None:
 def test_returns_match_prices_and_chain(sim: Simulation) -> None:
     r, p = sim.panel.returns, sim.panel.prices
     assert list(r.columns) == ["date", "ticker", "ret", "span"]
-    assert list(p.columns) == ["date", "ticker", "open", "high", "low", "close", "volume",
-                               "prev_close"]
-    np.testing.assert_array_equal(r["ret"].to_numpy(),
-                                  (p["close"] / p["prev_close"] - 1).to_numpy())
+    assert list(p.columns) == [
+        "date",
+        "ticker",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "prev_close",
+    ]
+    np.testing.assert_array_equal(
+        r["ret"].to_numpy(), (p["close"] / p["prev_close"] - 1).to_numpy()
+    )
     same = p["ticker"].eq(p["ticker"].shift()).to_numpy()
-    np.testing.assert_array_equal(p["prev_close"].to_numpy()[same],
-                                  p["close"].shift().to_numpy()[same])
+    np.testing.assert_array_equal(
+        p["prev_close"].to_numpy()[same], p["close"].shift().to_numpy()[same]
+    )
     assert not r.duplicated(["ticker", "date"]).any()
 
 
@@ -139,6 +166,7 @@ def test_index_unlimited_never_suspended_and_sigma_near_1_3_percent() -> None:
 
 
 # --------------------------------------------------------------------------- suspensions
+
 
 def test_suspended_days_have_no_rows_and_resumption_spans(sim: Simulation) -> None:
     r = sim.panel.returns
@@ -164,8 +192,12 @@ def test_suspended_days_have_no_rows_and_resumption_spans(sim: Simulation) -> No
 
 
 def test_day0_suspension_leaves_no_return_on_day0() -> None:
-    s = _sim(events=_events(len(TICKERS)), day0_suspension_share=1.0,
-             event_suspension_share=0.0, n_firms=0)
+    s = _sim(
+        events=_events(len(TICKERS)),
+        day0_suspension_share=1.0,
+        event_suspension_share=0.0,
+        n_firms=0,
+    )
     planted = s.events[s.events["effect"] != 0]
     assert len(planted) > 0
     for ev in planted.itertuples():
@@ -174,8 +206,13 @@ def test_day0_suspension_leaves_no_return_on_day0() -> None:
 
 
 def test_pre_event_suspension_covers_days_minus2_minus1() -> None:
-    s = _sim(events=_events(len(TICKERS)), day0_suspension_share=0.0,  # one event per firm
-             event_suspension_share=1.0, n_firms=0, suspension_rate=0.0)
+    s = _sim(
+        events=_events(len(TICKERS)),
+        day0_suspension_share=0.0,  # one event per firm
+        event_suspension_share=1.0,
+        n_firms=0,
+        suspension_rate=0.0,
+    )
     r = s.panel.returns
     for ev in s.events[s.events["effect"] != 0].itertuples():
         k = SESSIONS.get_loc(ev.day0)
@@ -187,13 +224,30 @@ def test_pre_event_suspension_covers_days_minus2_minus1() -> None:
 
 # --------------------------------------------------------------------------- limit streaks
 
+
 def _one_big_event(limits: bool) -> tuple[Simulation, int]:
-    ev = pd.DataFrame({"event_id": ["BIG"], "ticker": ["600186.SS"],
-                       "date": [SESSIONS[200]], "timing": ["pre-open"]})
-    s = simulate_market(ev, seed=5, start=START, end=END, limits=limits,
-                        effect_range=(0.30, 0.30), split_share=0.0, leak_share=0.0,
-                        reversal_share=0.0, suspension_rate=0.0,
-                        day0_suspension_share=0.0, event_suspension_share=0.0)
+    ev = pd.DataFrame(
+        {
+            "event_id": ["BIG"],
+            "ticker": ["600186.SS"],
+            "date": [SESSIONS[200]],
+            "timing": ["pre-open"],
+        }
+    )
+    s = simulate_market(
+        ev,
+        seed=5,
+        start=START,
+        end=END,
+        limits=limits,
+        effect_range=(0.30, 0.30),
+        split_share=0.0,
+        leak_share=0.0,
+        reversal_share=0.0,
+        suspension_rate=0.0,
+        day0_suspension_share=0.0,
+        event_suspension_share=0.0,
+    )
     return s, 200
 
 
@@ -201,7 +255,7 @@ def test_thirty_percent_jump_is_a_limit_up_streak_on_a_ten_percent_board() -> No
     s, k = _one_big_event(limits=True)
     p = s.panel.prices
     f = p[p["ticker"] == "600186.SS"].set_index("date")
-    days = f.loc[SESSIONS[k:k + 5]]
+    days = f.loc[SESSIONS[k : k + 5]]
     up, _ = limit_prices(days["prev_close"].to_numpy(), 0.10)
     assert np.allclose(days["close"].to_numpy()[:2], up[:2])  # two limit-up closes
     d0 = days.iloc[0]
@@ -220,6 +274,7 @@ def test_without_limits_the_jump_shows_in_one_day() -> None:
 
 
 # --------------------------------------------------------------------------- planted truth
+
 
 def test_truth_frames_shapes_and_consistency(sim: Simulation) -> None:
     t, te = sim.truth, sim.truth_events
@@ -249,16 +304,19 @@ def test_leak_share_and_drift_range() -> None:
 
 
 def test_unplaced_events_get_no_effect_but_their_firms_exist() -> None:
-    ev = pd.DataFrame({
-        "event_id": ["ok", "nat", "noticker", "early", "month"],
-        "ticker": ["600186.SS", "300657.SZ", None, "688041.SS", "002229.SZ"],
-        "date": ["2022-06-01", None, "2022-06-01", "2019-05-06", "2022-06"],
-    })
+    ev = pd.DataFrame(
+        {
+            "event_id": ["ok", "nat", "noticker", "early", "month"],
+            "ticker": ["600186.SS", "300657.SZ", None, "688041.SS", "002229.SZ"],
+            "date": ["2022-06-01", None, "2022-06-01", "2019-05-06", "2022-06"],
+        }
+    )
     s = simulate_market(ev, seed=1, start=START, end=END)
     assert list(s.truth_events["event_id"]) == ["ok"]
     assert set(s.firms["ticker"]) == {"600186.SS", "300657.SZ", "688041.SS", "002229.SZ"}
-    assert (s.events.set_index("event_id").loc[["nat", "noticker", "early", "month"],
-                                               "effect"] == 0).all()
+    assert (
+        s.events.set_index("event_id").loc[["nat", "noticker", "early", "month"], "effect"] == 0
+    ).all()
     assert s.events["day0"].iloc[0] == pd.Timestamp("2022-06-01")
 
 
@@ -288,11 +346,13 @@ def test_provenance_notes_and_files(tmp_path: object, sim: Simulation) -> None:
 
 # --------------------------------------------------------------------------- bad input
 
+
 def test_bad_inputs_are_named() -> None:
     with pytest.raises(CalendarError, match="missing column"):
         simulate_market(pd.DataFrame({"ticker": ["600186.SS"]}), start=START, end=END)
-    dup = pd.DataFrame({"event_id": ["a", "a"], "ticker": ["600186.SS"] * 2,
-                        "date": ["2022-06-01"] * 2})
+    dup = pd.DataFrame(
+        {"event_id": ["a", "a"], "ticker": ["600186.SS"] * 2, "date": ["2022-06-01"] * 2}
+    )
     with pytest.raises(CalendarError, match="duplicate event_id"):
         simulate_market(dup, start=START, end=END)
     with pytest.raises(EventStudyError, match="leak_share"):

@@ -12,8 +12,12 @@ from hypothesis import strategies as st
 from eventstudy import EventStudy
 from eventstudy.exceptions import CalendarError, DataError, EventStudyError, WindowError
 
-CFG = dict(estimation_window=(-200, -11), event_window=(-5, 5), min_estimation_days=150,
-           car_windows=[(-5, -1), (0, 1), (-5, 5)])
+CFG = dict(
+    estimation_window=(-200, -11),
+    event_window=(-5, 5),
+    min_estimation_days=150,
+    car_windows=[(-5, -1), (0, 1), (-5, 5)],
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +56,9 @@ def test_duplicate_returns_rows(panel):
         fit(make_events(tickers, dates, 3), dup)
 
 
-@pytest.mark.parametrize(("value", "match"), [("abc", "non-numeric return 'abc'"),
-                                              (np.inf, "infinite return")])
+@pytest.mark.parametrize(
+    ("value", "match"), [("abc", "non-numeric return 'abc'"), (np.inf, "infinite return")]
+)
 def test_bad_return_values(panel, value, match):
     returns, tickers, dates = panel
     bad = returns.astype({"ret": object})
@@ -123,7 +128,8 @@ def test_suspended_day0_and_gaps(panel):
     # E001: no row on day 0 -> excluded; E002: a gap on day +2 -> included, flagged
     d2 = dates[dates.get_loc(ev.loc[1, "date"]) + 2]
     drop = ((returns["ticker"] == ev.loc[0, "ticker"]) & (returns["date"] == d0)) | (
-        (returns["ticker"] == ev.loc[1, "ticker"]) & (returns["date"] == d2))
+        (returns["ticker"] == ev.loc[1, "ticker"]) & (returns["date"] == d2)
+    )
     res = fit(ev, returns[~drop])
     out = res.events.set_index("event_id")
     assert out.loc["E001", "reason"] == "no return on day 0 (suspended or not traded)"
@@ -137,13 +143,20 @@ def test_suspended_day0_and_gaps(panel):
 
 def test_weekend_date_rolls_forward_and_after_close(panel):
     returns, tickers, dates = panel
-    sat = dates[300] - pd.Timedelta(days=dates[300].weekday() - 5 if dates[300].weekday() < 5
-                                    else 0)
+    sat = dates[300] - pd.Timedelta(
+        days=dates[300].weekday() - 5 if dates[300].weekday() < 5 else 0
+    )
     sat = pd.Timestamp(sat)
     while sat.weekday() != 5:
         sat += pd.Timedelta(days=1)
-    ev = pd.DataFrame({"event_id": ["A", "B"], "ticker": tickers[:2],
-                       "date": [sat, dates[300]], "timing": ["unknown", "after-close"]})
+    ev = pd.DataFrame(
+        {
+            "event_id": ["A", "B"],
+            "ticker": tickers[:2],
+            "date": [sat, dates[300]],
+            "timing": ["unknown", "after-close"],
+        }
+    )
     res = fit(ev, returns)
     out = res.events.set_index("event_id")
     assert out.loc["A", "day0"] == sat + pd.Timedelta(days=2)
@@ -169,8 +182,12 @@ def test_wide_input_equals_long(panel):
 
 # ------------------------------------------------------------------ invariances
 
-settings.register_profile("ci", max_examples=25, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 settings.load_profile("ci")
 
 
@@ -241,3 +258,23 @@ def test_uncomputable_test_reports_reason(panel):
     assert t.stat is None and "at least 2 events" in (t.reason or "")
     d = res.to_dict()
     assert d["caar"][0]["tests"]["csect_t"]["stat"] is None
+
+
+def test_zero_residual_variance_is_excluded(panel):
+    returns, tickers, dates = panel
+    mkt = returns[returns["ticker"] == "000300.SS"]
+    clone = mkt.assign(ticker="600999.SS", ret=mkt["ret"] * 1.2 + 0.0001)
+    ev = make_events(tickers, dates, 3)
+    ev.loc[2, "ticker"] = "600999.SS"
+    res = fit(ev, pd.concat([returns, clone], ignore_index=True))
+    out = res.events.set_index("event_id")
+    assert out.loc["E003", "reason"].startswith("no residual variance")
+    assert np.isfinite(res.tests["stat"].dropna()).all()
+
+
+def test_date_before_data(panel):
+    returns, tickers, dates = panel
+    ev = make_events(tickers, dates, 2)
+    ev.loc[0, "date"] = dates[0] - pd.Timedelta(days=30)
+    res = fit(ev, returns)
+    assert res.events.loc[0, "reason"] == "announcement date before the start of the data"

@@ -64,11 +64,11 @@ REASON_AFTER_LAST: Final = "day 0 after the last known session"
 #: strips the detail in brackets.
 EXCLUSION_REASONS: Final = {
     REASON_UNRESOLVED: "the firm could not be identified (name_resolution says "
-                       "'unresolved', or the ticker is a placeholder such as '?')",
+    "'unresolved', or the ticker is a placeholder such as '?')",
     REASON_NO_TICKER: "the ticker cell is empty",
     REASON_NO_DATE: "the date cell is empty",
     REASON_MONTH: "the date is only known to the month (YYYY-MM, or date_precision "
-                  "says 'month'); give the day to include the row",
+    "says 'month'); give the day to include the row",
     REASON_BEFORE_FIRST: "the date lies before the first session the calendar table knows",
     REASON_AFTER_LAST: "day 0 falls after the last session the calendar table knows",
 }
@@ -91,8 +91,13 @@ _RE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _RE_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
 _DATE_HELP: Final = "use YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD (YYYY-MM if only the month is known)"
 _TIMING_WORDS: Final = {
-    "": "unknown", "unknown": "unknown", "pre-open": "pre-open", "preopen": "pre-open",
-    "intraday": "intraday", "after-close": "after-close", "afterclose": "after-close",
+    "": "unknown",
+    "unknown": "unknown",
+    "pre-open": "pre-open",
+    "preopen": "pre-open",
+    "intraday": "intraday",
+    "after-close": "after-close",
+    "afterclose": "after-close",
 }
 
 
@@ -119,12 +124,14 @@ def _read_source(source: CalendarSource) -> tuple[pd.DataFrame, str]:
     if not isinstance(source, str | os.PathLike):
         raise CalendarError(
             f"calendar must be a bundled name {sorted(BUNDLED_CALENDARS)}, a CSV path or a "
-            f"DataFrame, not {type(source).__name__}")
+            f"DataFrame, not {type(source).__name__}"
+        )
     path = os.fspath(source)
     if not os.path.isfile(path):
         raise CalendarError(
             f"calendar file {path!r} not found; give a CSV path or a bundled calendar "
-            f"({', '.join(sorted(BUNDLED_CALENDARS))})")
+            f"({', '.join(sorted(BUNDLED_CALENDARS))})"
+        )
     with open(path, "rb") as fh:
         data = fh.read()
     try:
@@ -137,8 +144,11 @@ def _read_source(source: CalendarSource) -> tuple[pd.DataFrame, str]:
             raise CalendarError(
                 f"calendar file {path!r} is neither UTF-8 nor GB18030 text; save it as UTF-8"
             ) from exc
-        warnings.warn(f"calendar file {path!r} is not UTF-8; read it as GB18030 (GBK)",
-                      CalendarWarning, stacklevel=3)
+        warnings.warn(
+            f"calendar file {path!r} is not UTF-8; read it as GB18030 (GBK)",
+            CalendarWarning,
+            stacklevel=3,
+        )
     return _read_csv_text(text), path
 
 
@@ -179,23 +189,30 @@ def _columns_by_key(df: pd.DataFrame) -> dict[str, Hashable]:
         if key in out:
             raise CalendarError(
                 f"calendar columns {out[key]!r} and {col!r} differ only in case or spaces; "
-                "rename or drop one")
+                "rename or drop one"
+            )
         out[key] = col
     return out
 
 
-def _pick_column(cols: dict[str, Hashable], aliases: Sequence[str], what: str,
-                 origin: str, required: bool) -> Hashable | None:
+def _pick_column(
+    cols: dict[str, Hashable], aliases: Sequence[str], what: str, origin: str, required: bool
+) -> Hashable | None:
     found = [a for a in aliases if a in cols]
     if not found:
         if required:
             raise CalendarError(
                 f"calendar {origin} has no {what} column (accepted names: "
-                f"{', '.join(aliases)}); columns found: {[str(c) for c in cols.values()]}")
+                f"{', '.join(aliases)}); columns found: {[str(c) for c in cols.values()]}"
+            )
         return None
     if len(found) > 1 and found[0] != what:
-        warnings.warn(f"calendar {origin} has several {what} columns ({', '.join(found)}); "
-                      f"using {found[0]!r}", CalendarWarning, stacklevel=3)
+        warnings.warn(
+            f"calendar {origin} has several {what} columns ({', '.join(found)}); "
+            f"using {found[0]!r}",
+            CalendarWarning,
+            stacklevel=3,
+        )
     return cols[found[0]]
 
 
@@ -249,9 +266,13 @@ def _timing_from_free_text(text: str) -> str:
     is after-close, "unknown (likely after close)" stays unknown.
     """
     low = text.strip().lower()
-    for prefix, timing in (("after close", "after-close"), ("after-close", "after-close"),
-                           ("pre-open", "pre-open"), ("pre open", "pre-open"),
-                           ("intraday", "intraday")):
+    for prefix, timing in (
+        ("after close", "after-close"),
+        ("after-close", "after-close"),
+        ("pre-open", "pre-open"),
+        ("pre open", "pre-open"),
+        ("intraday", "intraday"),
+    ):
         if low.startswith(prefix):
             return timing
     return "unknown"
@@ -277,8 +298,9 @@ def _event_ids(raw: pd.DataFrame, col: Hashable | None) -> list[str]:
     dups = {k: r for k, r in rows.items() if len(r) > 1}
     if dups:
         listed = "; ".join(f"{k!r} on rows {', '.join(map(str, r))}" for k, r in dups.items())
-        raise CalendarError(f"duplicate event_id: {listed} (data rows, 1-based); "
-                            "give every event its own event_id")
+        raise CalendarError(
+            f"duplicate event_id: {listed} (data rows, 1-based); give every event its own event_id"
+        )
     return ids
 
 
@@ -287,8 +309,10 @@ def _raise_problems(origin: str, problems: list[str]) -> None:
         return
     shown = problems[:20]
     more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-    raise CalendarError(f"calendar {origin} has {len(problems)} invalid value(s) "
-                        "(rows are 1-based data rows):\n  " + "\n  ".join(shown) + more)
+    raise CalendarError(
+        f"calendar {origin} has {len(problems)} invalid value(s) "
+        "(rows are 1-based data rows):\n  " + "\n  ".join(shown) + more
+    )
 
 
 # --------------------------------------------------------------------------- load
@@ -367,8 +391,9 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
         if prior and (text == "" or _same_day(prior, text)):
             date_text[i] = text = prior  # a calendar loaded before: keep the raw text
         if stated[i] not in ("", *_PRECISIONS):
-            problems.append(f"{where(i)}: date_precision {stated[i]!r} is not one of "
-                            f"{', '.join(_PRECISIONS)}")
+            problems.append(
+                f"{where(i)}: date_precision {stated[i]!r} is not one of {', '.join(_PRECISIONS)}"
+            )
         try:
             kind, day, months[i] = _parse_date(text)
         except ValueError as exc:
@@ -383,8 +408,11 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
 
     tickers, ticker_input, notes = _tickers(column(ticker_col), column(cols.get("ticker_input")))
     if notes:
-        warnings.warn(f"calendar {origin}: tickers rewritten to Yahoo style: " + "; ".join(notes),
-                      CalendarWarning, stacklevel=2)
+        warnings.warn(
+            f"calendar {origin}: tickers rewritten to Yahoo style: " + "; ".join(notes),
+            CalendarWarning,
+            stacklevel=2,
+        )
     resolution = [r.lower() for r in column(cols.get("name_resolution"))]
 
     reasons = []
@@ -409,8 +437,9 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
         out["ticker_input"] = pd.Series(ticker_input)
     if firm_col is not None:
         out["firm"] = raw[firm_col].reset_index(drop=True)
-    out["date"] = pd.Series(pd.DatetimeIndex([pd.NaT if d is None else d for d in dates],
-                                             dtype="datetime64[ns]"))
+    out["date"] = pd.Series(
+        pd.DatetimeIndex([pd.NaT if d is None else d for d in dates], dtype="datetime64[ns]")
+    )
     out["date_input"] = pd.Series(date_text)
     out["date_precision"] = pd.Series(precision)
     out["timing"] = pd.Series(timings)
@@ -423,8 +452,9 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _timings(raw: pd.DataFrame, cols: dict[str, Hashable], where: Callable[[int], str],
-             problems: list[str]) -> list[str]:
+def _timings(
+    raw: pd.DataFrame, cols: dict[str, Hashable], where: Callable[[int], str], problems: list[str]
+) -> list[str]:
     """Timing per row: the timing column, else time (HH:MM), else announcement_time.
 
     ``announcement_time`` (the bundled calendar's prose) is read only when the
@@ -449,8 +479,9 @@ def _timings(raw: pd.DataFrame, cols: dict[str, Hashable], where: Callable[[int]
             problems.append(f"{where(i)}: {exc}")
             continue
         if "unknown" not in (from_timing, from_time) and from_timing != from_time:
-            problems.append(f"{where(i)}: timing {given[i]!r} contradicts time {times[i]!r} "
-                            f"({from_time})")
+            problems.append(
+                f"{where(i)}: timing {given[i]!r} contradicts time {times[i]!r} ({from_time})"
+            )
             continue
         if from_timing != "unknown":
             out[i] = from_timing
@@ -466,8 +497,9 @@ def _restore_zeros(text: str) -> str:
     return text.zfill(6) if text.isdigit() and len(text) < 6 else text
 
 
-def _tickers(raw: list[str], prior: list[str]) -> tuple[list[str | None], list[str] | None,
-                                                        list[str]]:
+def _tickers(
+    raw: list[str], prior: list[str]
+) -> tuple[list[str | None], list[str] | None, list[str]]:
     """Normalise tickers; return (tickers, raw spelling column or None, rewrite notes)."""
     padded = [_restore_zeros(t) for t in raw]
     norm, _ = normalize_tickers(pd.Series([t or None for t in padded], dtype=object))
@@ -478,8 +510,10 @@ def _tickers(raw: list[str], prior: list[str]) -> tuple[list[str | None], list[s
         if t is not None and r != t and note not in notes:
             notes.append(note)
     # A calendar loaded before keeps its original spelling in ticker_input.
-    kept = [p if p and t is not None and normalize_ticker(_restore_zeros(p)) == t else r
-            for p, r, t in zip(prior, raw, tickers, strict=True)]
+    kept = [
+        p if p and t is not None and normalize_ticker(_restore_zeros(p)) == t else r
+        for p, r, t in zip(prior, raw, tickers, strict=True)
+    ]
     changed = any(k and k != t for k, t in zip(kept, tickers, strict=True))
     return tickers, (kept if changed else None), notes
 
@@ -501,8 +535,9 @@ def _check_sessions(sessions: pd.DatetimeIndex | None) -> pd.DatetimeIndex:
     return s
 
 
-def calendar_table(calendar: CalendarSource,
-                   sessions: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+def calendar_table(
+    calendar: CalendarSource, sessions: pd.DatetimeIndex | None = None
+) -> pd.DataFrame:
     """Place each calendar row on a trading day, for ``eventstudy calendar``.
 
     Parameters
@@ -548,8 +583,9 @@ def calendar_table(calendar: CalendarSource,
     day0_values = day0.to_numpy(dtype="datetime64[ns]").copy()
     day0_values[~placed] = np.datetime64("NaT")
     unknown = cal["timing"].eq("unknown").to_numpy()
-    out = cal[[c for c in ("event_id", "ticker", "firm", "date_input", "timing")
-               if c in cal.columns]].copy()
+    out = cal[
+        [c for c in ("event_id", "ticker", "firm", "date_input", "timing") if c in cal.columns]
+    ].copy()
     out["day0"] = day0_values
     out["status"] = np.where(placed, "ok", "excluded").tolist()
     out["reason"] = reason.tolist()
@@ -568,21 +604,31 @@ def format_calendar_table(df: pd.DataFrame) -> str:
     and the timing flag of placed ones.  Wide (CJK) characters count as two
     columns so that the table lines up in a terminal.
     """
-    missing = [c for c in ("event_id", "ticker", "date_input", "timing", "day0", "status",
-                           "reason", "flag") if c not in df.columns]
+    missing = [
+        c
+        for c in ("event_id", "ticker", "date_input", "timing", "day0", "status", "reason", "flag")
+        if c not in df.columns
+    ]
     if missing:
-        raise CalendarError(f"not a calendar table (missing columns {missing}); "
-                            "build it with calendar_table()")
-    shown = [c for c in ("event_id", "ticker", "firm", "date_input", "timing", "day0", "status")
-             if c in df.columns]
-    rows = [[_cell_text(rec[c]) for c in shown]
-            + [_cell_text(rec["reason"]) or _cell_text(rec["flag"])]
-            for rec in df.to_dict("records")]
+        raise CalendarError(
+            f"not a calendar table (missing columns {missing}); build it with calendar_table()"
+        )
+    shown = [
+        c
+        for c in ("event_id", "ticker", "firm", "date_input", "timing", "day0", "status")
+        if c in df.columns
+    ]
+    rows = [
+        [_cell_text(rec[c]) for c in shown] + [_cell_text(rec["reason"]) or _cell_text(rec["flag"])]
+        for rec in df.to_dict("records")
+    ]
     header = [*shown, "note"]
     widths = [max([_width(h)] + [_width(r[j]) for r in rows]) for j, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
-        body = "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells[:-1], widths[:-1], strict=True))
+        body = "  ".join(
+            c + " " * (w - _width(c)) for c, w in zip(cells[:-1], widths[:-1], strict=True)
+        )
         return f"{body}  {cells[-1]}".rstrip()
 
     lines = [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]

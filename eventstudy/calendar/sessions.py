@@ -44,8 +44,9 @@ def _xshg_all() -> pd.DatetimeIndex:
     return pd.DatetimeIndex(sessions.astype("datetime64[ns]"))
 
 
-def xshg_sessions(start: str | pd.Timestamp | None = None,
-                  end: str | pd.Timestamp | None = None) -> pd.DatetimeIndex:
+def xshg_sessions(
+    start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
+) -> pd.DatetimeIndex:
     """Return the XSHG trading sessions between ``start`` and ``end`` (inclusive).
 
     Parameters
@@ -85,8 +86,9 @@ def timing_from_time(value: str | None) -> str:
     return "after-close"
 
 
-def align_day0(dates: pd.Series | pd.DatetimeIndex, timings: pd.Series | None,
-               sessions: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex]:
+def align_day0(
+    dates: pd.Series | pd.DatetimeIndex, timings: pd.Series | None, sessions: pd.DatetimeIndex
+) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """Locate day 0 of each announcement on a sorted session index.
 
     Parameters
@@ -119,8 +121,9 @@ def align_day0(dates: pd.Series | pd.DatetimeIndex, timings: pd.Series | None,
         if bad:
             raise CalendarError(f"unknown timing value(s) {bad}; allowed: {list(TIMINGS)}")
         after = t == "after-close"
-    pos = np.where(after, np.searchsorted(sess, vals, side="right"),
-                   np.searchsorted(sess, vals, side="left")).astype(np.int64)
+    pos = np.where(
+        after, np.searchsorted(sess, vals, side="right"), np.searchsorted(sess, vals, side="left")
+    ).astype(np.int64)
     missing = d.isna()
     pos[missing] = -1
     ok = (pos >= 0) & (pos < len(sess))

@@ -73,8 +73,10 @@ def validate_returns(frame: pd.DataFrame, *, what: str = "returns") -> pd.DataFr
     """
     missing = [c for c in ("date", "ticker", "ret") if c not in frame.columns]
     if missing:
-        raise DataError(f"{what}: missing column(s) {missing}; expected date, ticker, ret "
-                        f"(found {list(frame.columns)})")
+        raise DataError(
+            f"{what}: missing column(s) {missing}; expected date, ticker, ret "
+            f"(found {list(frame.columns)})"
+        )
     out = pd.DataFrame({"date": frame["date"], "ticker": frame["ticker"], "ret": frame["ret"]})
     if "span" in frame.columns:
         out["span"] = frame["span"]
@@ -82,8 +84,9 @@ def validate_returns(frame: pd.DataFrame, *, what: str = "returns") -> pd.DataFr
     bad = dates.isna() & out["date"].notna()
     if bad.any() or dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise DataError(f"{what}: row {i + 1} has an unparseable or empty date "
-                        f"{out['date'].iloc[i]!r}")
+        raise DataError(
+            f"{what}: row {i + 1} has an unparseable or empty date {out['date'].iloc[i]!r}"
+        )
     out["date"] = dates.dt.normalize().astype("datetime64[ns]")
     tick = out["ticker"]
     if tick.isna().any():
@@ -96,22 +99,28 @@ def validate_returns(frame: pd.DataFrame, *, what: str = "returns") -> pd.DataFr
         badnum = num.isna() & ret.notna() & (ret.astype(str).str.strip() != "")
         if badnum.any():
             i = int(np.flatnonzero(badnum.to_numpy())[0])
-            raise DataError(f"{what}: row {i + 1} ({out['ticker'].iloc[i]}, "
-                            f"{out['date'].iloc[i].date()}) has a non-numeric return "
-                            f"{ret.iloc[i]!r}")
+            raise DataError(
+                f"{what}: row {i + 1} ({out['ticker'].iloc[i]}, "
+                f"{out['date'].iloc[i].date()}) has a non-numeric return "
+                f"{ret.iloc[i]!r}"
+            )
         ret = num
     ret = ret.astype("float64")
     inf = np.isinf(ret.to_numpy())
     if inf.any():
         i = int(np.flatnonzero(inf)[0])
-        raise DataError(f"{what}: row {i + 1} ({out['ticker'].iloc[i]}, "
-                        f"{out['date'].iloc[i].date()}) has an infinite return")
+        raise DataError(
+            f"{what}: row {i + 1} ({out['ticker'].iloc[i]}, "
+            f"{out['date'].iloc[i].date()}) has an infinite return"
+        )
     out["ret"] = ret
     dup = out.duplicated(["date", "ticker"], keep=False)
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         n = int(dup.sum())
-        raise DataError(f"{what}: duplicate (date, ticker) rows, first at row {i + 1} "
-                        f"({out['ticker'].iloc[i]}, {out['date'].iloc[i].date()}); "
-                        f"{n} rows are involved")
+        raise DataError(
+            f"{what}: duplicate (date, ticker) rows, first at row {i + 1} "
+            f"({out['ticker'].iloc[i]}, {out['date'].iloc[i].date()}); "
+            f"{n} rows are involved"
+        )
     return out.reset_index(drop=True)

@@ -110,8 +110,9 @@ def read_manifest(cache_dir: str | os.PathLike[str], ticker: str) -> dict[str, A
     return manifest
 
 
-def covers(manifest: dict[str, Any], start: pd.Timestamp, end: pd.Timestamp, *,
-           offline: bool = False) -> bool:
+def covers(
+    manifest: dict[str, Any], start: pd.Timestamp, end: pd.Timestamp, *, offline: bool = False
+) -> bool:
     """Whether a cache entry answers a request for ``start``..``end`` (inclusive).
 
     The fetch must have asked for a range containing the request.  Online, the
@@ -151,10 +152,17 @@ def read_cached(cache_dir: str | os.PathLike[str], ticker: str) -> CachedPrices 
     return CachedPrices(ticker=ticker, prices=prices, manifest=manifest, path=ppath)
 
 
-def write_cached(cache_dir: str | os.PathLike[str], ticker: str, prices: pd.DataFrame, *,
-                 start: pd.Timestamp, end: pd.Timestamp, fetched_at: str,
-                 yfinance_version: str | None,
-                 extra: dict[str, Any] | None = None) -> tuple[Path, dict[str, Any]]:
+def write_cached(
+    cache_dir: str | os.PathLike[str],
+    ticker: str,
+    prices: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    fetched_at: str,
+    yfinance_version: str | None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Path, dict[str, Any]]:
     """Write one ticker's prices and manifest atomically; return the parquet path and manifest.
 
     ``prices`` has one row per date (``date`` column, naive); ``start`` and

@@ -44,8 +44,18 @@ __all__ = [
 ]
 
 #: Names a column mapping may assign (``target=source``).
-COLUMN_TARGETS: Final = ("date", "ticker", "ret", "close", "open", "high", "low",
-                         "volume", "prev_close", "status")
+COLUMN_TARGETS: Final = (
+    "date",
+    "ticker",
+    "ret",
+    "close",
+    "open",
+    "high",
+    "low",
+    "volume",
+    "prev_close",
+    "status",
+)
 _PRICE_COLUMNS: Final = ("open", "high", "low", "close", "prev_close")
 _ALIASES: Final = {"id": "ticker"}
 _NA_TOKENS: Final = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
@@ -90,17 +100,33 @@ PRESETS: Final[dict[str, Preset]] = {
     # dividends reinvested, as a decimal; Dnshrtrd is volume in shares.
     "csmar": Preset(
         name="csmar",
-        columns={"ticker": "Stkcd", "date": "Trddt", "close": "Clsprc", "ret": "Dretwd",
-                 "volume": "Dnshrtrd", "status": "Trdsta", "open": "Opnprc",
-                 "high": "Hiprc", "low": "Loprc"},
+        columns={
+            "ticker": "Stkcd",
+            "date": "Trddt",
+            "close": "Clsprc",
+            "ret": "Dretwd",
+            "volume": "Dnshrtrd",
+            "status": "Trdsta",
+            "open": "Opnprc",
+            "high": "Hiprc",
+            "low": "Loprc",
+        },
         pad_codes=True,
     ),
     # Tushare pro ``daily``: pct_chg in percent, vol in lots of 100 shares.
     "tushare": Preset(
         name="tushare",
-        columns={"ticker": "ts_code", "date": "trade_date", "close": "close", "open": "open",
-                 "high": "high", "low": "low", "prev_close": "pre_close", "ret": "pct_chg",
-                 "volume": "vol"},
+        columns={
+            "ticker": "ts_code",
+            "date": "trade_date",
+            "close": "close",
+            "open": "open",
+            "high": "high",
+            "low": "low",
+            "prev_close": "pre_close",
+            "ret": "pct_chg",
+            "volume": "vol",
+        },
         date_format="%Y%m%d",
         ret_scale=0.01,
         volume_scale=100.0,
@@ -135,11 +161,15 @@ def parse_column_mapping(text: str) -> dict[str, str]:
         target, sep, source = item.partition("=")
         target, source = target.strip(), source.strip()
         if not sep or not target or not source:
-            raise DataError(f"column mapping {text!r}: item {item!r} is not of the form "
-                            f"target=column, e.g. 'date=Trddt'")
+            raise DataError(
+                f"column mapping {text!r}: item {item!r} is not of the form "
+                f"target=column, e.g. 'date=Trddt'"
+            )
         if target not in COLUMN_TARGETS:
-            raise DataError(f"column mapping {text!r}: unknown target {target!r}; "
-                            f"allowed targets are {', '.join(COLUMN_TARGETS)}")
+            raise DataError(
+                f"column mapping {text!r}: unknown target {target!r}; "
+                f"allowed targets are {', '.join(COLUMN_TARGETS)}"
+            )
         if target in out:
             raise DataError(f"column mapping {text!r}: target {target!r} is given twice")
         out[target] = source
@@ -149,6 +179,7 @@ def parse_column_mapping(text: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- #
 # returns from prices (shared with the yfinance source)
 # --------------------------------------------------------------------------- #
+
 
 def returns_from_prices(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Turn a long price frame into a return frame with ``span``.
@@ -231,6 +262,7 @@ def returns_from_prices(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, An
 # reading
 # --------------------------------------------------------------------------- #
 
+
 def _read_input(path_or_frame: PathOrFrame) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     notes: list[str] = []
     if isinstance(path_or_frame, pd.DataFrame):
@@ -241,10 +273,17 @@ def _read_input(path_or_frame: PathOrFrame) -> tuple[pd.DataFrame, dict[str, Any
         if not path.is_file():
             raise DataError(f"{path}: no such file")
         data = path.read_bytes()
-        prov = {"path": str(path.resolve()), "sha256": hashlib.sha256(data).hexdigest(),
-                "bytes": len(data)}
-        kwargs: dict[str, Any] = {"dtype": str, "keep_default_na": False,
-                                  "na_values": _NA_TOKENS, "skipinitialspace": True}
+        prov = {
+            "path": str(path.resolve()),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+        }
+        kwargs: dict[str, Any] = {
+            "dtype": str,
+            "keep_default_na": False,
+            "na_values": _NA_TOKENS,
+            "skipinitialspace": True,
+        }
         try:
             try:
                 frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", **kwargs)
@@ -272,8 +311,10 @@ def _coerce_mapping(columns: Mapping[str, str] | str | None) -> dict[str, str]:
     out = dict(columns)
     for target in out:
         if target not in COLUMN_TARGETS:
-            raise DataError(f"columns: unknown target {target!r}; allowed targets are "
-                            f"{', '.join(COLUMN_TARGETS)}")
+            raise DataError(
+                f"columns: unknown target {target!r}; allowed targets are "
+                f"{', '.join(COLUMN_TARGETS)}"
+            )
     return out
 
 
@@ -283,12 +324,15 @@ def _get_preset(name: str | None) -> Preset | None:
     try:
         return PRESETS[name.lower()]
     except KeyError:
-        raise DataError(f"preset: unknown preset {name!r}; choose one of "
-                        f"{', '.join(sorted(PRESETS))}, or give columns=") from None
+        raise DataError(
+            f"preset: unknown preset {name!r}; choose one of "
+            f"{', '.join(sorted(PRESETS))}, or give columns="
+        ) from None
 
 
-def _resolve(found: Sequence[str], preset: Preset | None, user: dict[str, str],
-             kind: Kind, what: str) -> dict[str, str]:
+def _resolve(
+    found: Sequence[str], preset: Preset | None, user: dict[str, str], kind: Kind, what: str
+) -> dict[str, str]:
     wanted = dict(preset.columns) if preset else {}
     wanted.update(user)
     resolved: dict[str, str] = {}
@@ -297,8 +341,10 @@ def _resolve(found: Sequence[str], preset: Preset | None, user: dict[str, str],
         if source is not None:
             actual = _find_column(found, source)
             if actual is None and target in user:
-                raise DataError(f"{what}: column mapping {target}={source}: the file has no "
-                                f"column {source!r} (found {list(found)})")
+                raise DataError(
+                    f"{what}: column mapping {target}={source}: the file has no "
+                    f"column {source!r} (found {list(found)})"
+                )
         else:
             actual = _find_column(found, target)
             if actual is None:
@@ -311,8 +357,11 @@ def _resolve(found: Sequence[str], preset: Preset | None, user: dict[str, str],
     if kind == "auto" and "ret" not in resolved and "close" not in resolved:
         missing.append("ret or close")
     if missing:
-        how = (f" (preset {preset.name!r} expects {preset.columns})" if preset
-               else "; map them with columns='date=...,ticker=...' or a preset")
+        how = (
+            f" (preset {preset.name!r} expects {preset.columns})"
+            if preset
+            else "; map them with columns='date=...,ticker=...' or a preset"
+        )
         raise DataError(f"{what}: missing column(s) {missing}; found {list(found)}{how}")
     return resolved
 
@@ -335,8 +384,9 @@ def _parse_dates(raw: pd.Series, fmt: str | None, what: str) -> pd.Series:
     else:
         if pd.api.types.is_float_dtype(raw):
             raw_int = raw.where(raw.isna() | (raw == raw.round()))
-            text = _as_text(raw_int.astype("Int64")).where(raw_int.notna() | raw.isna(),
-                                                          _as_text(raw))
+            text = _as_text(raw_int.astype("Int64")).where(
+                raw_int.notna() | raw.isna(), _as_text(raw)
+            )
         else:
             text = _as_text(raw)
         present = text.dropna()
@@ -349,27 +399,43 @@ def _parse_dates(raw: pd.Series, fmt: str | None, what: str) -> pd.Series:
     bad = parsed.isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        later_ok = bool((~bad[i + 1:]).any())
-        hint = (" (a second header row, e.g. the labels and units rows of a CSMAR export? "
-                "delete it)" if i < 2 and later_ok else "")
-        raise DataError(f"{what}: row {i + 1} has an unparseable or empty date "
-                        f"{_show(raw.iloc[i])}{hint}")
+        later_ok = bool((~bad[i + 1 :]).any())
+        hint = (
+            " (a second header row, e.g. the labels and units rows of a CSMAR export? delete it)"
+            if i < 2 and later_ok
+            else ""
+        )
+        raise DataError(
+            f"{what}: row {i + 1} has an unparseable or empty date {_show(raw.iloc[i])}{hint}"
+        )
     return parsed.dt.normalize().astype("datetime64[ns]")
 
 
-def _parse_number(raw: pd.Series, col: str, label: str, what: str, tick: pd.Series,
-                  date: pd.Series, *, positive: bool = False) -> pd.Series:
+def _parse_number(
+    raw: pd.Series,
+    col: str,
+    label: str,
+    what: str,
+    tick: pd.Series,
+    date: pd.Series,
+    *,
+    positive: bool = False,
+) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         num = raw.astype("float64")
     else:
         text = _as_text(raw)
-        num = pd.Series(pd.to_numeric(text, errors="coerce").to_numpy("float64", na_value=np.nan),
-                        index=raw.index)
+        num = pd.Series(
+            pd.to_numeric(text, errors="coerce").to_numpy("float64", na_value=np.nan),
+            index=raw.index,
+        )
         bad = (num.isna() & text.notna()).to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{what}: row {i + 1} ({tick.iloc[i]}, {date.iloc[i].date()}) has a "
-                            f"non-numeric {label} {_show(raw.iloc[i])} in column {col!r}")
+            raise DataError(
+                f"{what}: row {i + 1} ({tick.iloc[i]}, {date.iloc[i].date()}) has a "
+                f"non-numeric {label} {_show(raw.iloc[i])} in column {col!r}"
+            )
     arr = num.to_numpy()
     checks = [(np.isinf(arr), "an infinite")]
     if positive:
@@ -379,13 +445,20 @@ def _parse_number(raw: pd.Series, col: str, label: str, what: str, tick: pd.Seri
     for mask, adj in checks:
         if mask.any():
             i = int(np.flatnonzero(mask)[0])
-            raise DataError(f"{what}: row {i + 1} ({tick.iloc[i]}, {date.iloc[i].date()}) has "
-                            f"{adj} {label} {_show(raw.iloc[i])} in column {col!r}")
+            raise DataError(
+                f"{what}: row {i + 1} ({tick.iloc[i]}, {date.iloc[i].date()}) has "
+                f"{adj} {label} {_show(raw.iloc[i])} in column {col!r}"
+            )
     return num
 
 
-def _read_panel(path_or_frame: PathOrFrame, *, kind: Kind, columns: Mapping[str, str] | str | None,
-                preset: str | None) -> Panel:
+def _read_panel(
+    path_or_frame: PathOrFrame,
+    *,
+    kind: Kind,
+    columns: Mapping[str, str] | str | None,
+    preset: str | None,
+) -> Panel:
     raw, prov, notes = _read_input(path_or_frame)
     what = Path(prov["path"]).name if prov["path"] else "frame"
     pre = _get_preset(preset)
@@ -423,25 +496,41 @@ def _read_panel(path_or_frame: PathOrFrame, *, kind: Kind, columns: Mapping[str,
     for target in targets:
         if target in mapping:
             label = "close" if target == "close" else target.replace("_", " ")
-            body[target] = _parse_number(raw[mapping[target]], mapping[target], label, what,
-                                         tick, date, positive=target in _PRICE_COLUMNS)
+            body[target] = _parse_number(
+                raw[mapping[target]],
+                mapping[target],
+                label,
+                what,
+                tick,
+                date,
+                positive=target in _PRICE_COLUMNS,
+            )
     if "volume" in body.columns and pre is not None and pre.volume_scale != 1.0:
         body["volume"] = body["volume"] * pre.volume_scale
-        notes.append(f"volume in column {mapping['volume']!r} is in lots of 100 shares; "
-                     f"converted to shares")
+        notes.append(
+            f"volume in column {mapping['volume']!r} is in lots of 100 shares; converted to shares"
+        )
     if kind == "prices" and "status" in mapping:
         status = raw[mapping["status"]]
         num = pd.to_numeric(status, errors="coerce")
         body["status"] = num if bool((num.notna() == status.notna()).all()) else status
 
     # given returns win over closes; returns_from_prices uses ``ret`` when present
-    returns, stats = returns_from_prices(body[[c for c in body.columns if not use_ret
-                                               or c in ("date", "ticker", "ret", "volume")]])
-    source_desc = (f"column {mapping['ret']!r}" if use_ret else "close / prev_close"
-                   if "prev_close" in mapping else "close-to-close")
+    returns, stats = returns_from_prices(
+        body[[c for c in body.columns if not use_ret or c in ("date", "ticker", "ret", "volume")]]
+    )
+    source_desc = (
+        f"column {mapping['ret']!r}"
+        if use_ret
+        else "close / prev_close"
+        if "prev_close" in mapping
+        else "close-to-close"
+    )
     if use_ret and kind == "prices":
-        notes.append(f"returns taken from column {mapping['ret']!r}; closes kept for the "
-                     f"price diagnostics only")
+        notes.append(
+            f"returns taken from column {mapping['ret']!r}; closes kept for the "
+            f"price diagnostics only"
+        )
     _stat_notes(stats, notes)
 
     prices = None
@@ -450,20 +539,42 @@ def _read_panel(path_or_frame: PathOrFrame, *, kind: Kind, columns: Mapping[str,
         if "volume" in body.columns:
             silent = body["ticker"].isin(stats["volume_unreported"])
             keep &= ~((body["volume"] == 0.0) & ~silent)
-        cols = [c for c in ("date", "ticker", "open", "high", "low", "close", "volume",
-                            "prev_close", "status") if c in body.columns]
-        prices = (body.loc[keep, cols].sort_values(["ticker", "date"], kind="stable")
-                  .reset_index(drop=True))
+        cols = [
+            c
+            for c in (
+                "date",
+                "ticker",
+                "open",
+                "high",
+                "low",
+                "close",
+                "volume",
+                "prev_close",
+                "status",
+            )
+            if c in body.columns
+        ]
+        prices = (
+            body.loc[keep, cols]
+            .sort_values(["ticker", "date"], kind="stable")
+            .reset_index(drop=True)
+        )
 
-    prov.update({
-        "kind": kind, "preset": pre.name if pre else None, "columns": mapping,
-        "rows_read": len(raw), "return_rows": len(returns),
-        "price_rows": None if prices is None else len(prices),
-        "tickers": int(body["ticker"].nunique()), "returns_from": source_desc,
-        "date_range": [str(date.min().date()), str(date.max().date())],
-        "zero_volume_days": stats["zero_volume_days"],
-        "volume_unreported": stats["volume_unreported"],
-    })
+    prov.update(
+        {
+            "kind": kind,
+            "preset": pre.name if pre else None,
+            "columns": mapping,
+            "rows_read": len(raw),
+            "return_rows": len(returns),
+            "price_rows": None if prices is None else len(prices),
+            "tickers": int(body["ticker"].nunique()),
+            "returns_from": source_desc,
+            "date_range": [str(date.min().date()), str(date.max().date())],
+            "zero_volume_days": stats["zero_volume_days"],
+            "volume_unreported": stats["volume_unreported"],
+        }
+    )
     return Panel(returns=returns, prices=prices, source="csv", provenance=prov, notes=notes)
 
 
@@ -471,17 +582,24 @@ def _stat_notes(stats: dict[str, Any], notes: list[str]) -> None:
     zv = stats["zero_volume_days"]
     if zv:
         detail = ", ".join(f"{k}: {v}" for k, v in sorted(zv.items()))
-        notes.append(f"{sum(zv.values())} zero-volume row(s) treated as days without trading "
-                     f"(missing return): {detail}")
+        notes.append(
+            f"{sum(zv.values())} zero-volume row(s) treated as days without trading "
+            f"(missing return): {detail}"
+        )
     if stats["volume_unreported"]:
-        notes.append("volume is zero or missing on every row of "
-                     f"{', '.join(stats['volume_unreported'])}; read as not reported, "
-                     f"not as suspension")
+        notes.append(
+            "volume is zero or missing on every row of "
+            f"{', '.join(stats['volume_unreported'])}; read as not reported, "
+            f"not as suspension"
+        )
 
 
-def read_returns_csv(path_or_frame: PathOrFrame, *,
-                     columns: Mapping[str, str] | str | None = None,
-                     preset: str | None = None) -> Panel:
+def read_returns_csv(
+    path_or_frame: PathOrFrame,
+    *,
+    columns: Mapping[str, str] | str | None = None,
+    preset: str | None = None,
+) -> Panel:
     """Read a long return file ``date, ticker, ret`` into a :class:`Panel`.
 
     Parameters
@@ -511,9 +629,12 @@ def read_returns_csv(path_or_frame: PathOrFrame, *,
     return _read_panel(path_or_frame, kind="returns", columns=columns, preset=preset)
 
 
-def read_prices_csv(path_or_frame: PathOrFrame, *,
-                    columns: Mapping[str, str] | str | None = None,
-                    preset: str | None = None) -> Panel:
+def read_prices_csv(
+    path_or_frame: PathOrFrame,
+    *,
+    columns: Mapping[str, str] | str | None = None,
+    preset: str | None = None,
+) -> Panel:
     """Read a long price file ``date, ticker, close`` (+ ``open, high, low, volume,
     prev_close``) into a :class:`Panel` with returns.
 
@@ -551,9 +672,14 @@ class CsvSource:
 
     name: str = "csv"
 
-    def __init__(self, path_or_frame: PathOrFrame, *, kind: Kind = "auto",
-                 columns: Mapping[str, str] | str | None = None,
-                 preset: str | None = None) -> None:
+    def __init__(
+        self,
+        path_or_frame: PathOrFrame,
+        *,
+        kind: Kind = "auto",
+        columns: Mapping[str, str] | str | None = None,
+        preset: str | None = None,
+    ) -> None:
         if kind not in ("auto", "prices", "returns"):
             raise DataError(f"kind: unknown kind {kind!r}; choose auto, prices or returns")
         self.path_or_frame = path_or_frame
@@ -565,8 +691,9 @@ class CsvSource:
     def panel(self) -> Panel:
         """Return the whole file as a :class:`Panel` (read on first use)."""
         if self._panel is None:
-            self._panel = _read_panel(self.path_or_frame, kind=self.kind, columns=self.columns,
-                                      preset=self.preset)
+            self._panel = _read_panel(
+                self.path_or_frame, kind=self.kind, columns=self.columns, preset=self.preset
+            )
         return self._panel
 
     def load(self, tickers: Sequence[str], start: pd.Timestamp, end: pd.Timestamp) -> Panel:
@@ -590,10 +717,16 @@ class CsvSource:
             present |= set(full.prices["ticker"])
         missing = [t for t in want_list if t not in present]
         prov = dict(full.provenance)
-        prov.update({"requested": {"tickers": want_list, "start": str(lo.date()),
-                                   "end": str(hi.date())},
-                     "missing_tickers": missing})
-        return Panel(returns=cut(full.returns),
-                     prices=None if full.prices is None else cut(full.prices),
-                     source=self.name, provenance=prov,
-                     notes=[*full.notes, *notes])
+        prov.update(
+            {
+                "requested": {"tickers": want_list, "start": str(lo.date()), "end": str(hi.date())},
+                "missing_tickers": missing,
+            }
+        )
+        return Panel(
+            returns=cut(full.returns),
+            prices=None if full.prices is None else cut(full.prices),
+            source=self.name,
+            provenance=prov,
+            notes=[*full.notes, *notes],
+        )

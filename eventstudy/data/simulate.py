@@ -48,13 +48,33 @@ _REVERSAL_DAYS: Final = (21, 60)
 _DEFAULT_MIX: Final = {"sse_main": 0.40, "szse_main": 0.30, "chinext": 0.18, "star": 0.12}
 _NO_LIMIT: Final = NO_LIMIT_CENTS
 _SHOCK_CLIP: Final = 10.0
-_PAIRS: Final = {"effect_range": (-0.9, 5.0), "drift_range": (-0.9, 5.0),
-                  "reversal_range": (0.0, 1.0), "beta_range": (-5.0, 5.0),
-                  "sigma_range": (1e-6, 0.2), "price_range": (0.05, 1e5), "garch": (0.0, 1.0)}
-_SHARES: Final = ("leak_share", "event_suspension_share", "day0_suspension_share",
-                  "split_share", "reversal_share", "st_share")
-_NONNEG: Final = ("suspension_rate", "suspension_days", "alpha_sd", "tail_df", "market_sigma",
-                  "index_start", "volume_level", "lock_margin")
+_PAIRS: Final = {
+    "effect_range": (-0.9, 5.0),
+    "drift_range": (-0.9, 5.0),
+    "reversal_range": (0.0, 1.0),
+    "beta_range": (-5.0, 5.0),
+    "sigma_range": (1e-6, 0.2),
+    "price_range": (0.05, 1e5),
+    "garch": (0.0, 1.0),
+}
+_SHARES: Final = (
+    "leak_share",
+    "event_suspension_share",
+    "day0_suspension_share",
+    "split_share",
+    "reversal_share",
+    "st_share",
+)
+_NONNEG: Final = (
+    "suspension_rate",
+    "suspension_days",
+    "alpha_sd",
+    "tail_df",
+    "market_sigma",
+    "index_start",
+    "volume_level",
+    "lock_margin",
+)
 _FINITE: Final = ("market_mu", "leak_volume_boost")
 _STREAMS: Final = ("market", "firms", "codes", "shocks", "events", "suspensions", "ohlcv")
 
@@ -110,6 +130,7 @@ class Simulation:
 
 # ----------------------------------------------------------------------------- helpers
 
+
 def _streams(seed: int | np.random.Generator | None) -> tuple[Any, dict[str, np.random.Generator]]:
     """One independent generator per model part, so parts do not shift each other."""
     if isinstance(seed, np.random.Generator):
@@ -122,12 +143,14 @@ def _streams(seed: int | np.random.Generator | None) -> tuple[Any, dict[str, np.
         elif isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
             entropy = int(seed)
         else:
-            raise EventStudyError(f"seed must be a non-negative int, a numpy Generator or "
-                                  f"None; got {seed!r}")
+            raise EventStudyError(
+                f"seed must be a non-negative int, a numpy Generator or None; got {seed!r}"
+            )
         recorded = int(entropy) if isinstance(entropy, numbers.Integral) else str(entropy)
         seqs = np.random.SeedSequence(entropy).spawn(len(_STREAMS))
-    return recorded, {name: np.random.default_rng(s) for name, s in zip(_STREAMS, seqs,
-                                                                         strict=True)}
+    return recorded, {
+        name: np.random.default_rng(s) for name, s in zip(_STREAMS, seqs, strict=True)
+    }
 
 
 def _check_range(name: str, value: Any, lo: float, hi: float) -> tuple[float, float]:
@@ -165,59 +188,77 @@ def _parse_dates(col: pd.Series) -> pd.Series:
     return parsed.astype("datetime64[ns]")
 
 
-def _prepare_events(events: pd.DataFrame, sessions: pd.DatetimeIndex, market: str,
-                    start: pd.Timestamp
-                    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.DatetimeIndex]:
+def _prepare_events(
+    events: pd.DataFrame, sessions: pd.DatetimeIndex, market: str, start: pd.Timestamp
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.DatetimeIndex]:
     """Copy and check the events; return (copy, normalised tickers, day-0 positions, day0)."""
     if not isinstance(events, pd.DataFrame):
         raise CalendarError(f"events must be a DataFrame; got {type(events).__name__}")
     missing = [c for c in ("ticker", "date") if c not in events.columns]
     if missing:
-        raise CalendarError(f"events: missing column(s) {missing}; expected event_id, ticker, "
-                            f"date[, timing] (found {list(events.columns)})")
+        raise CalendarError(
+            f"events: missing column(s) {missing}; expected event_id, ticker, "
+            f"date[, timing] (found {list(events.columns)})"
+        )
     ev = events.copy()
     if "event_id" not in ev.columns:
         ev.insert(0, "event_id", [f"S{i + 1:04d}" for i in range(len(ev))])
     ids = ev["event_id"].astype(str)
     dup = ids.duplicated(keep=False).to_numpy()
     if dup.any():
-        raise CalendarError(f"events: duplicate event_id {ids[dup].iloc[0]!r} "
-                            f"({int(dup.sum())} rows); give every event its own id")
+        raise CalendarError(
+            f"events: duplicate event_id {ids[dup].iloc[0]!r} "
+            f"({int(dup.sum())} rows); give every event its own id"
+        )
     raw = ev["ticker"]
     has_tick = (raw.notna() & (raw.astype(object).astype(str).str.strip() != "")).to_numpy()
-    ticks = np.array([normalize_ticker(t) if ok else None for t, ok in zip(raw, has_tick,
-                                                                           strict=True)],
-                     dtype=object)
+    ticks = np.array(
+        [normalize_ticker(t) if ok else None for t, ok in zip(raw, has_tick, strict=True)],
+        dtype=object,
+    )
     on_market = has_tick & (ticks == normalize_ticker(market))
     if on_market.any():
-        raise CalendarError(f"events: event {ids[on_market].iloc[0]!r} is on the market index "
-                            f"{market}; events must be on firms")
+        raise CalendarError(
+            f"events: event {ids[on_market].iloc[0]!r} is on the market index "
+            f"{market}; events must be on firms"
+        )
     dates = _parse_dates(ev["date"])
     if "calendar_status" in ev.columns:  # rows load_calendar already excluded
         dates = dates.where(ev["calendar_status"].astype(object).astype(str) != "excluded")
     if "date_precision" in ev.columns:
-        dates = dates.where(ev["date_precision"].astype(object).astype(str).str.strip()
-                            .str.lower().isin(["day", "nan", "none", ""]))
+        dates = dates.where(
+            ev["date_precision"]
+            .astype(object)
+            .astype(str)
+            .str.strip()
+            .str.lower()
+            .isin(["day", "nan", "none", ""])
+        )
     timings: pd.Series | None = None
     if "timing" in ev.columns:
         t = ev["timing"].astype(object).where(ev["timing"].notna(), "unknown").astype(str)
         timings = t.str.strip().replace("", "unknown")
     elif "time" in ev.columns:
-        timings = pd.Series([timing_from_time(v if pd.notna(v) else None) for v in ev["time"]],
-                            index=ev.index, dtype=object)
+        timings = pd.Series(
+            [timing_from_time(v if pd.notna(v) else None) for v in ev["time"]],
+            index=ev.index,
+            dtype=object,
+        )
     dates = dates.where(dates >= start)  # before the simulated range: not placed
     pos, day0 = align_day0(pd.Series(dates.to_numpy()), timings, sessions)
     pos = np.where(has_tick & (pos >= 0) & (pos < len(sessions)), pos, -1)
     return ev, ticks, pos, day0
 
 
-def _firm_block(rng: np.random.Generator, tickers: list[str], cfg: dict[str, Any]
-                ) -> dict[str, np.ndarray]:
+def _firm_block(
+    rng: np.random.Generator, tickers: list[str], cfg: dict[str, Any]
+) -> dict[str, np.ndarray]:
     n = len(tickers)
     boards = np.array([board_of(t) for t in tickers], dtype=object)
     st = (rng.random(n) < cfg["st_share"]) & np.isin(boards, ["sse_main", "szse_main"])
     return {
-        "ticker": np.array(tickers, dtype=object), "board": boards,
+        "ticker": np.array(tickers, dtype=object),
+        "board": boards,
         "beta": _unif(rng, cfg["beta_range"], n),
         "sigma": _unif(rng, cfg["sigma_range"], n),
         "alpha": rng.normal(0.0, cfg["alpha_sd"], size=n),
@@ -251,8 +292,9 @@ def _index_cents(rng: np.random.Generator, n_days: int, cfg: dict[str, Any]) -> 
     return np.floor(level + 0.5)
 
 
-def _suspension_mask(rng: np.random.Generator, n_days: int, n_firms: int, rate: float,
-                     mean_days: float) -> np.ndarray:
+def _suspension_mask(
+    rng: np.random.Generator, n_days: int, n_firms: int, rate: float, mean_days: float
+) -> np.ndarray:
     """Random multi-day suspensions: Poisson(rate per firm-year) spells, geometric lengths."""
     counts = rng.poisson(rate * n_days / 244.0, size=n_firms)
     total = int(counts.sum())
@@ -265,10 +307,18 @@ def _suspension_mask(rng: np.random.Generator, n_days: int, n_firms: int, rate: 
     return np.cumsum(diff[:n_days], axis=0) > 0
 
 
-def _ohlcv(rng: np.random.Generator, close: np.ndarray, prev: np.ndarray, up: np.ndarray,
-           down: np.ndarray, latent_c: np.ndarray, sigma: np.ndarray, vol_level: np.ndarray,
-           boost: tuple[np.ndarray, np.ndarray, np.ndarray], lock_margin: float
-           ) -> dict[str, np.ndarray]:
+def _ohlcv(
+    rng: np.random.Generator,
+    close: np.ndarray,
+    prev: np.ndarray,
+    up: np.ndarray,
+    down: np.ndarray,
+    latent_c: np.ndarray,
+    sigma: np.ndarray,
+    vol_level: np.ndarray,
+    boost: tuple[np.ndarray, np.ndarray, np.ndarray],
+    lock_margin: float,
+) -> dict[str, np.ndarray]:
     """Open, high, low (cents) and volume (shares) consistent with the close and limits.
 
     Open = prev x (1 + 0.4 x move + 0.4 sigma z); high and low stretch max/min(open,
@@ -302,8 +352,10 @@ def _ohlcv(rng: np.random.Generator, close: np.ndarray, prev: np.ndarray, up: np
     lo += 0.5
     lo = np.maximum(np.floor(lo, out=lo).astype(np.int64), down)
     has_limit = up < _NO_LIMIT
-    locked = has_limit & (((close == up) & (latent_c >= up * (1.0 + lock_margin)))
-                          | ((close == down) & (latent_c <= down * (1.0 - lock_margin))))
+    locked = has_limit & (
+        ((close == up) & (latent_c >= up * (1.0 + lock_margin)))
+        | ((close == down) & (latent_c <= down * (1.0 - lock_margin)))
+    )
     for arr in (op, hi, lo):
         arr[locked] = close[locked]
     logv = rng.standard_normal(shape, dtype=np.float32) * 0.35 + np.log(vol_level)
@@ -323,21 +375,39 @@ def _ohlcv(rng: np.random.Generator, close: np.ndarray, prev: np.ndarray, up: np
 
 # ----------------------------------------------------------------------------- public API
 
+
 def simulate_market(
-    events: pd.DataFrame | None = None, *, seed: int | np.random.Generator | None = 0,
-    start: str | pd.Timestamp = "2021-01-04", end: str | pd.Timestamp = "2024-12-31",
-    market: str = "000300.SS", n_firms: int = 0, limits: bool = True,
-    leak_share: float = 0.3, effect_range: tuple[float, float] = (0.08, 0.30),
-    suspension_rate: float = 0.3, suspension_days: float = 3.0,
-    event_suspension_share: float = 0.10, day0_suspension_share: float = 0.05,
-    drift_range: tuple[float, float] = (0.06, 0.15), split_share: float = 0.3,
-    reversal_share: float = 0.3, reversal_range: tuple[float, float] = (0.2, 0.5),
-    st_share: float = 0.0, beta_range: tuple[float, float] = (0.6, 1.6),
-    sigma_range: tuple[float, float] = (0.015, 0.035), alpha_sd: float = 0.0003,
-    price_range: tuple[float, float] = (5.0, 40.0), tail_df: float = 5.0,
-    market_sigma: float = 0.013, market_mu: float = 0.0003,
-    garch: tuple[float, float] = (0.07, 0.90), index_start: float = 4000.0,
-    volume_level: float = 5e6, lock_margin: float = 0.02, leak_volume_boost: float = 0.4,
+    events: pd.DataFrame | None = None,
+    *,
+    seed: int | np.random.Generator | None = 0,
+    start: str | pd.Timestamp = "2021-01-04",
+    end: str | pd.Timestamp = "2024-12-31",
+    market: str = "000300.SS",
+    n_firms: int = 0,
+    limits: bool = True,
+    leak_share: float = 0.3,
+    effect_range: tuple[float, float] = (0.08, 0.30),
+    suspension_rate: float = 0.3,
+    suspension_days: float = 3.0,
+    event_suspension_share: float = 0.10,
+    day0_suspension_share: float = 0.05,
+    drift_range: tuple[float, float] = (0.06, 0.15),
+    split_share: float = 0.3,
+    reversal_share: float = 0.3,
+    reversal_range: tuple[float, float] = (0.2, 0.5),
+    st_share: float = 0.0,
+    beta_range: tuple[float, float] = (0.6, 1.6),
+    sigma_range: tuple[float, float] = (0.015, 0.035),
+    alpha_sd: float = 0.0003,
+    price_range: tuple[float, float] = (5.0, 40.0),
+    tail_df: float = 5.0,
+    market_sigma: float = 0.013,
+    market_mu: float = 0.0003,
+    garch: tuple[float, float] = (0.07, 0.90),
+    index_start: float = 4000.0,
+    volume_level: float = 5e6,
+    lock_margin: float = 0.02,
+    leak_volume_boost: float = 0.4,
     board_mix: Mapping[str, float] | None = None,
 ) -> Simulation:
     """Simulate an A-share market on XSHG sessions with planted event effects.
@@ -412,33 +482,62 @@ def simulate_market(
     """
     cfg: dict[str, Any] = {k: v for k, v in locals().items() if k not in ("events", "seed")}
     recorded_seed, rng = _streams(seed)
-    cfg.update(start=str(pd.Timestamp(start).date()), end=str(pd.Timestamp(end).date()),
-               market=str(market), n_firms=int(n_firms), limits=bool(limits),
-               board_mix=dict(board_mix if board_mix is not None else _DEFAULT_MIX))
+    cfg.update(
+        start=str(pd.Timestamp(start).date()),
+        end=str(pd.Timestamp(end).date()),
+        market=str(market),
+        n_firms=int(n_firms),
+        limits=bool(limits),
+        board_mix=dict(board_mix if board_mix is not None else _DEFAULT_MIX),
+    )
     _validate(cfg)
     sessions = xshg_sessions(start, end)
     n_days = len(sessions)
     if n_days < 2:
-        raise EventStudyError(f"start={cfg['start']}, end={cfg['end']} cover {n_days} XSHG "
-                              "session(s); give a range of at least two sessions")
+        raise EventStudyError(
+            f"start={cfg['start']}, end={cfg['end']} cover {n_days} XSHG "
+            "session(s); give a range of at least two sessions"
+        )
 
     # events and firms; column 0 of every (days x columns) matrix is the index
     if events is None:
-        events = pd.DataFrame({"event_id": pd.Series(dtype=object),
-                               "ticker": pd.Series(dtype=object),
-                               "date": pd.Series(dtype="datetime64[ns]")})
-    ev, ev_ticks, pos, day0 = _prepare_events(events, sessions, cfg["market"],
-                                              pd.Timestamp(cfg["start"]))
+        events = pd.DataFrame(
+            {
+                "event_id": pd.Series(dtype=object),
+                "ticker": pd.Series(dtype=object),
+                "date": pd.Series(dtype="datetime64[ns]"),
+            }
+        )
+    ev, ev_ticks, pos, day0 = _prepare_events(
+        events, sessions, cfg["market"], pd.Timestamp(cfg["start"])
+    )
     event_firms = sorted({t for t in ev_ticks if t is not None})
-    extra = sorted(random_tickers(rng["codes"], cfg["n_firms"], mix=cfg["board_mix"],
-                                  exclude=set(event_firms) | {normalize_ticker(market)}))
+    extra = sorted(
+        random_tickers(
+            rng["codes"],
+            cfg["n_firms"],
+            mix=cfg["board_mix"],
+            exclude=set(event_firms) | {normalize_ticker(market)},
+        )
+    )
     idx_c = _index_cents(rng["market"], n_days, cfg)
     blocks = [_firm_block(rng["firms"], event_firms, cfg), _firm_block(rng["firms"], extra, cfg)]
-    index = {"ticker": [market], "board": ["other"], "beta": [0.0], "alpha": [0.0],
-             "sigma": [cfg["market_sigma"]], "st": [False], "p0": [idx_c[0]],
-             "vol_level": [1.2e10]}
-    firm = {k: np.concatenate([np.asarray(index[k], dtype=blocks[0][k].dtype), blocks[0][k],
-                               blocks[1][k]]) for k in blocks[0]}
+    index = {
+        "ticker": [market],
+        "board": ["other"],
+        "beta": [0.0],
+        "alpha": [0.0],
+        "sigma": [cfg["market_sigma"]],
+        "st": [False],
+        "p0": [idx_c[0]],
+        "vol_level": [1.2e10],
+    }
+    firm = {
+        k: np.concatenate(
+            [np.asarray(index[k], dtype=blocks[0][k].dtype), blocks[0][k], blocks[1][k]]
+        )
+        for k in blocks[0]
+    }
     n_col = len(firm["ticker"])
     col_of = {t: i for i, t in enumerate(firm["ticker"]) if i > 0}
     cols = np.array([col_of[t] if t is not None else -1 for t in ev_ticks], dtype=np.int64)
@@ -446,15 +545,18 @@ def simulate_market(
     # latent prices: market model + t shocks + planted AR, built in place
     r_m = idx_c[1:] / idx_c[:-1] - 1.0
     growth = np.zeros((n_days, n_col))
-    growth[:, 1:len(event_firms) + 1] = _t_shocks(rng["shocks"], (n_days, len(event_firms)),
-                                                  cfg["tail_df"])
-    growth[:, len(event_firms) + 1:] = _t_shocks(rng["shocks"], (n_days, len(extra)),
-                                                 cfg["tail_df"])
+    growth[:, 1 : len(event_firms) + 1] = _t_shocks(
+        rng["shocks"], (n_days, len(event_firms)), cfg["tail_df"]
+    )
+    growth[:, len(event_firms) + 1 :] = _t_shocks(
+        rng["shocks"], (n_days, len(extra)), cfg["tail_df"]
+    )
     growth *= firm["sigma"]
     growth += firm["alpha"] + 1.0
     growth += r_m[:, None] * firm["beta"]
     plant_at, truth, truth_events, per_event, boost, designated = _plant(
-        rng["events"], ev, pos, cols, n_days, cfg)
+        rng["events"], ev, pos, cols, n_days, cfg
+    )
     np.add.at(growth, (plant_at[0], plant_at[1]), plant_at[2])
     np.maximum(growth, 0.01, out=growth)
     latent = np.cumprod(growth, axis=0, out=growth)
@@ -465,8 +567,9 @@ def simulate_market(
     del growth, latent
 
     # suspensions, then the observed prices under the limits
-    susp = _suspension_mask(rng["suspensions"], n_days, n_col, cfg["suspension_rate"],
-                            cfg["suspension_days"])
+    susp = _suspension_mask(
+        rng["suspensions"], n_days, n_col, cfg["suspension_rate"], cfg["suspension_days"]
+    )
     susp[:, 0] = False
     placed = pos >= 0
     for kind, days in (("", range(-2, 2)), ("pre-event", (-2, -1)), ("day0", (0,))):
@@ -478,30 +581,61 @@ def simulate_market(
     traded = ~susp
     bp = _limit_bp(firm, sessions, cfg["limits"])
     close, prev, up, down = close_under_limits(latent_c, bp, traded, firm["p0"])
-    ohlcv = _ohlcv(rng["ohlcv"], close, prev, up, down, latent_c, firm["sigma"],
-                   firm["vol_level"], boost, cfg["lock_margin"])
+    ohlcv = _ohlcv(
+        rng["ohlcv"],
+        close,
+        prev,
+        up,
+        down,
+        latent_c,
+        firm["sigma"],
+        firm["vol_level"],
+        boost,
+        cfg["lock_margin"],
+    )
     del latent_c, up, down
 
     # outputs
     ev["day0"] = pd.DatetimeIndex(day0).astype("datetime64[ns]")
     for name in ("leaky", "effect", "drift"):
         ev[name] = per_event[name]
-    firms = pd.DataFrame({k: firm[k][1:] for k in ("ticker", "board", "beta", "sigma", "alpha",
-                                                    "st")})
+    firms = pd.DataFrame(
+        {k: firm[k][1:] for k in ("ticker", "board", "beta", "sigma", "alpha", "st")}
+    )
     firms = firms.astype({"ticker": str, "board": str})
     firms = firms.sort_values("ticker", kind="stable").reset_index(drop=True)
-    suspensions = _suspension_frame(susp, firm["ticker"], sessions, pos, cols, designated,
-                                    ev["event_id"].astype(str).to_numpy())
-    params = {"seed": recorded_seed, **{k: (list(v) if isinstance(v, tuple) else v)
-                                        for k, v in cfg.items()},
-              "n_sessions": n_days, "first_session": str(sessions[0].date()),
-              "last_session": str(sessions[-1].date()), "n_event_firms": len(event_firms),
-              "n_events_in": len(ev), "n_events_planted": len(truth_events),
-              "truth_taus": list(TRUTH_TAUS)}
-    panel = _build_panel(sessions, firm["ticker"], close, prev, traded, ohlcv,
-                         {"generator": "eventstudy.simulate_market", **params})
-    return Simulation(panel=panel, events=ev, truth=truth, truth_events=truth_events,
-                      firms=firms, params=params, suspensions=suspensions)
+    suspensions = _suspension_frame(
+        susp, firm["ticker"], sessions, pos, cols, designated, ev["event_id"].astype(str).to_numpy()
+    )
+    params = {
+        "seed": recorded_seed,
+        **{k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()},
+        "n_sessions": n_days,
+        "first_session": str(sessions[0].date()),
+        "last_session": str(sessions[-1].date()),
+        "n_event_firms": len(event_firms),
+        "n_events_in": len(ev),
+        "n_events_planted": len(truth_events),
+        "truth_taus": list(TRUTH_TAUS),
+    }
+    panel = _build_panel(
+        sessions,
+        firm["ticker"],
+        close,
+        prev,
+        traded,
+        ohlcv,
+        {"generator": "eventstudy.simulate_market", **params},
+    )
+    return Simulation(
+        panel=panel,
+        events=ev,
+        truth=truth,
+        truth_events=truth_events,
+        firms=firms,
+        params=params,
+        suspensions=suspensions,
+    )
 
 
 def _validate(cfg: dict[str, Any]) -> None:
@@ -525,14 +659,19 @@ def _validate(cfg: dict[str, Any]) -> None:
     if a + b >= 1.0:
         raise EventStudyError(f"garch=(a, b) needs a + b < 1 (stationary); got {a} + {b}")
     bad = [b for b in cfg["board_mix"] if b not in CODE_PREFIXES]
-    if bad or not cfg["board_mix"] or min(cfg["board_mix"].values()) < 0 \
-            or sum(cfg["board_mix"].values()) <= 0:
-        raise EventStudyError(f"board_mix must map boards from {list(CODE_PREFIXES)} to "
-                              f"non-negative shares; got {cfg['board_mix']}")
+    if (
+        bad
+        or not cfg["board_mix"]
+        or min(cfg["board_mix"].values()) < 0
+        or sum(cfg["board_mix"].values()) <= 0
+    ):
+        raise EventStudyError(
+            f"board_mix must map boards from {list(CODE_PREFIXES)} to "
+            f"non-negative shares; got {cfg['board_mix']}"
+        )
 
 
-def _limit_bp(firm: dict[str, np.ndarray], sessions: pd.DatetimeIndex, limits: bool
-              ) -> np.ndarray:
+def _limit_bp(firm: dict[str, np.ndarray], sessions: pd.DatetimeIndex, limits: bool) -> np.ndarray:
     """Limit of every (day, firm) in basis points; -1 where there is none."""
     n_all = len(firm["ticker"])
     bp = np.full((len(sessions), n_all), -1, dtype=np.int64)
@@ -552,10 +691,14 @@ def _limit_bp(firm: dict[str, np.ndarray], sessions: pd.DatetimeIndex, limits: b
 _Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _plant(rng: np.random.Generator, ev: pd.DataFrame, pos: np.ndarray, col: np.ndarray,
-           n_days: int, cfg: dict[str, Any]
-           ) -> tuple[_Cells, pd.DataFrame, pd.DataFrame, dict[str, np.ndarray], _Cells,
-                      np.ndarray]:
+def _plant(
+    rng: np.random.Generator,
+    ev: pd.DataFrame,
+    pos: np.ndarray,
+    col: np.ndarray,
+    n_days: int,
+    cfg: dict[str, Any],
+) -> tuple[_Cells, pd.DataFrame, pd.DataFrame, dict[str, np.ndarray], _Cells, np.ndarray]:
     """Planted AR and leak-volume boost as (rows, columns, values) cells; truth frames;
     per-event columns; the suspension designated for each event."""
     n_ev = len(ev)
@@ -575,7 +718,7 @@ def _plant(rng: np.random.Generator, ev: pd.DataFrame, pos: np.ndarray, col: np.
     k1 = min(m - k0, int(np.floor(cfg["event_suspension_share"] * m + 0.5)))
     kind = np.full(m, "", dtype=object)
     kind[order[:k0]] = "day0"
-    kind[order[k0:k0 + k1]] = "pre-event"
+    kind[order[k0 : k0 + k1]] = "pre-event"
 
     taus = np.arange(TRUTH_TAUS[0], TRUTH_TAUS[1] + 1)
     z = -TRUTH_TAUS[0]
@@ -593,25 +736,38 @@ def _plant(rng: np.random.Generator, ev: pd.DataFrame, pos: np.ndarray, col: np.
     inside = (rows >= 0) & (rows < n_days)
     fcols = np.broadcast_to(cols[:, None], rows.shape)
     planted = (rows[inside], fcols[inside], path[inside])
-    leak_days = inside & leaky[:, None] & (np.arange(len(taus)) >= d0)[None, :] \
+    leak_days = (
+        inside
+        & leaky[:, None]
+        & (np.arange(len(taus)) >= d0)[None, :]
         & (np.arange(len(taus)) < d1)[None, :]
-    boost = (rows[leak_days], fcols[leak_days],
-             np.full(int(leak_days.sum()), cfg["leak_volume_boost"]))
+    )
+    boost = (
+        rows[leak_days],
+        fcols[leak_days],
+        np.full(int(leak_days.sum()), cfg["leak_volume_boost"]),
+    )
 
     ids = ev["event_id"].astype(str).to_numpy()[placed]
     inpath = np.where(inside, path, 0.0)
-    truth = pd.DataFrame({
-        "event_id": np.broadcast_to(ids[:, None], rows.shape)[inside],
-        "tau": np.broadcast_to(taus[None, :], rows.shape)[inside].astype(np.int64),
-        "planted_ar": path[inside],
-    })
+    truth = pd.DataFrame(
+        {
+            "event_id": np.broadcast_to(ids[:, None], rows.shape)[inside],
+            "tau": np.broadcast_to(taus[None, :], rows.shape)[inside].astype(np.int64),
+            "planted_ar": path[inside],
+        }
+    )
     truth["event_id"] = truth["event_id"].astype(str)
-    effect = inpath[:, z:z + 2].sum(axis=1)
+    effect = inpath[:, z : z + 2].sum(axis=1)
     drift = inpath[:, d0:d1].sum(axis=1)
-    truth_events = pd.DataFrame({"event_id": pd.Series(ids, dtype=str), "leaky": leaky,
-                                 "effect": effect, "drift": drift})
-    per_event = {"leaky": np.zeros(n_ev, dtype=bool), "effect": np.zeros(n_ev),
-                 "drift": np.zeros(n_ev)}
+    truth_events = pd.DataFrame(
+        {"event_id": pd.Series(ids, dtype=str), "leaky": leaky, "effect": effect, "drift": drift}
+    )
+    per_event = {
+        "leaky": np.zeros(n_ev, dtype=bool),
+        "effect": np.zeros(n_ev),
+        "drift": np.zeros(n_ev),
+    }
     for name, values in (("leaky", leaky), ("effect", effect), ("drift", drift)):
         per_event[name][placed] = values
     designated = np.full(n_ev, "", dtype=object)
@@ -619,9 +775,15 @@ def _plant(rng: np.random.Generator, ev: pd.DataFrame, pos: np.ndarray, col: np.
     return planted, truth, truth_events, per_event, boost, designated
 
 
-def _build_panel(sessions: pd.DatetimeIndex, tickers: np.ndarray, close: np.ndarray,
-                 prev: np.ndarray, traded: np.ndarray, ohlcv: dict[str, np.ndarray],
-                 provenance: dict[str, Any]) -> Panel:
+def _build_panel(
+    sessions: pd.DatetimeIndex,
+    tickers: np.ndarray,
+    close: np.ndarray,
+    prev: np.ndarray,
+    traded: np.ndarray,
+    ohlcv: dict[str, np.ndarray],
+    provenance: dict[str, Any],
+) -> Panel:
     """Long return and price frames of the traded (day, column) cells, by ticker then date."""
     n_days, n_col = close.shape
     order = np.argsort(tickers.astype(str), kind="stable")
@@ -637,23 +799,41 @@ def _build_panel(sessions: pd.DatetimeIndex, tickers: np.ndarray, close: np.ndar
     dates = sessions.values.astype("datetime64[ns]")[t]
     names = pd.array(tickers[order].astype(str), dtype="str")
     ticker = names.take(j)
-    returns = pd.DataFrame({"date": dates, "ticker": ticker, "ret": c / p - 1.0,
-                            "span": span.astype(np.int64)}, copy=False)
-    prices = pd.DataFrame({"date": dates, "ticker": ticker,
-                           **{k: ohlcv[k].ravel()[flat] / 100.0 for k in ("open", "high", "low")},
-                           "close": c, "volume": ohlcv["volume"].ravel()[flat],
-                           "prev_close": p}, copy=False)
-    notes = ["SIMULATED prices: not market data",
-             f"simulated on {n_days} XSHG sessions {sessions[0].date()}..{sessions[-1].date()}; "
-             f"the index {tickers[0]} has no price limit and is never suspended",
-             "a suspended day has no row; the first return after it spans the gap (span > 1)"]
-    return Panel(returns=returns, prices=prices, source="simulated", provenance=provenance,
-                 notes=notes)
+    returns = pd.DataFrame(
+        {"date": dates, "ticker": ticker, "ret": c / p - 1.0, "span": span.astype(np.int64)},
+        copy=False,
+    )
+    prices = pd.DataFrame(
+        {
+            "date": dates,
+            "ticker": ticker,
+            **{k: ohlcv[k].ravel()[flat] / 100.0 for k in ("open", "high", "low")},
+            "close": c,
+            "volume": ohlcv["volume"].ravel()[flat],
+            "prev_close": p,
+        },
+        copy=False,
+    )
+    notes = [
+        "SIMULATED prices: not market data",
+        f"simulated on {n_days} XSHG sessions {sessions[0].date()}..{sessions[-1].date()}; "
+        f"the index {tickers[0]} has no price limit and is never suspended",
+        "a suspended day has no row; the first return after it spans the gap (span > 1)",
+    ]
+    return Panel(
+        returns=returns, prices=prices, source="simulated", provenance=provenance, notes=notes
+    )
 
 
-def _suspension_frame(susp: np.ndarray, tickers: np.ndarray, sessions: pd.DatetimeIndex,
-                      pos: np.ndarray, cols: np.ndarray, designated: np.ndarray,
-                      ids: np.ndarray) -> pd.DataFrame:
+def _suspension_frame(
+    susp: np.ndarray,
+    tickers: np.ndarray,
+    sessions: pd.DatetimeIndex,
+    pos: np.ndarray,
+    cols: np.ndarray,
+    designated: np.ndarray,
+    ids: np.ndarray,
+) -> pd.DataFrame:
     """Every suspension run: ticker, first and last session, length, kind, event."""
     width = susp.shape[0] + 2  # each firm's days padded with one idle day on both sides
     flat = np.zeros((susp.shape[1], width), dtype=np.int8)
@@ -665,19 +845,24 @@ def _suspension_frame(susp: np.ndarray, tickers: np.ndarray, sessions: pd.Dateti
     event_id = np.full(len(firm_i), "", dtype=object)
     starts += 1
     for label, offset in (("pre-event", -1), ("day0", 0)):
-        sel = np.flatnonzero((designated == label) & (pos + offset >= 0)
-                             & (pos + offset < susp.shape[0]))
+        sel = np.flatnonzero(
+            (designated == label) & (pos + offset >= 0) & (pos + offset < susp.shape[0])
+        )
         if len(sel):
             key = cols[sel] * width + pos[sel] + offset + 1
             spell = np.searchsorted(starts, key, side="right") - 1
             kind[spell] = label
             event_id[spell] = ids[sel]
-    frame = pd.DataFrame({
-        "ticker": tickers[firm_i].astype(str),
-        "start": sessions.values[first], "end": sessions.values[last],
-        "sessions": (last - first + 1).astype(np.int64), "kind": kind.astype(str),
-        "event_id": event_id.astype(str),
-    })
+    frame = pd.DataFrame(
+        {
+            "ticker": tickers[firm_i].astype(str),
+            "start": sessions.values[first],
+            "end": sessions.values[last],
+            "sessions": (last - first + 1).astype(np.int64),
+            "kind": kind.astype(str),
+            "event_id": event_id.astype(str),
+        }
+    )
     return frame.sort_values(["ticker", "start"], kind="stable").reset_index(drop=True)
 
 
@@ -694,4 +879,3 @@ def to_files(sim: Simulation, directory: str | Path) -> list[Path]:
     sim.truth.to_csv(paths[0], index=False, lineterminator="\n")
     sim.truth_events.to_csv(paths[1], index=False, lineterminator="\n")
     return paths
-

@@ -56,18 +56,45 @@ Downloader = Callable[..., Any]
 DateLike = str | datetime | pd.Timestamp
 
 _CHINA: Final = "Asia/Shanghai"
-_FIELDS: Final = {"Open": "open", "High": "high", "Low": "low", "Close": "close",
-                  "Adj Close": "adj_close", "Volume": "volume", "Dividends": "dividend",
-                  "Stock Splits": "split"}
-_PRICE_ORDER: Final = ("date", "ticker", "open", "high", "low", "close", "adj_close",
-                       "volume", "dividend", "split")
+_FIELDS: Final = {
+    "Open": "open",
+    "High": "high",
+    "Low": "low",
+    "Close": "close",
+    "Adj Close": "adj_close",
+    "Volume": "volume",
+    "Dividends": "dividend",
+    "Stock Splits": "split",
+}
+_PRICE_ORDER: Final = (
+    "date",
+    "ticker",
+    "open",
+    "high",
+    "low",
+    "close",
+    "adj_close",
+    "volume",
+    "dividend",
+    "split",
+)
 
 #: Fixed arguments of every ``yf.download`` call (``tickers``, ``start``, ``end`` vary).
 DOWNLOAD_ARGUMENTS: Final[dict[str, Any]] = {
-    "interval": "1d", "auto_adjust": False, "back_adjust": False, "actions": True,
-    "repair": False, "keepna": False, "group_by": "column", "threads": True,
-    "ignore_tz": True, "prepost": False, "rounding": False, "timeout": 30,
-    "progress": False, "multi_level_index": True,
+    "interval": "1d",
+    "auto_adjust": False,
+    "back_adjust": False,
+    "actions": True,
+    "repair": False,
+    "keepna": False,
+    "group_by": "column",
+    "threads": True,
+    "ignore_tz": True,
+    "prepost": False,
+    "rounding": False,
+    "timeout": 30,
+    "progress": False,
+    "multi_level_index": True,
 }
 
 
@@ -88,8 +115,10 @@ def _china_dates(index: pd.Index, ticker: str) -> pd.DatetimeIndex:
     try:
         idx = pd.DatetimeIndex(index)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"yfinance frame for {ticker}: index is not dates "
-                        f"({index.dtype}); the yfinance output format may have changed") from exc
+        raise DataError(
+            f"yfinance frame for {ticker}: index is not dates "
+            f"({index.dtype}); the yfinance output format may have changed"
+        ) from exc
     if idx.tz is not None:
         idx = idx.tz_convert(_CHINA).tz_localize(None)
     return pd.DatetimeIndex(idx.normalize().astype("datetime64[ns]"))
@@ -99,8 +128,10 @@ def _tidy(sub: pd.DataFrame, ticker: str, notes: list[str]) -> pd.DataFrame | No
     """One ticker's fields (columns ``Open, ..., Stock Splits``) -> our schema, or None if empty."""
     fields = {str(c): c for c in sub.columns}
     if "Close" not in fields:
-        raise DataError(f"yfinance frame for {ticker} has no 'Close' column (found "
-                        f"{sorted(fields)}); the yfinance output format may have changed")
+        raise DataError(
+            f"yfinance frame for {ticker} has no 'Close' column (found "
+            f"{sorted(fields)}); the yfinance output format may have changed"
+        )
     frame = pd.DataFrame({"date": _china_dates(sub.index, ticker)})
     for yname, ours in _FIELDS.items():
         if yname in fields:
@@ -108,8 +139,9 @@ def _tidy(sub: pd.DataFrame, ticker: str, notes: list[str]) -> pd.DataFrame | No
     for col in ("dividend", "split"):
         if col in frame.columns:
             frame[col] = frame[col].fillna(0.0)
-    core = [c for c in ("open", "high", "low", "close", "adj_close", "volume")
-            if c in frame.columns]
+    core = [
+        c for c in ("open", "high", "low", "close", "adj_close", "volume") if c in frame.columns
+    ]
     keep = frame[core].notna().any(axis=1)
     for col in ("dividend", "split"):
         if col in frame.columns:
@@ -124,8 +156,9 @@ def _tidy(sub: pd.DataFrame, ticker: str, notes: list[str]) -> pd.DataFrame | No
     return frame.sort_values("date").reset_index(drop=True)
 
 
-def split_download(raw: pd.DataFrame | None, batch: Sequence[str],
-                   notes: list[str] | None = None) -> dict[str, pd.DataFrame | None]:
+def split_download(
+    raw: pd.DataFrame | None, batch: Sequence[str], notes: list[str] | None = None
+) -> dict[str, pd.DataFrame | None]:
     """Split a ``yf.download`` frame into one frame per ticker of ``batch``.
 
     Accepts columns ``(Price, Ticker)`` (``group_by="column"``) or
@@ -142,14 +175,18 @@ def split_download(raw: pd.DataFrame | None, batch: Sequence[str],
     cols = raw.columns
     if not isinstance(cols, pd.MultiIndex):
         if len(batch) != 1:
-            raise DataError(f"yfinance returned single-level columns {list(cols)} for "
-                            f"{len(batch)} tickers ({', '.join(batch)}); expected a "
-                            f"MultiIndex (Price, Ticker)")
+            raise DataError(
+                f"yfinance returned single-level columns {list(cols)} for "
+                f"{len(batch)} tickers ({', '.join(batch)}); expected a "
+                f"MultiIndex (Price, Ticker)"
+            )
         out[batch[0]] = _tidy(raw, batch[0], notes)
         return out
     if cols.nlevels != 2:
-        raise DataError(f"yfinance returned {cols.nlevels} column levels for "
-                        f"{', '.join(batch)}; expected 2 (Price, Ticker)")
+        raise DataError(
+            f"yfinance returned {cols.nlevels} column levels for "
+            f"{', '.join(batch)}; expected 2 (Price, Ticker)"
+        )
     names = [str(n) for n in cols.names]
     if "Ticker" in names:
         tlev = names.index("Ticker")
@@ -181,28 +218,43 @@ def _as_day(value: DateLike, name: str) -> pd.Timestamp:
     return ts.normalize()
 
 
-def _fetch(downloader: Downloader, batch: list[str], lo: pd.Timestamp,
-           hi: pd.Timestamp) -> pd.DataFrame | None:
+def _fetch(
+    downloader: Downloader, batch: list[str], lo: pd.Timestamp, hi: pd.Timestamp
+) -> pd.DataFrame | None:
     # yfinance's ``end`` is exclusive: ask for the day after the last wanted date.
-    kwargs = {"tickers": batch, "start": lo.strftime("%Y-%m-%d"),
-              "end": (hi + pd.Timedelta(days=1)).strftime("%Y-%m-%d"), **DOWNLOAD_ARGUMENTS}
+    kwargs = {
+        "tickers": batch,
+        "start": lo.strftime("%Y-%m-%d"),
+        "end": (hi + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+        **DOWNLOAD_ARGUMENTS,
+    }
     try:
         raw = downloader(**kwargs)
     except Exception as exc:  # any network, rate-limit or parsing failure; re-raised, chained
-        raise DataError(f"yfinance download failed for {len(batch)} ticker(s) "
-                        f"{', '.join(batch)}: {type(exc).__name__}: {exc}. Check the network "
-                        f"(Yahoo also rate-limits), or use offline=True with a filled cache"
-                        ) from exc
+        raise DataError(
+            f"yfinance download failed for {len(batch)} ticker(s) "
+            f"{', '.join(batch)}: {type(exc).__name__}: {exc}. Check the network "
+            f"(Yahoo also rate-limits), or use offline=True with a filled cache"
+        ) from exc
     if raw is not None and not isinstance(raw, pd.DataFrame):
-        raise DataError(f"yfinance download for {', '.join(batch)} returned "
-                        f"{type(raw).__name__}, not a DataFrame")
+        raise DataError(
+            f"yfinance download for {', '.join(batch)} returned "
+            f"{type(raw).__name__}, not a DataFrame"
+        )
     return raw
 
 
-def download_yahoo(tickers: Sequence[str] | str, start: DateLike, end: DateLike, *,
-                   cache_dir: str | os.PathLike[str] | None = None, offline: bool = False,
-                   batch_size: int = 50, progress: bool = True,
-                   downloader: Downloader | None = None) -> Panel:
+def download_yahoo(
+    tickers: Sequence[str] | str,
+    start: DateLike,
+    end: DateLike,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool = False,
+    batch_size: int = 50,
+    progress: bool = True,
+    downloader: Downloader | None = None,
+) -> Panel:
     """Daily prices and returns of ``tickers`` from ``start`` to ``end`` (inclusive).
 
     Parameters
@@ -271,63 +323,100 @@ def download_yahoo(tickers: Sequence[str] | str, start: DateLike, end: DateLike,
     todo: list[str] = []
     for t in names:
         manifest = read_manifest(cdir, t)
-        entry = (read_cached(cdir, t) if manifest is not None
-                 and covers(manifest, lo, hi, offline=offline) else None)
+        entry = (
+            read_cached(cdir, t)
+            if manifest is not None and covers(manifest, lo, hi, offline=offline)
+            else None
+        )
         if entry is None:
             todo.append(t)
             continue
         frames[t] = entry.prices
-        info[t] = {"from_cache": True, "fetched_at": entry.manifest.get("fetched_at"),
-                   "yfinance_version": entry.manifest.get("yfinance_version"),
-                   "cache_file": str(entry.path)}
+        info[t] = {
+            "from_cache": True,
+            "fetched_at": entry.manifest.get("fetched_at"),
+            "yfinance_version": entry.manifest.get("yfinance_version"),
+            "cache_file": str(entry.path),
+        }
     if offline and todo:
-        raise DataError(f"offline: no cached Yahoo prices covering {lo.date()}..{hi.date()} for "
-                        f"{len(todo)} ticker(s): {', '.join(todo)} (cache {cdir}); run once "
-                        f"online to fill the cache")
+        raise DataError(
+            f"offline: no cached Yahoo prices covering {lo.date()}..{hi.date()} for "
+            f"{len(todo)} ticker(s): {', '.join(todo)} (cache {cdir}); run once "
+            f"online to fill the cache"
+        )
 
     missing: list[str] = []
     if todo:
         dl = downloader if downloader is not None else _default_downloader()
         for i in range(0, len(todo), batch_size):
-            batch = todo[i:i + batch_size]
+            batch = todo[i : i + batch_size]
             if progress:
-                print(f"eventstudy: downloading {i + len(batch)}/{len(todo)} tickers from "
-                      f"Yahoo Finance ...", file=sys.stderr, flush=True)
+                print(
+                    f"eventstudy: downloading {i + len(batch)}/{len(todo)} tickers from "
+                    f"Yahoo Finance ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
             raw = _fetch(dl, batch, lo, hi)
             fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
             per = split_download(raw, batch, notes)
             empty = [t for t in batch if per[t] is None]
             if len(empty) == len(batch):
-                warnings.warn(DataWarning(
-                    f"Yahoo returned no data for any of the {len(batch)} ticker(s) "
-                    f"{', '.join(batch)}: a rate limit, a network problem or unknown tickers?"),
-                    stacklevel=2)
+                warnings.warn(
+                    DataWarning(
+                        f"Yahoo returned no data for any of the {len(batch)} ticker(s) "
+                        f"{', '.join(batch)}: a rate limit, a network problem or unknown tickers?"
+                    ),
+                    stacklevel=2,
+                )
             missing.extend(empty)
             for t in batch:
                 frame = per[t]
                 if frame is None:
                     continue
                 frames[t] = frame
-                info[t] = {"from_cache": False, "fetched_at": fetched_at,
-                           "yfinance_version": version, "cache_file": None}
+                info[t] = {
+                    "from_cache": False,
+                    "fetched_at": fetched_at,
+                    "yfinance_version": version,
+                    "cache_file": None,
+                }
                 try:
-                    path, _ = write_cached(cdir, t, frame, start=lo, end=hi,
-                                           fetched_at=fetched_at, yfinance_version=version,
-                                           extra={"source": "yfinance",
-                                                  "download_arguments": DOWNLOAD_ARGUMENTS})
+                    path, _ = write_cached(
+                        cdir,
+                        t,
+                        frame,
+                        start=lo,
+                        end=hi,
+                        fetched_at=fetched_at,
+                        yfinance_version=version,
+                        extra={"source": "yfinance", "download_arguments": DOWNLOAD_ARGUMENTS},
+                    )
                     info[t]["cache_file"] = str(path)
                 except OSError as exc:
-                    warnings.warn(DataWarning(f"could not write the cache for {t} in {cdir}: "
-                                              f"{exc}"), stacklevel=2)
+                    warnings.warn(
+                        DataWarning(f"could not write the cache for {t} in {cdir}: {exc}"),
+                        stacklevel=2,
+                    )
     if missing:
-        notes.append(f"no price data from Yahoo for {len(missing)} ticker(s): "
-                     f"{', '.join(missing)}; their events are excluded")
+        notes.append(
+            f"no price data from Yahoo for {len(missing)} ticker(s): "
+            f"{', '.join(missing)}; their events are excluded"
+        )
     return _assemble(names, frames, info, missing, notes, lo, hi, cdir, version)
 
 
-def _assemble(names: list[str], frames: dict[str, pd.DataFrame],
-              info: dict[str, dict[str, Any]], missing: list[str], notes: list[str],
-              lo: pd.Timestamp, hi: pd.Timestamp, cdir: Path, version: str | None) -> Panel:
+def _assemble(
+    names: list[str],
+    frames: dict[str, pd.DataFrame],
+    info: dict[str, dict[str, Any]],
+    missing: list[str],
+    notes: list[str],
+    lo: pd.Timestamp,
+    hi: pd.Timestamp,
+    cdir: Path,
+    version: str | None,
+) -> Panel:
     parts = [frames[t].assign(ticker=t) for t in names if t in frames]
     if parts:
         long = pd.concat(parts, ignore_index=True)
@@ -349,16 +438,23 @@ def _assemble(names: list[str], frames: dict[str, pd.DataFrame],
     for t, n in sorted(no_close_days.items()):
         notes.append(f"{t}: {n} day(s) without a close treated as no trading")
     if stats["volume_unreported"]:
-        notes.append(f"Yahoo reports no volume for {', '.join(stats['volume_unreported'])}; "
-                     f"zero volume not read as suspension there")
+        notes.append(
+            f"Yahoo reports no volume for {', '.join(stats['volume_unreported'])}; "
+            f"zero volume not read as suspension there"
+        )
 
-    traded = long["close"].notna() & ~((long["volume"] == 0.0)
-                                       & ~long["ticker"].isin(stats["volume_unreported"]))
+    traded = long["close"].notna() & ~(
+        (long["volume"] == 0.0) & ~long["ticker"].isin(stats["volume_unreported"])
+    )
     cols = [c for c in _PRICE_ORDER if c in long.columns]
-    prices = (long.loc[traded, cols].sort_values(["ticker", "date"], kind="stable")
-              .reset_index(drop=True))
-    adj = {t: bool("adj_close" in frames[t].columns and frames[t]["adj_close"].notna().any())
-           for t in names if t in frames}
+    prices = (
+        long.loc[traded, cols].sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
+    )
+    adj = {
+        t: bool("adj_close" in frames[t].columns and frames[t]["adj_close"].notna().any())
+        for t in names
+        if t in frames
+    }
     provenance: dict[str, Any] = {
         "yfinance_version": version,
         "requested": {"tickers": names, "start": str(lo.date()), "end": str(hi.date())},
@@ -376,8 +472,9 @@ def _assemble(names: list[str], frames: dict[str, pd.DataFrame],
         "volume_unreported": stats["volume_unreported"],
         "returns_from": "Close, close-to-close (dividends not added back)",
     }
-    return Panel(returns=returns, prices=prices, source="yfinance", provenance=provenance,
-                 notes=notes)
+    return Panel(
+        returns=returns, prices=prices, source="yfinance", provenance=provenance, notes=notes
+    )
 
 
 class YahooSource:
@@ -388,9 +485,15 @@ class YahooSource:
 
     name: str = "yfinance"
 
-    def __init__(self, *, cache_dir: str | os.PathLike[str] | None = None,
-                 offline: bool = False, batch_size: int = 50, progress: bool = True,
-                 downloader: Downloader | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        cache_dir: str | os.PathLike[str] | None = None,
+        offline: bool = False,
+        batch_size: int = 50,
+        progress: bool = True,
+        downloader: Downloader | None = None,
+    ) -> None:
         self.cache_dir = cache_dir
         self.offline = offline
         self.batch_size = batch_size
@@ -399,6 +502,13 @@ class YahooSource:
 
     def load(self, tickers: Sequence[str], start: pd.Timestamp, end: pd.Timestamp) -> Panel:
         """Return ``tickers`` from ``start`` to ``end`` (inclusive); see :func:`download_yahoo`."""
-        return download_yahoo(tickers, start, end, cache_dir=self.cache_dir,
-                              offline=self.offline, batch_size=self.batch_size,
-                              progress=self.progress, downloader=self.downloader)
+        return download_yahoo(
+            tickers,
+            start,
+            end,
+            cache_dir=self.cache_dir,
+            offline=self.offline,
+            batch_size=self.batch_size,
+            progress=self.progress,
+            downloader=self.downloader,
+        )

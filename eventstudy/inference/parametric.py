@@ -57,7 +57,7 @@ def _patell(s: NDArray[np.float64], dof: NDArray[np.int64]) -> TestColumns:
     den = np.sqrt(np.where(usable, w[:, None], 0.0).sum(axis=0))
     ok = n >= 1
     reason: list[str | None] = [
-        None if k else "no event with data and more than 4 estimation days" for k in ok
+        None if k else "no event with data and more than 2 residual degrees of freedom" for k in ok
     ]
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(ok, num / den, np.nan)

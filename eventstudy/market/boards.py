@@ -41,13 +41,22 @@ BOARDS: Final = ("sse_main", "szse_main", "chinext", "star", "bse", "other")
 
 # (prefix, board, exchange suffix); longest prefixes are tried first.
 _PREFIXES: Final = (
-    ("600", "sse_main", "SS"), ("601", "sse_main", "SS"), ("603", "sse_main", "SS"),
+    ("600", "sse_main", "SS"),
+    ("601", "sse_main", "SS"),
+    ("603", "sse_main", "SS"),
     ("605", "sse_main", "SS"),
-    ("000", "szse_main", "SZ"), ("001", "szse_main", "SZ"), ("002", "szse_main", "SZ"),
+    ("000", "szse_main", "SZ"),
+    ("001", "szse_main", "SZ"),
+    ("002", "szse_main", "SZ"),
     ("003", "szse_main", "SZ"),
-    ("300", "chinext", "SZ"), ("301", "chinext", "SZ"),
-    ("688", "star", "SS"), ("689", "star", "SS"),
-    ("43", "bse", "BJ"), ("83", "bse", "BJ"), ("87", "bse", "BJ"), ("92", "bse", "BJ"),
+    ("300", "chinext", "SZ"),
+    ("301", "chinext", "SZ"),
+    ("688", "star", "SS"),
+    ("689", "star", "SS"),
+    ("43", "bse", "BJ"),
+    ("83", "bse", "BJ"),
+    ("87", "bse", "BJ"),
+    ("92", "bse", "BJ"),
 )
 
 
@@ -110,8 +119,9 @@ CODE_PREFIXES: Final = {
 }
 
 
-def random_tickers(rng: np.random.Generator, n: int, *, mix: Mapping[str, float],
-                   exclude: Iterable[str] = ()) -> list[str]:
+def random_tickers(
+    rng: np.random.Generator, n: int, *, mix: Mapping[str, float], exclude: Iterable[str] = ()
+) -> list[str]:
     """Draw ``n`` distinct, well-formed A-share tickers (for simulations).
 
     Parameters

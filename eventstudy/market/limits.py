@@ -83,29 +83,36 @@ _D = _dt.date
 _SRC_MAIN_10 = (
     "SSE and SZSE: daily price limit of ±10% on listed shares since 1996-12-16 (exchange "
     "notices of December 1996); kept in the SSE Trading Rules and SZSE Trading Rules "
-    "(交易规则, section on 价格涨跌幅限制) in every later revision.")
+    "(交易规则, section on 价格涨跌幅限制) in every later revision."
+)
 _SRC_MAIN_ST_5 = (
     "SSE and SZSE: risk-warning (ST, *ST) shares on the main boards limited to ±5% "
     "(Trading Rules; Stock Listing Rules, risk-warning chapter). Start date taken as the "
-    "start of special treatment, 1998-04-22 -- verify. Last session under ±5%: 2025-07-04.")
+    "start of special treatment, 1998-04-22 -- verify. Last session under ±5%: 2025-07-04."
+)
 _SRC_MAIN_ST_10 = (
     "SSE and SZSE: main-board risk-warning shares moved from ±5% to ±10% (revised "
     "Trading Rules; proposal published 2025-06-27). Effective 2025-07-07 per the exchanges' "
-    "notices as understood here -- verify the effective date against the SSE/SZSE notice.")
+    "notices as understood here -- verify the effective date against the SSE/SZSE notice."
+)
 _SRC_CHINEXT_10 = (
     "SZSE ChiNext: ±10% like the main board from the board's first session (2009-10-30) "
     "to the last session before the registration reform, 2020-08-21. Before 2020 ChiNext "
     "did not mark shares ST in the main-board way; risk-warning shares are given the "
-    "board's limit here -- verify for any pre-2020 ChiNext risk-warning case.")
+    "board's limit here -- verify for any pre-2020 ChiNext risk-warning case."
+)
 _SRC_CHINEXT_20 = (
     "SZSE ChiNext Market Trading Special Provisions (创业板交易特别规定, registration "
-    "reform): ±20% for all ChiNext shares, risk-warning shares included, from 2020-08-24.")
+    "reform): ±20% for all ChiNext shares, risk-warning shares included, from 2020-08-24."
+)
 _SRC_STAR_20 = (
     "SSE STAR Market Trading Special Provisions (科创板股票交易特别规定): ±20% for all "
-    "STAR shares, risk-warning shares included, since the first session 2019-07-22.")
+    "STAR shares, risk-warning shares included, since the first session 2019-07-22."
+)
 _SRC_BSE_30 = (
     "Beijing Stock Exchange Trading Rules (北京证券交易所交易规则(试行)): ±30% for all "
-    "shares, risk-warning shares included, since the exchange opened on 2021-11-15.")
+    "shares, risk-warning shares included, since the exchange opened on 2021-11-15."
+)
 
 #: The dated price-limit rules, one row per (board, ST status, period).
 LIMIT_RULES: Final[tuple[LimitRule, ...]] = (
@@ -150,8 +157,9 @@ def _check_rules(rules: tuple[LimitRule, ...]) -> None:
         rows = sorted(rows, key=lambda x: x.effective_from)
         for a, b in zip(rows[:-1], rows[1:], strict=True):
             if a.effective_to is None or a.effective_to >= b.effective_from:
-                raise EventStudyError(f"limit rules for {board} (st={st}) overlap at "
-                                      f"{b.effective_from}")
+                raise EventStudyError(
+                    f"limit rules for {board} (st={st}) overlap at {b.effective_from}"
+                )
 
 
 _check_rules(LIMIT_RULES)
@@ -170,8 +178,10 @@ def limit_table() -> pd.DataFrame:
             "st": [r.st for r in LIMIT_RULES],
             "limit": [r.limit for r in LIMIT_RULES],
             "effective_from": [pd.Timestamp(r.effective_from) for r in LIMIT_RULES],
-            "effective_to": [pd.NaT if r.effective_to is None else pd.Timestamp(r.effective_to)
-                             for r in LIMIT_RULES],
+            "effective_to": [
+                pd.NaT if r.effective_to is None else pd.Timestamp(r.effective_to)
+                for r in LIMIT_RULES
+            ],
             "source": [r.source for r in LIMIT_RULES],
         }
     )
@@ -192,8 +202,7 @@ def _as_ns(dates: Any) -> np.ndarray:
     return values.reshape(arr.shape)
 
 
-def limit_fractions(boards: ArrayLike, dates: ArrayLike,
-                    st: ArrayLike | None = None) -> np.ndarray:
+def limit_fractions(boards: ArrayLike, dates: ArrayLike, st: ArrayLike | None = None) -> np.ndarray:
     """Look up the daily limit for many (board, date, ST) triples at once.
 
     The three inputs are broadcast against each other with numpy rules, so
@@ -226,8 +235,10 @@ def limit_fractions(boards: ArrayLike, dates: ArrayLike,
     uniq, inv = np.unique(b.astype(str), return_inverse=True)
     bad = [u for u in uniq if u not in BOARDS]
     if bad:
-        raise EventStudyError(f"unknown board name(s) {bad}; allowed: {list(BOARDS)} "
-                              "(use board_of(ticker) to classify a ticker)")
+        raise EventStudyError(
+            f"unknown board name(s) {bad}; allowed: {list(BOARDS)} "
+            "(use board_of(ticker) to classify a ticker)"
+        )
     code = inv.reshape(b.shape)
     lookup = {u: i for i, u in enumerate(uniq)}
     out = np.full(b.shape, np.nan)
@@ -235,8 +246,7 @@ def limit_fractions(boards: ArrayLike, dates: ArrayLike,
         if rule.board not in lookup:
             continue
         lo = _day_ns(rule.effective_from)
-        hi = (_FAR_FUTURE if rule.effective_to is None
-              else _day_ns(rule.effective_to) + _NS_PER_DAY)
+        hi = _FAR_FUTURE if rule.effective_to is None else _day_ns(rule.effective_to) + _NS_PER_DAY
         mask = (code == lookup[rule.board]) & (s == rule.st) & (d >= lo) & (d < hi)
         out[mask] = rule.limit
     return out
@@ -294,9 +304,9 @@ def limit_prices(prev_close: ArrayLike, limit: ArrayLike) -> tuple[np.ndarray, n
     return tick_round(p * (1.0 + lim)), tick_round(p * (1.0 - lim))
 
 
-def close_under_limits(latent_cents: np.ndarray, limit_bp: np.ndarray, traded: np.ndarray,
-                       start_cents: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def close_under_limits(
+    latent_cents: np.ndarray, limit_bp: np.ndarray, traded: np.ndarray, start_cents: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Closes that track a latent price path but never cross the daily limits.
 
     Each day the close is the latent price clipped to the limit prices of the

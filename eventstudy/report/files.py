@@ -22,12 +22,23 @@ if TYPE_CHECKING:
 
 __all__ = ["sha256_file", "write_outputs"]
 
-DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "yfinance",
-                "exchange_calendars", "pyarrow", "platformdirs")
+DEPENDENCIES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "yfinance",
+    "exchange_calendars",
+    "pyarrow",
+    "platformdirs",
+)
 
-QUESTION = ("How did share prices react when A-share listed companies announced entry into "
-            "compute leasing (算力租赁)? How large was the reaction, was it significant, and "
-            "did prices move before the news?")
+QUESTION = (
+    "How did share prices react when A-share listed companies announced entry into "
+    "compute leasing (算力租赁)? How large was the reaction, was it significant, and "
+    "did prices move before the news?"
+)
 
 
 def sha256_file(path: Path) -> str:
@@ -63,8 +74,9 @@ def _clean(obj: Any) -> Any:
 
 def write_json(path: Path, obj: Any) -> None:
     """Write JSON deterministically (NaN written as null)."""
-    text = json.dumps(_clean(obj), indent=2, ensure_ascii=False, default=_json_default,
-                      allow_nan=False)
+    text = json.dumps(
+        _clean(obj), indent=2, ensure_ascii=False, default=_json_default, allow_nan=False
+    )
     path.write_text(text + "\n", encoding="utf-8")
 
 
@@ -78,8 +90,9 @@ def _dates_to_text(df: pd.DataFrame) -> pd.DataFrame:
 
 def _save_figure(fig: Any, base: Path) -> None:
     fig.savefig(base.with_suffix(".png"), dpi=150, metadata={"Software": None})
-    fig.savefig(base.with_suffix(".pdf"), metadata={"Creator": None, "Producer": None,
-                                                     "CreationDate": None})
+    fig.savefig(
+        base.with_suffix(".pdf"), metadata={"Creator": None, "Producer": None, "CreationDate": None}
+    )
 
 
 def _clear_previous(out: Path) -> None:
@@ -97,8 +110,10 @@ def _clear_previous(out: Path) -> None:
     manifest = out / "manifest.json"
     if not manifest.is_file():
         if any(out.iterdir()):
-            raise EventStudyError(f"output directory {out} is not empty and holds no "
-                                  "eventstudy manifest.json; choose a new directory")
+            raise EventStudyError(
+                f"output directory {out} is not empty and holds no "
+                "eventstudy manifest.json; choose a new directory"
+            )
         return
     try:
         listed = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
@@ -122,11 +137,17 @@ def versions() -> dict[str, str]:
     return out
 
 
-def write_outputs(res: EventStudyResults, out: Path | str, *, panel: Panel | None,
-                  calendar: pd.DataFrame, parameters: Mapping[str, Any],
-                  inputs: Mapping[str, Path] | None = None,
-                  extra: Mapping[str, pd.DataFrame] | None = None,
-                  title: str = "Event study report") -> Path:
+def write_outputs(
+    res: EventStudyResults,
+    out: Path | str,
+    *,
+    panel: Panel | None,
+    calendar: pd.DataFrame,
+    parameters: Mapping[str, Any],
+    inputs: Mapping[str, Path] | None = None,
+    extra: Mapping[str, pd.DataFrame] | None = None,
+    title: str = "Event study report",
+) -> Path:
     """Write summary.json, CSVs, report, figures, data snapshot and manifest.
 
     Parameters
@@ -176,8 +197,7 @@ def write_outputs(res: EventStudyResults, out: Path | str, *, panel: Panel | Non
     a, b = int(main[0]), int(main[1])
     lab = f"[{a:+d},{b:+d}]".replace("+0,", "0,").replace(",+0]", ",0]")
     figs.append((f"Per-event CAR{lab} distribution", "figures/car_distribution.png"))
-    blocks = build_blocks(res, title=title, question=QUESTION, figures=figs,
-                          simulated=simulated)
+    blocks = build_blocks(res, title=title, question=QUESTION, figures=figs, simulated=simulated)
     (out / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")
     # data snapshot
@@ -192,8 +212,9 @@ def write_outputs(res: EventStudyResults, out: Path | str, *, panel: Panel | Non
         "command": sys.argv[1:] if sys.argv and sys.argv[0].endswith("eventstudy") else None,
         "parameters": dict(parameters),
         "data_source": res.data_source,
-        "inputs": {k: {"path": str(p), "sha256": sha256_file(Path(p))}
-                   for k, p in (inputs or {}).items()},
+        "inputs": {
+            k: {"path": str(p), "sha256": sha256_file(Path(p))} for k, p in (inputs or {}).items()
+        },
         "files": {},
     }
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")

@@ -34,8 +34,13 @@ def _label(a: int, b: int) -> str:
     return f"[{s(a)},{s(b)}]"
 
 
-def plot_caar(result: EventStudyResults, *, ax: Axes | None = None, level: float = 0.95,
-              simulated: bool | None = None) -> Axes:
+def plot_caar(
+    result: EventStudyResults,
+    *,
+    ax: Axes | None = None,
+    level: float = 0.95,
+    simulated: bool | None = None,
+) -> Axes:
     """CAAR from the first event day, with a cross-sectional confidence band.
 
     The band is ``caar +- t_{n-1} * s / sqrt(n)`` where ``s`` is the
@@ -49,11 +54,22 @@ def plot_caar(result: EventStudyResults, *, ax: Axes | None = None, level: float
     m = p["caar"].to_numpy() * 100
     n = p["n"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1)) * p["sd"].to_numpy() * 100 \
+        half = (
+            stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1))
+            * p["sd"].to_numpy()
+            * 100
             / np.sqrt(n)
+        )
     ax.axvspan(-0.5, 0.5, color="0.85", zorder=0, label="day 0")
-    ax.fill_between(tau, m - half, m + half, color="C0", alpha=0.2, linewidth=0,
-                    label=f"{level:.0%} confidence band")
+    ax.fill_between(
+        tau,
+        m - half,
+        m + half,
+        color="C0",
+        alpha=0.2,
+        linewidth=0,
+        label=f"{level:.0%} confidence band",
+    )
     ax.plot(tau, m, color="C0", marker="o", markersize=3, label="CAAR")
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.set_xlabel("event day (trading days relative to day 0)")
@@ -68,8 +84,9 @@ def plot_caar(result: EventStudyResults, *, ax: Axes | None = None, level: float
     return ax
 
 
-def plot_car_distribution(result: EventStudyResults, window: tuple[int, int], *,
-                          ax: Axes | None = None) -> Axes:
+def plot_car_distribution(
+    result: EventStudyResults, window: tuple[int, int], *, ax: Axes | None = None
+) -> Axes:
     """Histogram of per-event CARs over one window, with the mean marked."""
     ax = _axes(ax)
     car = result.car
@@ -77,8 +94,7 @@ def plot_car_distribution(result: EventStudyResults, window: tuple[int, int], *,
     x = sel.to_numpy() * 100
     if len(x):
         ax.hist(x, bins=min(30, max(5, len(x) // 2)), color="C1", edgecolor="white")
-        ax.axvline(float(np.mean(x)), color="C3", linestyle="--",
-                   label=f"mean {np.mean(x):.2f}%")
+        ax.axvline(float(np.mean(x)), color="C3", linestyle="--", label=f"mean {np.mean(x):.2f}%")
         ax.legend(frameon=False, fontsize=8)
     ax.axvline(0, color="0.3", linewidth=0.8)
     a, b = window

@@ -48,63 +48,110 @@ def _fmt(v: Any) -> str:
 def _lab(a: int, b: int) -> str:
     def s(v: int) -> str:
         return f"+{v}" if v > 0 else str(v)
+
     return f"[{s(a)},{s(b)}]"
 
 
-def build_blocks(res: EventStudyResults, *, title: str, question: str,
-                 figures: list[tuple[str, str]], simulated: bool) -> list[Block]:
+def build_blocks(
+    res: EventStudyResults,
+    *,
+    title: str,
+    question: str,
+    figures: list[tuple[str, str]],
+    simulated: bool,
+) -> list[Block]:
     """Assemble the report's content from a results object."""
     cfg = res.config
     ev = res.events
     blocks = [Block("h1", title)]
     if simulated:
-        blocks.append(Block("banner", "SIMULATED DATA: the prices in this report come from "
-                                      "eventstudy's built-in simulated A-share market, not "
-                                      "from any exchange. The numbers illustrate the method "
-                                      "only."))
+        blocks.append(
+            Block(
+                "banner",
+                "SIMULATED DATA: the prices in this report come from "
+                "eventstudy's built-in simulated A-share market, not "
+                "from any exchange. The numbers illustrate the method "
+                "only.",
+            )
+        )
     blocks.append(Block("p", question))
     src = res.data_source.get("source", "?")
-    cfgt = pd.DataFrame({
-        "setting": ["data source", "market index", "normal-return model", "estimation window",
-                    "event window", "minimum estimation days", "CAR windows",
-                    "CAR with missing days", "trading days"],
-        "value": [str(src), str(cfg["market"]), str(cfg["model"]),
-                  _lab(*cfg["estimation_window"]), _lab(*cfg["event_window"]),
-                  str(cfg["min_estimation_days"]),
-                  ", ".join(_lab(a, b) for a, b in cfg["car_windows"]),
-                  str(cfg["car_missing"]), str(cfg["trading_days"])],
-    })
+    cfgt = pd.DataFrame(
+        {
+            "setting": [
+                "data source",
+                "market index",
+                "normal-return model",
+                "estimation window",
+                "event window",
+                "minimum estimation days",
+                "CAR windows",
+                "CAR with missing days",
+                "trading days",
+            ],
+            "value": [
+                str(src),
+                str(cfg["market"]),
+                str(cfg["model"]),
+                _lab(*cfg["estimation_window"]),
+                _lab(*cfg["event_window"]),
+                str(cfg["min_estimation_days"]),
+                ", ".join(_lab(a, b) for a, b in cfg["car_windows"]),
+                str(cfg["car_missing"]),
+                str(cfg["trading_days"]),
+            ],
+        }
+    )
     blocks += [Block("h2", "Configuration"), Block("table", table=cfgt)]
     n_in, n_inc = len(ev), res.n_included
-    blocks += [Block("h2", "Events"),
-               Block("p", f"{n_in} events in the calendar: {n_inc} included, "
-                          f"{n_in - n_inc} excluded. Every excluded event is listed below "
-                          "with its reason.")]
+    blocks += [
+        Block("h2", "Events"),
+        Block(
+            "p",
+            f"{n_in} events in the calendar: {n_inc} included, "
+            f"{n_in - n_inc} excluded. Every excluded event is listed below "
+            "with its reason.",
+        ),
+    ]
     excl = res.exclusions
     if len(excl):
         from eventstudy.results import reason_category
 
-        by = excl["reason"].map(reason_category).value_counts(sort=False).sort_index()
-        by = by.rename_axis("reason").rename("events").reset_index()
-        blocks += [Block("table", table=by), Block("h2", "Exclusions ledger"),
-                   Block("table", table=excl)]
+        counts = excl["reason"].map(reason_category).value_counts(sort=False).sort_index()
+        by = counts.rename_axis("reason").rename("events").reset_index()
+        blocks += [
+            Block("table", table=by),
+            Block("h2", "Exclusions ledger"),
+            Block("table", table=excl),
+        ]
     summ = res.summary()
     for name, table in summ.tables:
         if name.startswith("CAAR"):
-            blocks += [Block("h2", "CAAR by window, with tests"),
-                       Block("p", "Statistics and two-sided p-values. csect_t: cross-sectional "
-                                  "t; patell: Patell (1976) Z; bmp: Boehmer, Musumeci & "
-                                  "Poulsen (1991). See docs/methodology.md."),
-                       Block("table", table=table)]
+            blocks += [
+                Block("h2", "CAAR by window, with tests"),
+                Block(
+                    "p",
+                    "Statistics and two-sided p-values. csect_t: cross-sectional "
+                    "t; patell: Patell (1976) Z; bmp: Boehmer, Musumeci & "
+                    "Poulsen (1991). See docs/methodology.md.",
+                ),
+                Block("table", table=table),
+            ]
     for cap, path in figures:
         blocks.append(Block("figure", text=cap, path=path))
     inc = res.to_frame()
     inc = inc[inc["status"] == "included"]
-    cols = ["event_id"] + [c for c in ("firm", "company_cn") if c in inc.columns][:1] + \
-        ["ticker", "date", "day0", "n_estimation", "beta"] + \
-        [c for c in inc.columns if c.startswith("car[")] + ["other_event_in_estimation"]
-    blocks += [Block("h2", "Per-event results"),
-               Block("table", table=inc[[c for c in cols if c in inc.columns]])]
+    cols = (
+        ["event_id"]
+        + [c for c in ("firm", "company_cn") if c in inc.columns][:1]
+        + ["ticker", "date", "day0", "n_estimation", "beta"]
+        + [c for c in inc.columns if c.startswith("car[")]
+        + ["other_event_in_estimation"]
+    )
+    blocks += [
+        Block("h2", "Per-event results"),
+        Block("table", table=inc[[c for c in cols if c in inc.columns]]),
+    ]
     for name, table in summ.tables:
         if name.startswith("AAR"):
             blocks += [Block("h2", "AAR by event day, with tests"), Block("table", table=table)]
@@ -158,14 +205,21 @@ def render_html(blocks: list[Block], base: Path) -> str:
             body.append(df.to_html(index=False, escape=True, border=0))
         elif b.kind == "figure":
             data = base64.b64encode((base / b.path).read_bytes()).decode("ascii")
-            body.append(f"<figure><img alt='{t}' src='data:image/png;base64,{data}'/>"
-                        f"<figcaption>{t}</figcaption></figure>")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-             "table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}"
-             "td,th{border-bottom:1px solid #ddd;padding:2px 8px;text-align:right}"
-             ".banner{background:#b00020;color:white;font-weight:bold;font-size:1.3em;"
-             "padding:0.8em;margin:1em 0}img{max-width:100%}")
+            body.append(
+                f"<figure><img alt='{t}' src='data:image/png;base64,{data}'/>"
+                f"<figcaption>{t}</figcaption></figure>"
+            )
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}"
+        "td,th{border-bottom:1px solid #ddd;padding:2px 8px;text-align:right}"
+        ".banner{background:#b00020;color:white;font-weight:bold;font-size:1.3em;"
+        "padding:0.8em;margin:1em 0}img{max-width:100%}"
+    )
     title = html.escape(blocks[0].text if blocks else "eventstudy report")
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{title}</title><style>{style}</style></head><body>"
-            + "\n".join(body) + "</body></html>\n")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{title}</title><style>{style}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
