@@ -18,7 +18,6 @@ pickled.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import uuid
@@ -29,6 +28,8 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import pandas as pd
+
+from eventstudy._hashing import sha256_file
 
 __all__ = [
     "CACHE_FORMAT",
@@ -78,14 +79,6 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -143,7 +136,7 @@ def read_cached(cache_dir: str | os.PathLike[str], ticker: str) -> CachedPrices 
         return None
     ppath, _ = cache_files(cache_dir, ticker)
     try:
-        if _sha256(ppath) != manifest.get("sha256"):
+        if sha256_file(ppath) != manifest.get("sha256"):
             return None
         prices = pd.read_parquet(ppath, engine="pyarrow")
     except (OSError, ValueError):
@@ -183,7 +176,7 @@ def write_cached(
         "last_date": None if frame.empty else str(frame["date"].max().date()),
         "columns": [str(c) for c in frame.columns],
         "file": ppath.name,
-        "sha256": _sha256(ppath),
+        "sha256": sha256_file(ppath),
         **(extra or {}),
     }
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import sys
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from eventstudy._hashing import sha256_file
 from eventstudy.report.render import build_blocks, render_html, render_markdown
 
 if TYPE_CHECKING:
@@ -39,15 +39,6 @@ QUESTION = (
     "compute leasing (算力租赁)? How large was the reaction, was it significant, and "
     "did prices move before the news?"
 )
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _json_default(v: Any) -> Any:
