@@ -64,9 +64,10 @@ def _study_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--min-estimation-days",
         type=int,
-        default=120,
+        default=None,
         metavar="N",
-        help="exclude events with fewer complete estimation days (default 120)",
+        help="exclude events with fewer complete estimation days (default: "
+        "min(120, 80%% of the estimation window), i.e. 120 for the default window)",
     )
     g.add_argument(
         "--car-missing",

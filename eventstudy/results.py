@@ -387,6 +387,7 @@ def _opt(v: Any) -> float | None:
 def build_results(
     *,
     study: EventStudy,
+    min_days: int,
     spec: WindowSpec,
     model: NormalReturnModel,
     cal: pd.DataFrame,
@@ -504,7 +505,7 @@ def build_results(
         "estimation_window": [spec.estimation.start, spec.estimation.end],
         "event_window": [spec.event.start, spec.event.end],
         "car_windows": [[wd.start, wd.end] for wd in spec.car],
-        "min_estimation_days": int(study.min_estimation_days),
+        "min_estimation_days": int(min_days),
         "tests": list(tests),
         "car_missing": study.car_missing,
         "trading_days": "dates on which the market index has a return",

@@ -28,7 +28,7 @@ from eventstudy.results import EventStudyResults, build_results
 from eventstudy.tickers import normalize_ticker
 from eventstudy.windows import Window, WindowSpec
 
-__all__ = ["EXCLUSION_REASONS", "EventStudy"]
+__all__ = ["EXCLUSION_REASONS", "EventStudy", "default_min_estimation_days"]
 
 #: Reasons an event can be excluded by the study itself (the calendar adds its own).
 EXCLUSION_REASONS: dict[str, str] = {
@@ -157,6 +157,15 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def default_min_estimation_days(length: int) -> int:
+    """Default minimum of complete estimation days: ``min(120, floor(0.8 * length))``.
+
+    120 for windows of 150 days or more (the default window has 230); a
+    shorter window may lose a fifth of its days to suspensions or gaps.
+    """
+    return int(min(120, max(5, (4 * length) // 5)))
+
+
 @dataclass(frozen=True)
 class EventStudy:
     """An event study's settings; :meth:`fit` returns frozen results.
@@ -178,8 +187,10 @@ class EventStudy:
         Inclusive trading-day offsets from day 0.
     car_windows : sequence of (int, int), optional
         CAR windows; the defaults of DESIGN 2.1 that fit in the event window.
-    min_estimation_days : int
-        Events with fewer complete estimation days are excluded.
+    min_estimation_days : int, optional
+        Events with fewer complete estimation days are excluded.  Default:
+        :func:`default_min_estimation_days` of the estimation window, which is
+        120 for the default window [-250, -21] (230 days).
     tests : sequence of str, optional
         Test names (default: all registered tests).
     car_missing : {"present", "drop"}
@@ -195,7 +206,7 @@ class EventStudy:
     estimation_window: Window | Sequence[int] | str = (-250, -21)
     event_window: Window | Sequence[int] | str = (-20, 20)
     car_windows: Iterable[Window | Sequence[int] | str] | None = None
-    min_estimation_days: int = 120
+    min_estimation_days: int | None = None
     tests: Sequence[str] | None = None
     car_missing: str = "present"
     max_loss: float | None = None
@@ -204,17 +215,18 @@ class EventStudy:
         """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
         spec = WindowSpec.build(self.estimation_window, self.event_window, self.car_windows)
         model = get_model(self.model)
+        min_days = self.min_estimation_days
+        if min_days is None:
+            min_days = default_min_estimation_days(spec.estimation.length)
         if (
-            isinstance(self.min_estimation_days, bool)
-            or not isinstance(self.min_estimation_days, (int, np.integer))
-            or self.min_estimation_days < 5
+            isinstance(min_days, bool)
+            or not isinstance(min_days, (int, np.integer))
+            or min_days < 5
         ):
+            raise EventStudyError(f"min_estimation_days must be an integer >= 5, got {min_days!r}")
+        if min_days > spec.estimation.length:
             raise EventStudyError(
-                f"min_estimation_days must be an integer >= 5, got {self.min_estimation_days!r}"
-            )
-        if self.min_estimation_days > spec.estimation.length:
-            raise EventStudyError(
-                f"min_estimation_days={self.min_estimation_days} exceeds the "
+                f"min_estimation_days={min_days} exceeds the "
                 f"estimation window length {spec.estimation.length}"
             )
         if self.car_missing not in ("present", "drop"):
@@ -224,7 +236,7 @@ class EventStudy:
         tests = get_tests(None if self.tests is None else tuple(self.tests))
         cal = _prepare_events(self.events)
         panel = align_panel(self.returns, self.market)
-        return _run(self, spec, model, tests, cal, panel)
+        return _run(self, spec, model, tests, cal, panel, int(min_days))
 
 
 def _gather(
@@ -248,6 +260,7 @@ def _run(
     tests: list[Any],
     cal: pd.DataFrame,
     panel: AlignedPanel,
+    min_days: int,
 ) -> EventStudyResults:
     n_ev = len(cal)
     t_len = len(panel.dates)
@@ -300,12 +313,9 @@ def _run(
     est_off = np.arange(spec.estimation.start, spec.estimation.end + 1, dtype=np.int64)
     y_est, x_est = _gather(panel, d0c[cand], tkc[cand], est_off)
     fit = model.fit(y_est, x_est)
-    few = fit.n < study.min_estimation_days
+    few = fit.n < min_days
     why_few = np.array(
-        [
-            EXCLUSION_REASONS["few_estimation_days"].format(n=int(n), min=study.min_estimation_days)
-            for n in fit.n
-        ],
+        [EXCLUSION_REASONS["few_estimation_days"].format(n=int(n), min=min_days) for n in fit.n],
         dtype=object,
     )
     full_few = np.zeros(n_ev, dtype=bool)
@@ -355,6 +365,7 @@ def _run(
     status = np.where(excluded, "excluded", "included")
     return build_results(
         study=study,
+        min_days=min_days,
         spec=spec,
         model=model,
         cal=cal,

@@ -278,3 +278,15 @@ def test_date_before_data(panel):
     ev.loc[0, "date"] = dates[0] - pd.Timedelta(days=30)
     res = fit(ev, returns)
     assert res.events.loc[0, "reason"] == "announcement date before the start of the data"
+
+
+def test_default_min_estimation_days_scales_with_short_windows(panel):
+    from eventstudy.study import default_min_estimation_days
+
+    assert default_min_estimation_days(230) == 120
+    assert default_min_estimation_days(120) == 96
+    returns, tickers, dates = panel
+    res = EventStudy(
+        make_events(tickers, dates, 3), returns, estimation_window=(-130, -11), event_window=(-5, 5)
+    ).fit()
+    assert res.config["min_estimation_days"] == 96
