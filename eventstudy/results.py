@@ -15,6 +15,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.inference.base import TestOutcome
+from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -221,7 +222,10 @@ class EventStudyResults:
     def to_frame(self) -> pd.DataFrame:
         """Per-event wide table: the ledger plus one ``car[a,b]`` column per window."""
         car = self._car
-        label = "car[" + car["start"].map(_lab) + "," + car["end"].map(_lab) + "]"
+        label = pd.Series(
+            ["car" + window_label(a, b) for a, b in zip(car["start"], car["end"], strict=True)],
+            index=car.index,
+        )
         piv = car.assign(label=label).pivot(index="event_id", columns="label", values="car")
         piv = piv.reindex(columns=list(dict.fromkeys(label)))
         return self._events.merge(piv, how="left", left_on="event_id", right_index=True)
@@ -267,7 +271,9 @@ class EventStudyResults:
         base = (self._caar if scope == "window" else self._aar).copy()
         if scope == "window":
             base.insert(
-                0, "window", "[" + base["start"].map(_lab) + "," + base["end"].map(_lab) + "]"
+                0,
+                "window",
+                [window_label(a, b) for a, b in zip(base["start"], base["end"], strict=True)],
             )
         for name, g in t.groupby("test", sort=False):
             g = g.set_index(keys)
@@ -365,10 +371,6 @@ def reason_category(reason: str) -> str:
     """Group an exclusion reason: drop its particulars (month, counts, event id)."""
     text = re.sub(r"^duplicate of \S+", "duplicate of another event", str(reason))
     return re.sub(r"\s*\([^()]*\)$", "", text)
-
-
-def _lab(v: int) -> str:
-    return f"+{v}" if v > 0 else str(v)
 
 
 def _opt(v: Any) -> float | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from eventstudy.exceptions import WindowError
 
-__all__ = ["DEFAULT_CAR_WINDOWS", "Window", "WindowSpec", "as_window"]
+__all__ = ["DEFAULT_CAR_WINDOWS", "Window", "WindowSpec", "as_window", "window_label"]
 
 
 @dataclass(frozen=True, order=True)
@@ -46,7 +46,7 @@ class Window:
     @property
     def label(self) -> str:
         """Text label such as ``[-1,+1]``."""
-        return f"[{_signed(self.start)},{_signed(self.end)}]"
+        return window_label(self.start, self.end)
 
     @classmethod
     def parse(cls, text: str) -> Window:
@@ -67,6 +67,11 @@ class Window:
 
 def _signed(v: int) -> str:
     return f"+{v}" if v > 0 else str(v)
+
+
+def window_label(start: int, end: int) -> str:
+    """Text label of a window given as two offsets, e.g. ``window_label(0, 1) == '[0,+1]'``."""
+    return f"[{_signed(int(start))},{_signed(int(end))}]"
 
 
 def as_window(value: Window | Sequence[int] | str, *, name: str = "window") -> Window:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from eventstudy._hashing import sha256_file
 from eventstudy.report.render import build_blocks, render_html, render_markdown
+from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
     from eventstudy.data.base import Panel
@@ -186,8 +187,7 @@ def write_outputs(
     fig.tight_layout()
     _save_figure(fig, out / "figures" / "car_distribution")
     a, b = int(main[0]), int(main[1])
-    lab = f"[{a:+d},{b:+d}]".replace("+0,", "0,").replace(",+0]", ",0]")
-    figs.append((f"Per-event CAR{lab} distribution", "figures/car_distribution.png"))
+    figs.append((f"Per-event CAR{window_label(a, b)} distribution", "figures/car_distribution.png"))
     blocks = build_blocks(res, title=title, question=QUESTION, figures=figs, simulated=simulated)
     (out / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")

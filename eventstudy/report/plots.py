@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from eventstudy.windows import window_label
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -25,13 +27,6 @@ def _axes(ax: Axes | None) -> Axes:
 
     _, new = plt.subplots(figsize=(7.0, 4.2))
     return new
-
-
-def _label(a: int, b: int) -> str:
-    def s(v: int) -> str:
-        return f"+{v}" if v > 0 else str(v)
-
-    return f"[{s(a)},{s(b)}]"
 
 
 def plot_caar(
@@ -98,7 +93,7 @@ def plot_car_distribution(
         ax.legend(frameon=False, fontsize=8)
     ax.axvline(0, color="0.3", linewidth=0.8)
     a, b = window
-    ax.set_xlabel(f"CAR{_label(a, b)} (%)")
+    ax.set_xlabel(f"CAR{window_label(a, b)} (%)")
     ax.set_ylabel("events")
     ax.set_title(f"Distribution of per-event CARs (N = {len(x)})")
     return ax

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from eventstudy.windows import window_label
+
 if TYPE_CHECKING:
     from eventstudy.results import EventStudyResults
 
@@ -43,13 +45,6 @@ def _fmt(v: Any) -> str:
     if v is pd.NaT or (not isinstance(v, str) and pd.isna(v)):
         return ""
     return str(v)
-
-
-def _lab(a: int, b: int) -> str:
-    def s(v: int) -> str:
-        return f"+{v}" if v > 0 else str(v)
-
-    return f"[{s(a)},{s(b)}]"
 
 
 def build_blocks(
@@ -93,10 +88,10 @@ def build_blocks(
                 str(src),
                 str(cfg["market"]),
                 str(cfg["model"]),
-                _lab(*cfg["estimation_window"]),
-                _lab(*cfg["event_window"]),
+                window_label(*cfg["estimation_window"]),
+                window_label(*cfg["event_window"]),
                 str(cfg["min_estimation_days"]),
-                ", ".join(_lab(a, b) for a, b in cfg["car_windows"]),
+                ", ".join(window_label(a, b) for a, b in cfg["car_windows"]),
                 str(cfg["car_missing"]),
                 str(cfg["trading_days"]),
             ],
