@@ -582,7 +582,7 @@ def _tests_frame(tests: dict[str, Any], taus: NDArray[np.int64], spec: WindowSpe
                     "distribution": obj.distribution,
                     "null": obj.null,
                     "nobs": cols.nobs,
-                    "reason": pd.array(cols.reason, dtype="string"),
+                    "reason": pd.array(list(cols.reason), dtype="string"),
                 }
             )
             frames.append(f)

@@ -9,7 +9,7 @@ There is no per-event Python loop on this path.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,7 +192,9 @@ class EventStudy:
         :func:`default_min_estimation_days` of the estimation window, which is
         120 for the default window [-250, -21] (230 days).
     tests : sequence of str, optional
-        Test names (default: all registered tests).
+        Test names (default: all registered tests, see :data:`eventstudy.TESTS`).
+    test_options : mapping, optional
+        Keyword options per test, e.g. ``{"bootstrap": {"reps": 1999, "seed": 7}}``.
     car_missing : {"present", "drop"}
         How a CAR treats days without a return inside its window.
     max_loss : float, optional
@@ -208,6 +210,7 @@ class EventStudy:
     car_windows: Iterable[Window | Sequence[int] | str] | None = None
     min_estimation_days: int | None = None
     tests: Sequence[str] | None = None
+    test_options: Mapping[str, Mapping[str, Any]] | None = None
     car_missing: str = "present"
     max_loss: float | None = None
 
@@ -233,7 +236,7 @@ class EventStudy:
             raise EventStudyError(
                 f"car_missing must be 'present' or 'drop', got {self.car_missing!r}"
             )
-        tests = get_tests(None if self.tests is None else tuple(self.tests))
+        tests = get_tests(None if self.tests is None else tuple(self.tests), self.test_options)
         cal = _prepare_events(self.events)
         panel = align_panel(self.returns, self.market)
         return _run(self, spec, model, tests, cal, panel, int(min_days))
@@ -360,6 +363,9 @@ def _run(
         est_ar=est_ar,
         taus=taus,
         windows=tuple((w.start, w.end) for w in spec.car),
+        sigma2=fit.sigma2,
+        day0=d0c[inc].astype(np.int64),
+        est_taus=est_off,
     )
     test_out = {t.name: (t, t.daily(data), t.window(data)) for t in tests}
     status = np.where(excluded, "excluded", "included")

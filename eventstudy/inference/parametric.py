@@ -1,20 +1,35 @@
-r"""Parametric tests: cross-sectional t, Patell Z and BMP."""
+r"""Parametric tests: cross-sectional t, Patell Z, BMP, their Kolari-Pynnönen
+adjustments, Brown-Warner (1985) and the skewness-adjusted t."""
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
-from scipy import stats
 
 from eventstudy.inference.base import (
     EventTest,
+    FloatArray,
+    IntArray,
     TestColumns,
     TestData,
+    col_mean_sd,
+    count_message,
+    finish,
+    no_reason,
+    reasons,
     register,
     t_statistic,
 )
 
-__all__ = ["BMP", "CrossSectionalT", "PatellZ"]
+__all__ = [
+    "BMP",
+    "BMPKolariPynnonen",
+    "BrownWarner1985",
+    "CrossSectionalT",
+    "PatellKolariPynnonen",
+    "PatellZ",
+    "SkewnessAdjustedT",
+    "average_cross_correlation",
+]
 
 
 @register
@@ -29,12 +44,13 @@ class CrossSectionalT(EventTest):
     Student t with :math:`N_t-1` degrees of freedom; the same on
     :math:`CAR_i(\tau_1,\tau_2)` for a window.  It uses only the cross-section
     of the event day, so it is robust to event-induced variance but assumes
-    independent events (no clustering of dates).
-    Reference: Brown & Warner (1985); Boehmer, Musumeci & Poulsen (1991);
-    MacKinlay (1997).
+    independent events (no clustering of dates) and, in small samples, normal
+    abnormal returns.  Reference: Brown & Warner (1985); Boehmer, Musumeci &
+    Poulsen (1991); MacKinlay (1997).
     """
 
     name = "csect_t"
+    label = "cross-sectional t"
     distribution = "t"
     null = "mean abnormal return is zero"
     reference = "Brown & Warner (1985); Boehmer, Musumeci & Poulsen (1991)"
@@ -46,23 +62,20 @@ class CrossSectionalT(EventTest):
         return t_statistic(data.car)
 
 
-def _patell(s: NDArray[np.float64], dof: NDArray[np.int64]) -> TestColumns:
+def _patell(s: FloatArray, dof: IntArray) -> TestColumns:
     present = ~np.isnan(s)
-    usable = present & (dof[:, None] > 2)
-    n = usable.sum(axis=0).astype(np.int64)
+    usable = present & (dof[..., None] > 2)
+    n = usable.sum(axis=-2).astype(np.int64)
     dfl = dof.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         w = np.where(dfl > 2, dfl / (dfl - 2.0), np.nan)
-    num = np.where(usable, s, 0.0).sum(axis=0)
-    den = np.sqrt(np.where(usable, w[:, None], 0.0).sum(axis=0))
-    ok = n >= 1
-    reason: list[str | None] = [
-        None if k else "no event with data and more than 2 residual degrees of freedom" for k in ok
-    ]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(ok, num / den, np.nan)
-    p = np.where(ok, 2.0 * stats.norm.sf(np.abs(z)), np.nan)
-    return TestColumns(z, p, np.full(len(n), np.nan), n, reason)
+        num = np.where(usable, s, 0.0).sum(axis=-2)
+        den = np.sqrt(np.where(usable, w[..., None], 0.0).sum(axis=-2))
+        z = num / den
+    why = reasons(
+        z.shape, [(n < 1, "no event with data and more than 2 residual degrees of freedom")]
+    )
+    return finish(z, n, why)
 
 
 @register
@@ -85,6 +98,7 @@ class PatellZ(EventTest):
     """
 
     name = "patell"
+    label = "Patell Z"
     distribution = "normal"
     null = "mean standardised abnormal return is zero"
     reference = "Patell (1976)"
@@ -111,6 +125,7 @@ class BMP(EventTest):
     """
 
     name = "bmp"
+    label = "BMP"
     distribution = "t"
     null = "mean standardised abnormal return is zero"
     reference = "Boehmer, Musumeci & Poulsen (1991)"
@@ -120,3 +135,264 @@ class BMP(EventTest):
 
     def window(self, data: TestData) -> TestColumns:
         return t_statistic(data.scar)
+
+
+# ------------------------------------------------------- Kolari-Pynnönen (2010)
+
+
+def average_cross_correlation(data: TestData) -> tuple[FloatArray, IntArray]:
+    r"""Average cross-correlation of estimation-window abnormal returns, per batch.
+
+    Each event's estimation residuals are standardised over its own window,
+    :math:`z_{is} = (e_{is}-\bar e_i)/\hat s_i` with the divisor :math:`L_i`,
+    and placed on the calendar (trading-day) axis.  With :math:`Z_s=\sum_i
+    z_{is}`, :math:`Q_s=\sum_i z_{is}^2` and :math:`m_s` the number of events
+    with a residual on day ``s``,
+
+    .. math::
+
+       \bar r = \frac{\sum_s (Z_s^2 - Q_s)}{\sum_s (m_s^2 - m_s)}
+              = \frac{\sum_{i\ne j}\sum_{s\in O_{ij}} z_{is}z_{js}}
+                     {\sum_{i\ne j}|O_{ij}|},
+
+    the average over pairs of events of their residual correlation on the
+    days :math:`O_{ij}` their estimation windows share, each pair weighted by
+    the length of that overlap.  When all events share one estimation window
+    (clustered event dates, the case of Kolari & Pynnönen 2010) every pair
+    has the same weight and this is the plain mean of the pairwise Pearson
+    correlations.  Cost O(N L), no loop over pairs.  Returns ``(r_bar,
+    pair_days)``; ``r_bar`` is NaN where no two events share an estimation day.
+    """
+    if data.day0 is None or data.est_taus is None:
+        raise ValueError("average_cross_correlation needs TestData.day0 and est_taus")
+    e = data.est_ar
+    lead = e.shape[:-2]
+    n_ev, n_l = e.shape[-2], e.shape[-1]
+    present = ~np.isnan(e)
+    cnt = present.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(present, e, 0.0).sum(axis=-1) / cnt
+        dev = np.where(present, e - mean[..., None], 0.0)
+        sd = np.sqrt((dev * dev).sum(axis=-1) / cnt)
+        z = np.where(present & (sd[..., None] > 0), dev / sd[..., None], 0.0)
+    ok = present & (sd[..., None] > 0)
+    pos = data.day0[..., None] + data.est_taus
+    n_b = int(np.prod(lead)) if lead else 1
+    pos = pos.reshape(n_b, n_ev * n_l)
+    lo = int(pos.min()) if pos.size else 0
+    span = int(pos.max()) - lo + 1 if pos.size else 1
+    key = (np.arange(n_b)[:, None] * span + (pos - lo)).ravel()
+    zf = z.reshape(-1)
+    okf = ok.reshape(-1)
+    size = n_b * span
+    zs = np.bincount(key, weights=zf, minlength=size).reshape(n_b, span)
+    qs = np.bincount(key, weights=zf * zf, minlength=size).reshape(n_b, span)
+    ms = np.bincount(key, weights=okf.astype(np.float64), minlength=size).reshape(n_b, span)
+    num = (zs * zs - qs).sum(axis=1)
+    den = (ms * ms - ms).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rbar = np.where(den > 0, num / den, np.nan)
+    return rbar.reshape(lead), den.reshape(lead).astype(np.int64)
+
+
+def _kp_adjust(base: TestColumns, data: TestData) -> TestColumns:
+    rbar, pairs = average_cross_correlation(data)
+    rb = np.broadcast_to(np.asarray(rbar)[..., None], base.stat.shape)
+    n = base.nobs.astype(np.float64)
+    denom = 1.0 + (n - 1.0) * rb
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.sqrt((1.0 - rb) / denom)
+    why = reasons(
+        base.stat.shape,
+        [
+            (~no_reason(base.reason), base.reason),
+            (
+                np.isnan(rb),
+                "no overlap: no two events share an estimation day, so the "
+                "cross-correlation cannot be estimated",
+            ),
+            (~(denom > 0) | ~(rb < 1), "average cross-correlation outside the admissible range"),
+        ],
+    )
+    df = None if np.isnan(base.df).all() else base.df
+    return finish(base.stat * factor, base.nobs, why, df=df, extra={"rbar": np.array(rb)})
+
+
+@register
+class PatellKolariPynnonen(EventTest):
+    r"""Patell Z adjusted for cross-correlation (Kolari & Pynnönen 2010).
+
+    .. math::
+
+       Z_{KP} = Z_{Patell}\sqrt{\frac{1-\bar r}{1+(N-1)\bar r}},
+
+    with :math:`\bar r` the average cross-correlation of the events'
+    estimation-window abnormal returns (:func:`average_cross_correlation`).
+    Built for clustered event dates; when dates are scattered the event-day
+    abnormal returns of different events are not correlated even if their
+    residuals are, and the adjustment makes the test conservative.
+    Reference: Kolari & Pynnönen (2010), Review of Financial Studies 23,
+    3996-4025, eq. (11).
+    """
+
+    name = "patell_kp"
+    label = "Patell Z, KP-adjusted"
+    distribution = "normal"
+    null = "mean standardised abnormal return is zero"
+    reference = "Kolari & Pynnönen (2010)"
+
+    def daily(self, data: TestData) -> TestColumns:
+        return _kp_adjust(_patell(data.sar, data.dof), data)
+
+    def window(self, data: TestData) -> TestColumns:
+        return _kp_adjust(_patell(data.scar, data.dof), data)
+
+
+@register
+class BMPKolariPynnonen(EventTest):
+    r"""BMP adjusted for cross-correlation (Kolari & Pynnönen 2010).
+
+    .. math::
+
+       t_{KP} = t_{BMP}\sqrt{\frac{1-\bar r}{1+(N-1)\bar r}},
+
+    Student t with :math:`N-1` degrees of freedom, :math:`\bar r` as in
+    ``patell_kp``.  Robust to event-induced variance and to cross-correlation
+    on clustered event dates; conservative when dates are scattered and
+    residuals correlated.  Reference: Kolari & Pynnönen (2010), eq. (12).
+    """
+
+    name = "bmp_kp"
+    label = "BMP, KP-adjusted"
+    distribution = "t"
+    null = "mean standardised abnormal return is zero"
+    reference = "Kolari & Pynnönen (2010)"
+
+    def daily(self, data: TestData) -> TestColumns:
+        return _kp_adjust(t_statistic(data.sar), data)
+
+    def window(self, data: TestData) -> TestColumns:
+        return _kp_adjust(t_statistic(data.scar), data)
+
+
+# ------------------------------------------------------------ Brown-Warner 1985
+
+
+def _est_aar_sd(data: TestData) -> tuple[FloatArray, IntArray]:
+    """Time-series sd (divisor T - 1) of the estimation-window AAR, and T."""
+    e = data.est_ar
+    present = ~np.isnan(e)
+    n = present.sum(axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        aar = np.where(present, e, 0.0).sum(axis=-2) / n
+    have = n > 0
+    t_days = have.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.where(have, aar, 0.0).sum(axis=-1) / t_days
+        dev = np.where(have, aar - m[..., None], 0.0)
+        sd = np.sqrt((dev * dev).sum(axis=-1) / (t_days - 1))
+    return sd, t_days.astype(np.int64)
+
+
+def _bw(mean: FloatArray, n: IntArray, days: FloatArray | float, data: TestData) -> TestColumns:
+    sd, t_days = _est_aar_sd(data)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = mean / (sd[..., None] * np.sqrt(days))
+    why = reasons(
+        stat.shape,
+        [
+            (n < 1, "no event with data"),
+            ((t_days < 3)[..., None], "fewer than 3 estimation days with an abnormal return"),
+            (~(sd > 0)[..., None], "zero variance of the estimation-window mean AR"),
+        ],
+    )
+    df = np.broadcast_to((t_days - 1.0)[..., None], stat.shape)
+    return finish(stat, n, why, df=df)
+
+
+@register
+class BrownWarner1985(EventTest):
+    r"""Brown & Warner (1985) test with the crude dependence adjustment.
+
+    The standard deviation comes from the time series of the equally
+    weighted mean abnormal return over the :math:`T` estimation days,
+    :math:`\overline{AR}_s = N_s^{-1}\sum_i AR_{is}`:
+
+    .. math::
+
+       t = \frac{\overline{AR}_t}{S},\qquad
+       S^2 = \frac{1}{T-1}\sum_{s}\bigl(\overline{AR}_s - \bar{\overline{AR}}\bigr)^2,
+
+    Student t with :math:`T-1` degrees of freedom.  For a window of
+    :math:`n_w` days, :math:`t = CAAR/(S\sqrt{n_w})`.  Because :math:`S` is
+    measured on the portfolio, it absorbs cross-correlation when estimation
+    windows coincide (clustered dates); it ignores event-induced variance.
+    Reference: Brown & Warner (1985), J. Financial Economics 14, 3-31.
+    """
+
+    name = "bw1985"
+    label = "Brown-Warner 1985"
+    distribution = "t"
+    null = "mean abnormal return is zero"
+    reference = "Brown & Warner (1985)"
+
+    def daily(self, data: TestData) -> TestColumns:
+        mean, _, n = col_mean_sd(data.ar)
+        return _bw(mean, n, 1.0, data)
+
+    def window(self, data: TestData) -> TestColumns:
+        mean, _, n = col_mean_sd(data.car)
+        days = np.array([b - a + 1 for a, b in data.windows], dtype=np.float64)
+        return _bw(mean, n, days, data)
+
+
+# ------------------------------------------------------ skewness-adjusted t
+
+
+def _skew_t(x: FloatArray) -> TestColumns:
+    mean, sd, n = col_mean_sd(x)
+    nf = n.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev = np.where(np.isnan(x), 0.0, x - mean[..., None, :])
+        gamma = (dev**3).sum(axis=-2) / (nf * sd**3)
+        s = mean / sd
+        stat = np.sqrt(nf) * (s + gamma * s * s / 3.0 + gamma / (6.0 * nf))
+    why = reasons(
+        stat.shape,
+        [
+            (n < 3, count_message("needs at least 3 events with data, has {n}", n)),
+            (~(sd > 0), "zero cross-sectional variance"),
+        ],
+    )
+    return finish(stat, n, why, extra={"skewness": gamma})
+
+
+@register
+class SkewnessAdjustedT(EventTest):
+    r"""Skewness-adjusted t (Hall 1992; Lyon, Barber & Tsai 1999).
+
+    With :math:`S = \bar x/s` and the sample skewness
+    :math:`\hat\gamma = \sum_i (x_i-\bar x)^3/(N s^3)`,
+
+    .. math::
+
+       t_{sa} = \sqrt{N}\Bigl(S + \tfrac13\hat\gamma S^2 + \tfrac{1}{6N}\hat\gamma\Bigr)
+       \;\dot\sim\; N(0,1).
+
+    Corrects the cross-sectional t for the skewness of abnormal returns
+    (large positive jumps such as limit-up streaks); assumes independent
+    events.  Reference: Hall (1992), Annals of Statistics 20, 2251-2269;
+    Lyon, Barber & Tsai (1999), J. Finance 54, 165-201, eq. (5).
+    """
+
+    name = "skew_t"
+    label = "skewness-adjusted t"
+    distribution = "normal"
+    null = "mean abnormal return is zero"
+    reference = "Hall (1992); Lyon, Barber & Tsai (1999)"
+
+    def daily(self, data: TestData) -> TestColumns:
+        return _skew_t(data.ar)
+
+    def window(self, data: TestData) -> TestColumns:
+        return _skew_t(data.car)
