@@ -15,6 +15,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.inference.base import TestOutcome
+from eventstudy.report.summary import Summary, agreement, build_summary
 from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
@@ -43,56 +44,6 @@ LEDGER_FIRST = [
 ]
 
 
-@dataclass(frozen=True, repr=False)
-class Summary:
-    """Text and HTML renderings of a study's main tables (renders in notebooks)."""
-
-    header: list[tuple[str, str]]
-    tables: list[tuple[str, pd.DataFrame]]
-
-    def as_text(self) -> str:
-        """Plain-text rendering."""
-        width = max(len(k) for k, _ in self.header) if self.header else 0
-        lines = ["Event study", "=" * 11]
-        lines += [f"{k:<{width}}  {v}" for k, v in self.header]
-        for title, table in self.tables:
-            lines += [
-                "",
-                title,
-                "-" * len(title),
-                table.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
-            ]
-        return "\n".join(lines)
-
-    def as_html(self) -> str:
-        """HTML rendering (tables with class ``eventstudy``)."""
-        import html
-
-        head = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
-            for k, v in self.header
-        )
-        parts = [f"<h3>Event study</h3><table class='eventstudy'>{head}</table>"]
-        for title, table in self.tables:
-            parts.append(f"<h4>{html.escape(title)}</h4>")
-            parts.append(
-                table.to_html(
-                    index=False, classes="eventstudy", na_rep="", float_format=lambda v: f"{v:.4f}"
-                )
-            )
-        return "\n".join(parts)
-
-    def __str__(self) -> str:
-        return self.as_text()
-
-    def __repr__(self) -> str:
-        return self.as_text()
-
-    def _repr_html_(self) -> str:
-        return self.as_html()
-
-
 @dataclass(frozen=True)
 class EventStudyResults:
     """Results of :meth:`eventstudy.EventStudy.fit` (read-only).
@@ -112,6 +63,7 @@ class EventStudyResults:
     _caar: pd.DataFrame = field(repr=False)
     _tests: pd.DataFrame = field(repr=False)
     _path: pd.DataFrame = field(repr=False)
+    _calendar_time: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     notes: tuple[str, ...] = ()
 
     # ---------------------------------------------------------------- tables
@@ -231,61 +183,22 @@ class EventStudyResults:
         return self._events.merge(piv, how="left", left_on="event_id", right_index=True)
 
     # ---------------------------------------------------------------- summaries
-    def summary(self) -> Summary:
-        """Header, exclusions by reason, CAAR per window with tests, AAR around day 0."""
-        ev = self._events
-        cfg = self.config
-        header = [
-            (
-                "Data source",
-                str(self.data_source.get("source", "?"))
-                + (" (SIMULATED prices)" if self.data_source.get("source") == "simulated" else ""),
-            ),
-            ("Model", str(cfg["model"])),
-            ("Estimation window", str(cfg["estimation_window"])),
-            ("Event window", str(cfg["event_window"])),
-            ("Market", str(cfg["market"])),
-            (
-                "Events",
-                f"{len(ev)} in, {self.n_included} included, {len(ev) - self.n_included} excluded",
-            ),
-        ]
-        tables: list[tuple[str, pd.DataFrame]] = []
-        tables.append(("CAAR by window", self._wide_tests("window")))
-        excl = self.exclusions
-        if len(excl):
-            by = excl["reason"].map(reason_category).value_counts(sort=False).sort_index()
-            tables.append(
-                (
-                    "Excluded events by reason",
-                    by.rename_axis("reason").rename("events").reset_index(),
-                )
-            )
-        day = self._wide_tests("day")
-        tables.append(("AAR by event day", day))
-        return Summary(header, tables)
+    def summary(self, level: float = 0.05) -> Summary:
+        """CAAR per window with every test, exclusions, AAR per day, and a reading.
 
-    def _wide_tests(self, scope: str) -> pd.DataFrame:
-        t = self._tests[self._tests["scope"] == scope]
-        keys = ["start", "end"] if scope == "window" else ["tau"]
-        base = (self._caar if scope == "window" else self._aar).copy()
-        if scope == "window":
-            base.insert(
-                0,
-                "window",
-                [window_label(a, b) for a, b in zip(base["start"], base["end"], strict=True)],
-            )
-        for name, g in t.groupby("test", sort=False):
-            g = g.set_index(keys)
-            base = base.merge(
-                g[["stat", "pvalue"]].rename(columns={"stat": f"{name}", "pvalue": f"p({name})"}),
-                how="left",
-                left_on=keys,
-                right_index=True,
-            )
-        if scope == "window":
-            base = base.drop(columns=["start", "end"])
-        return base.reset_index(drop=True)
+        ``level`` is the significance level of the plain-language reading of
+        which tests agree (see :func:`eventstudy.report.summary.reading`).
+        """
+        return build_summary(self, level)
+
+    def agreement(self, level: float = 0.05) -> pd.DataFrame:
+        """Per window and day: which tests reject a zero mean at ``level``."""
+        return agreement(self._tests, level)
+
+    @property
+    def calendar_time(self) -> pd.DataFrame:
+        """Calendar-time portfolio regression per CAR window (alpha, beta, HAC z)."""
+        return self._calendar_time.copy()
 
     def to_dict(self) -> dict[str, Any]:
         """The content of ``summary.json`` (DESIGN 2.3)."""
@@ -356,6 +269,11 @@ class EventStudyResults:
             },
             "aar": aar,
             "caar": caar,
+            "calendar_time": [
+                {k: (_opt(v) if isinstance(v, float) else v) for k, v in row.items()}
+                for row in self._calendar_time.to_dict(orient="records")
+            ],
+            "reading": list(self.summary().notes),
             "notes": list(self.notes),
         }
 
@@ -405,6 +323,7 @@ def build_results(
     x_ev: NDArray[np.float64],
     taus: NDArray[np.int64],
     tests: dict[str, Any],
+    calendar_time: list[Any] | None = None,
 ) -> EventStudyResults:
     """Attach labels to the arrays of a fitted study (internal)."""
     n_ev = len(cal)
@@ -501,6 +420,25 @@ def build_results(
         }
     )
     tests_df = _tests_frame(tests, taus, spec)
+    ct_df = pd.DataFrame([vars(c) for c in calendar_time or []])
+    if len(ct_df):
+        ct_rows = pd.DataFrame(
+            {
+                "scope": "window",
+                "tau": pd.array([pd.NA] * len(ct_df), dtype="Int64"),
+                "start": ct_df["start"].astype("Int64"),
+                "end": ct_df["end"].astype("Int64"),
+                "test": "calendar_time",
+                "stat": ct_df["stat"].astype(float),
+                "pvalue": ct_df["pvalue"].astype(float),
+                "df": np.nan,
+                "distribution": "normal (Newey-West HAC)",
+                "null": "calendar-time portfolio alpha is zero",
+                "nobs": ct_df["n_days"].astype(np.int64),
+                "reason": pd.array(ct_df["reason"].tolist(), dtype="string"),
+            }
+        )
+        tests_df = pd.concat([tests_df, ct_rows], ignore_index=True)
     config = {
         "model": model.name,
         "market": panel.market_ticker,
@@ -508,7 +446,8 @@ def build_results(
         "event_window": [spec.event.start, spec.event.end],
         "car_windows": [[wd.start, wd.end] for wd in spec.car],
         "min_estimation_days": int(min_days),
-        "tests": list(tests),
+        "tests": list(tests) + (["calendar_time"] if calendar_time else []),
+        "test_options": {k: dict(v) for k, v in (study.test_options or {}).items()},
         "car_missing": study.car_missing,
         "trading_days": "dates on which the market index has a return",
     }
@@ -527,6 +466,7 @@ def build_results(
         _caar=caar,
         _tests=tests_df,
         _path=path_df,
+        _calendar_time=ct_df,
         notes=tuple(panel.notes),
     )
 

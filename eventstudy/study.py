@@ -23,6 +23,7 @@ from eventstudy.calendar.sessions import align_day0, xshg_sessions
 from eventstudy.data.base import Panel
 from eventstudy.exceptions import CalendarWarning, EventStudyError
 from eventstudy.inference import TestData, get_tests
+from eventstudy.inference.calendar_time import calendar_time_portfolio
 from eventstudy.models import NormalReturnModel, get_model
 from eventstudy.results import EventStudyResults, build_results
 from eventstudy.tickers import normalize_ticker
@@ -199,6 +200,11 @@ class EventStudy:
         How a CAR treats days without a return inside its window.
     max_loss : float, optional
         Raise if more than this share of the events is excluded.
+    calendar_time : bool
+        Also run the calendar-time portfolio regression for every CAR window
+        (reported as test ``calendar_time``; default True).
+    hac_lags : int, optional
+        Newey-West lags of that regression (default ``floor(4 (T/100)^(2/9))``).
     """
 
     events: pd.DataFrame | str
@@ -213,6 +219,8 @@ class EventStudy:
     test_options: Mapping[str, Mapping[str, Any]] | None = None
     car_missing: str = "present"
     max_loss: float | None = None
+    calendar_time: bool = True
+    hac_lags: int | None = None
 
     def fit(self) -> EventStudyResults:
         """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
@@ -368,6 +376,16 @@ def _run(
         est_taus=est_off,
     )
     test_out = {t.name: (t, t.daily(data), t.window(data)) for t in tests}
+    ctime = None
+    if study.calendar_time:
+        ctime = calendar_time_portfolio(
+            panel.firm,
+            panel.market,
+            tkc[inc].astype(np.int64),
+            d0c[inc].astype(np.int64),
+            data.windows,
+            hac_lags=study.hac_lags,
+        )
     status = np.where(excluded, "excluded", "included")
     return build_results(
         study=study,
@@ -387,6 +405,7 @@ def _run(
         x_ev=x_ev,
         taus=taus,
         tests=test_out,
+        calendar_time=ctime,
     )
 
 
