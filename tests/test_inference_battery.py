@@ -365,17 +365,7 @@ def batch() -> Data:
     return dataclasses.replace(data, ar=ar, sar=ar / np.sqrt(data.sigma2)[..., None])
 
 
-_BOOT_P = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="library: Bootstrap draws one RNG stream across the flattened batch, so a "
-    "member's p-value depends on the members before it (resampling.py, _run)",
-)
-
-
-@pytest.mark.parametrize(
-    "name", [n if n != "bootstrap" else pytest.param(n, marks=_BOOT_P) for n in TESTS]
-)
+@pytest.mark.parametrize("name", list(TESTS))
 def test_batch_equals_members(batch, name):
     test = TESTS[name]()
     for kind in ("daily", "window"):
@@ -399,8 +389,9 @@ def test_batch_bootstrap_statistic(batch):
         alone = test.daily(member(batch, b))
         np.testing.assert_allclose(whole.stat[b], alone.stat, atol=1e-12, rtol=0)
         assert list(whole.reason[b]) == list(alone.reason)
-    # member 0 is the first block: its p-values match
-    np.testing.assert_array_equal(whole.pvalue[0], test.daily(member(batch, 0)).pvalue)
+    # every member's p-values match its own run (one generator per column, per member)
+    for b in range(batch.ar.shape[0]):
+        np.testing.assert_array_equal(whole.pvalue[b], test.daily(member(batch, b)).pvalue)
 
 
 # --------------------------------------------------------- too few events
@@ -417,17 +408,7 @@ def _check_outcome(out) -> None:
             assert np.isnan(s) and np.isnan(p)
 
 
-_BOOT_EMPTY = pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="library: Bootstrap._run reshapes (C, 0) with reshape(-1, 0) and raises "
-    "'cannot reshape array of size 0' when there is no event (resampling.py line 75)",
-)
-
-
-@pytest.mark.parametrize(
-    "name", [n if n != "bootstrap" else pytest.param(n, marks=_BOOT_EMPTY) for n in TESTS]
-)
+@pytest.mark.parametrize("name", list(TESTS))
 def test_no_event_gives_reasons(name):
     data = make_data(13, n_events=0)
     for kind in ("daily", "window"):

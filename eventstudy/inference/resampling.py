@@ -65,25 +65,32 @@ class Bootstrap(EventTest):
         return self._run(data.car, 1)
 
     def _run(self, x: FloatArray, stream: int) -> TestColumns:
-        rng = np.random.default_rng([self.seed, stream])
         mean, sd, n = col_mean_sd(x)
         nf = n.astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             t = mean / (sd / np.sqrt(nf))
         lead = x.shape[:-2]
         n_ev, n_col = x.shape[-2], x.shape[-1]
-        flat = np.moveaxis(x, -1, -2).reshape(-1, n_ev)  # (batch*C, E)
-        # compact present values to the front (order-free, so sorting is fine)
-        flat = np.sort(flat, axis=-1)
+        n_rows = int(np.prod(lead, dtype=np.int64)) * n_col
+        # (batch*C, E), present values first (resampling is order-free, so sorting is fine)
+        flat = np.sort(np.moveaxis(x, -1, -2).reshape(n_rows, n_ev), axis=-1)
         nn = n.reshape(-1)
         tt = t.reshape(-1)
         mm = mean.reshape(-1)
-        extreme = np.zeros(len(nn))
-        rows = max(1, _CHUNK // max(1, self.reps * n_ev))
-        for s in range(0, len(nn), rows):
-            blk = slice(s, min(s + rows, len(nn)))
+        extreme = np.zeros(n_rows)
+        rows = max(1, _CHUNK // max(1, self.reps * max(n_ev, 1)))
+        for s in range(0, n_rows if n_ev else 0, rows):
+            blk = slice(s, min(s + rows, n_rows))
             k = nn[blk]
-            u = rng.random((len(k), self.reps, n_ev))
+            # one generator per column, restarted for every batch member: a member's
+            # p-value does not depend on what else is computed with it (batch members
+            # share resampling indices: common random numbers across Monte Carlo trials)
+            u = np.stack(
+                [
+                    np.random.default_rng([self.seed, stream, r % n_col]).random((self.reps, n_ev))
+                    for r in range(blk.start, blk.stop)
+                ]
+            )
             idx = np.minimum(
                 (u * k[:, None, None]).astype(np.int64), np.maximum(k - 1, 0)[:, None, None]
             )

@@ -80,11 +80,13 @@ def _dates_to_text(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _save_figure(fig: Any, base: Path) -> None:
+def save_figure(fig: Any, base: Path) -> dict[str, Path]:
+    """Save ``fig`` as ``base.png`` (150 dpi) and vector ``base.pdf``, without timestamps."""
     fig.savefig(base.with_suffix(".png"), dpi=150, metadata={"Software": None})
     fig.savefig(
         base.with_suffix(".pdf"), metadata={"Creator": None, "Producer": None, "CreationDate": None}
     )
+    return {"png": base.with_suffix(".png"), "pdf": base.with_suffix(".pdf")}
 
 
 def _clear_previous(out: Path) -> None:
@@ -178,14 +180,14 @@ def write_outputs(
     fig = Figure(figsize=(7.0, 4.2))
     plot_caar(res, ax=fig.add_subplot(1, 1, 1))
     fig.tight_layout()
-    _save_figure(fig, out / "figures" / "caar")
+    save_figure(fig, out / "figures" / "caar")
     figs.append(("CAAR with 95% confidence band", "figures/caar.png"))
     windows = [tuple(w) for w in res.config["car_windows"]]
     main = (0, 1) if (0, 1) in windows else windows[0]
     fig = Figure(figsize=(7.0, 4.2))
     plot_car_distribution(res, (int(main[0]), int(main[1])), ax=fig.add_subplot(1, 1, 1))
     fig.tight_layout()
-    _save_figure(fig, out / "figures" / "car_distribution")
+    save_figure(fig, out / "figures" / "car_distribution")
     a, b = int(main[0]), int(main[1])
     figs.append((f"Per-event CAR{window_label(a, b)} distribution", "figures/car_distribution.png"))
     blocks = build_blocks(res, title=title, question=QUESTION, figures=figs, simulated=simulated)
