@@ -39,7 +39,7 @@ from eventstudy.abnormal import compute_abnormal
 from eventstudy.exceptions import EventStudyError
 from eventstudy.inference import TestData, get_tests
 from eventstudy.models import get_model
-from eventstudy.windows import Window
+from eventstudy.windows import Window, window_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -116,9 +116,9 @@ def specification_study(
     min_estimation_days: int = 120,
     tests: Sequence[str] | None = None,
     bootstrap_reps: int = 499,
-    n_firms: int = 480,
+    n_firms: int = 640,
     n_sectors: int = 8,
-    sector_corr: float = 0.1,
+    sector_corr: float | None = None,
     start: str = "2016-01-04",
     end: str = "2024-12-31",
     block: int = 250,
@@ -145,7 +145,8 @@ def specification_study(
     bootstrap_reps : int
         Replications of the bootstrap test in each trial.
     n_firms, n_sectors, sector_corr : market size and cross-correlation
-        (``sector_corr`` is the residual correlation of two firms of a sector).
+        (``sector_corr`` is the residual correlation of two firms of a sector;
+        default 0.1 with ``cluster``, else 0).
     block : int
         Trials computed at once (memory bound; results do not depend on it).
     """
@@ -154,6 +155,8 @@ def specification_study(
     from eventstudy.market.limits import limit_fractions
 
     t0 = time.perf_counter()
+    if sector_corr is None:
+        sector_corr = 0.1 if cluster else 0.0
     for name, v, lo in (("trials", trials, 1), ("events", events, 3), ("block", block, 1)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise EventStudyError(f"{name} must be an integer >= {lo}, got {v!r}")
@@ -182,10 +185,10 @@ def specification_study(
     firms = sim.firms.set_index("ticker").reindex(panel.tickers)
     sector = firms["sector"].to_numpy(dtype=np.int64)
     n_t, n_f = panel.firm.shape
-    if cluster and np.bincount(sector).min() < events:
+    big = np.flatnonzero(np.bincount(sector) >= events)
+    if cluster and not len(big):
         raise EventStudyError(
-            f"cluster needs at least {events} firms in every sector; "
-            f"raise n_firms or lower n_sectors"
+            f"cluster needs a sector with at least {events} firms; raise n_firms or lower n_sectors"
         )
     if events > n_f:
         raise EventStudyError(f"events={events} exceeds the {n_f} simulated firms")
@@ -211,7 +214,7 @@ def specification_study(
         k = min(block, trials - s)
         if cluster:
             d0 = np.repeat(rng.integers(lo_d0, hi_d0 + 1, size=k)[:, None], events, axis=1)
-            sec = rng.integers(0, int(sector.max()) + 1, size=k)
+            sec = big[rng.integers(0, len(big), size=k)]
             keys = rng.random((k, n_f)) + np.where(sector[None, :] == sec[:, None], 0.0, 2.0)
         else:
             d0 = rng.integers(lo_d0, hi_d0 + 1, size=(k, events))
@@ -327,7 +330,7 @@ def plot_rejection_rates(
     ax.set_xlabel(f"rejection rate at {level:.0%} (two-sided), with 95% Monte Carlo interval")
     ax.set_title(
         f"{p['scenario']}: {p['trials']} trials x {p['events']} events, window "
-        f"[{p['window'][0]:+d},{p['window'][1]:+d}], "
+        f"{window_label(*p['window'])}, "
         f"{'clustered' if p['cluster'] else 'random'} dates, "
         f"limits {'on' if p['limits'] else 'off'}",
         fontsize=9,

@@ -18,7 +18,7 @@ from scipy.stats import rankdata
 from eventstudy.exceptions import EventStudyError
 from eventstudy.inference import TESTS, get_tests
 from eventstudy.inference import TestData as Data
-from eventstudy.inference.parametric import average_cross_correlation
+from eventstudy.inference.parametric import average_cross_correlation, event_day_correlation
 from eventstudy.inference.resampling import Bootstrap
 
 TOL = 1e-10
@@ -226,10 +226,12 @@ def test_kp_cross_correlation_clustered_equals_mean_pairwise_corrcoef():
         ]
     )
     factor = np.sqrt((1 - naive) / (1 + (n_t - 1) * naive))
+    # KP (2010) eq. (13): the Patell variance is known, so no (1 - r) term
+    pfactor = 1.0 / np.sqrt(1 + (n_t - 1) * naive)
     pk = TESTS["patell_kp"]().daily(data)
-    np.testing.assert_allclose(pk.stat, patell * factor, atol=TOL, rtol=0)
-    np.testing.assert_allclose(pk.pvalue, 2 * stats.norm.sf(np.abs(patell * factor)), atol=TOL)
-    np.testing.assert_allclose(pk.extra["rbar"], naive, atol=TOL, rtol=0)
+    np.testing.assert_allclose(pk.stat, patell * pfactor, atol=TOL, rtol=0)
+    np.testing.assert_allclose(pk.pvalue, 2 * stats.norm.sf(np.abs(patell * pfactor)), atol=TOL)
+    np.testing.assert_allclose(pk.extra["rho"], naive, atol=TOL, rtol=0)
     bk = TESTS["bmp_kp"]().daily(data)
     np.testing.assert_allclose(bk.stat, bmp * factor, atol=TOL, rtol=0)
     np.testing.assert_allclose(bk.df, n_t - 1.0)
@@ -263,6 +265,23 @@ def test_kp_cross_correlation_partial_overlap_pairwise():
     rbar, pair_days = average_cross_correlation(data)
     assert rbar == pytest.approx(num / den, abs=TOL)
     assert pair_days == 2 * den
+    # event-period correlation: only pairs whose windows overlap in calendar time,
+    # weighted by the shared share of the window
+    for days in (1, 10):
+        tot = 0.0
+        for i in range(n_ev):
+            for j in range(n_ev):
+                lag = abs(int(day0[i]) - int(day0[j]))
+                if i == j or lag >= days:
+                    continue
+                common_days = set(z[i]) & set(z[j])
+                r_ij = sum(z[i][d] * z[j][d] for d in common_days) / len(common_days)
+                tot += (days - lag) / days * r_ij
+        rho, unknown = event_day_correlation(data, days)
+        assert not unknown
+        assert rho == pytest.approx(tot / (n_ev * (n_ev - 1)), abs=TOL)
+        if days == 1:
+            assert rho == 0.0  # no two events share day 0
 
 
 def test_kp_no_overlap_reason():
@@ -271,12 +290,29 @@ def test_kp_no_overlap_reason():
     data = make_data(9, n_events=n_ev, n_est=n_l, day0=day0)
     rbar, pairs = average_cross_correlation(data)
     assert np.isnan(rbar) and pairs == 0
-    for name in ("patell_kp", "bmp_kp"):
-        for out in (TESTS[name]().daily(data), TESTS[name]().window(data)):
-            assert np.isnan(out.stat).all() and np.isnan(out.pvalue).all()
-            assert all("no overlap" in r for r in out.reason)
-    # the unadjusted tests are unaffected
-    assert np.isfinite(TESTS["bmp"]().daily(data).stat).all()
+    # no two event windows overlap in calendar time: nothing to adjust for, and the
+    # adjusted tests equal the unadjusted ones
+    for name in ("patell", "bmp"):
+        for kind in ("daily", "window"):
+            adj = getattr(TESTS[f"{name}_kp"](), kind)(data)
+            raw = getattr(TESTS[name](), kind)(data)
+            np.testing.assert_allclose(adj.stat, raw.stat, atol=TOL, rtol=0)
+            assert (adj.extra["rho"] == 0).all()
+
+
+def test_kp_unknown_correlation_reason():
+    """Two events on one day 0 whose estimation residuals never coincide: a reason."""
+    n_ev, n_l = 4, 30
+    data = make_data(10, n_events=n_ev, n_est=n_l, day0=np.full(n_ev, 500), miss_est=0.0)
+    est = data.est_ar.copy()
+    est[0, n_l // 2 :] = np.nan
+    est[1, : n_l // 2] = np.nan
+    est[2:, :] = np.nan
+    data = dataclasses.replace(data, est_ar=est)
+    rho, unknown = event_day_correlation(data, 1)
+    assert unknown
+    out = TESTS["bmp_kp"]().daily(data)
+    assert all("no overlap" in r for r in out.reason)
 
 
 # -------------------------------------------------------------------- GRANK
@@ -396,7 +432,7 @@ def test_batch_bootstrap_statistic(batch):
 
 # --------------------------------------------------------- too few events
 
-_NEED_TWO = {"csect_t", "bmp", "bmp_kp", "patell_kp", "grank", "skew_t", "bootstrap"}
+_NEED_TWO = {"csect_t", "bmp", "bmp_kp", "grank", "skew_t", "bootstrap"}
 
 
 def _check_outcome(out) -> None:

@@ -4,6 +4,7 @@ adjustments, Brown-Warner (1985) and the skewness-adjusted t."""
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from eventstudy.inference.base import (
     EventTest,
@@ -29,6 +30,7 @@ __all__ = [
     "PatellZ",
     "SkewnessAdjustedT",
     "average_cross_correlation",
+    "event_day_correlation",
 ]
 
 
@@ -195,27 +197,132 @@ def average_cross_correlation(data: TestData) -> tuple[FloatArray, IntArray]:
     return rbar.reshape(lead), den.reshape(lead).astype(np.int64)
 
 
-def _kp_adjust(base: TestColumns, data: TestData) -> TestColumns:
-    rbar, pairs = average_cross_correlation(data)
-    rb = np.broadcast_to(np.asarray(rbar)[..., None], base.stat.shape)
-    n = base.nobs.astype(np.float64)
-    denom = 1.0 + (n - 1.0) * rb
+def _standardised_residuals(data: TestData) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Estimation residuals standardised over each event's own window (divisor L_i)."""
+    e = data.est_ar
+    present = ~np.isnan(e)
+    cnt = present.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        factor = np.sqrt((1.0 - rb) / denom)
+        mean = np.where(present, e, 0.0).sum(axis=-1) / cnt
+        dev = np.where(present, e - mean[..., None], 0.0)
+        sd = np.sqrt((dev * dev).sum(axis=-1) / cnt)
+        ok = present & (sd[..., None] > 0)
+        z = np.where(ok, dev / sd[..., None], 0.0)
+    return z, ok
+
+
+def event_day_correlation(data: TestData, days: int = 1) -> tuple[FloatArray, NDArray[np.bool_]]:
+    r"""Average correlation of the event-period statistics of all pairs of events.
+
+    Generalises the :math:`\bar r` of Kolari & Pynnönen (2010) to event dates
+    that cluster only partly.  Two events whose ``days``-day windows overlap
+    in calendar time on :math:`o_{ij} = \max(0, days - |d_i - d_j|)` trading
+    days (``d`` = day 0) have standardised CARs correlated at
+    :math:`(o_{ij}/days)\,r_{ij}`, with :math:`r_{ij}` their residual
+    correlation over the estimation days they share; events further apart are
+    uncorrelated.  So
+
+    .. math::
+
+       \bar\rho = \frac{1}{N(N-1)}\sum_{i\ne j}\frac{o_{ij}}{days}\, r_{ij},
+
+    which equals Kolari & Pynnönen's :math:`\bar r` when all events share
+    day 0 (their setting) and is 0 when no two windows overlap.  Events with
+    the same day 0 share their estimation calendar, so the sum is formed from
+    per-day-0 group sums of standardised residuals (overlap-weighted as in
+    :func:`average_cross_correlation`) and, for windows, from shifted products
+    of neighbouring groups: O(N L + G L days), no loop over pairs.
+
+    Returns ``(rho, unknown)`` per batch; ``unknown`` marks batches with a pair
+    of overlapping events that share no estimation day with data.
+    """
+    if data.day0 is None:
+        raise ValueError("event_day_correlation needs TestData.day0")
+    z, ok = _standardised_residuals(data)
+    lead = z.shape[:-2]
+    n_ev, n_l = z.shape[-2], z.shape[-1]
+    n_b = int(np.prod(lead, dtype=np.int64)) if lead else 1
+    z2 = z.reshape(n_b * n_ev, n_l)
+    ok2 = ok.reshape(n_b * n_ev, n_l)
+    has = ok2.any(axis=1)
+    d0 = np.broadcast_to(data.day0, lead + (n_ev,)).reshape(-1).astype(np.int64)
+    batch = np.repeat(np.arange(n_b), n_ev)
+    rho = np.zeros(n_b)
+    unknown = np.zeros(n_b, dtype=bool)
+    if not has.any():
+        return rho.reshape(lead), unknown.reshape(lead)
+    lo = int(d0[has].min())
+    span = int(d0[has].max()) - lo + days + 2
+    key = batch[has] * span + (d0[has] - lo)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+    zs, oks = z2[has][order], ok2[has][order].astype(np.float64)
+    g_z = np.add.reduceat(zs, starts, axis=0)
+    g_q = np.add.reduceat(zs * zs, starts, axis=0)
+    g_m = np.add.reduceat(oks, starts, axis=0)
+    n_g = np.diff(np.r_[starts, len(ks)]).astype(np.float64)
+    g_key = ks[starts]
+    g_b = g_key // span
+    num = np.zeros(len(g_key))
+    s0 = (g_z * g_z - g_q).sum(axis=1)
+    p0 = (g_m * g_m - g_m).sum(axis=1)
+    multi = n_g > 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        num += np.where(multi & (p0 > 0), n_g * (n_g - 1.0) * s0 / p0, 0.0)
+    bad = multi & ~(p0 > 0)
+    for lag in range(1, min(days, n_l)):
+        j = np.searchsorted(g_key, g_key + lag)
+        jc = np.minimum(j, len(g_key) - 1)
+        hit = (j < len(g_key)) & (g_key[jc] == g_key + lag)
+        if not hit.any():
+            continue
+        gi, gj = np.flatnonzero(hit), jc[hit]
+        cross = (g_z[gi, lag:] * g_z[gj, : n_l - lag]).sum(axis=1)
+        cnt = (g_m[gi, lag:] * g_m[gj, : n_l - lag]).sum(axis=1)
+        w = 2.0 * (1.0 - lag / days) * n_g[gi] * n_g[gj]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            num[gi] += np.where(cnt > 0, w * cross / cnt, 0.0)
+        bad[gi] |= ~(cnt > 0)
+    tot = np.bincount(g_b, weights=num, minlength=n_b)
+    n_per = np.bincount(g_b, weights=n_g, minlength=n_b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.where(n_per > 1, tot / (n_per * (n_per - 1.0)), 0.0)
+    unknown = np.bincount(g_b, weights=bad.astype(np.float64), minlength=n_b) > 0
+    return rho.reshape(lead), unknown.reshape(lead)
+
+
+def _kp_adjust(base: TestColumns, data: TestData, *, window: bool, bmp: bool) -> TestColumns:
+    shape = base.stat.shape
+    if window:
+        cols = []
+        for a, b in data.windows:
+            r, u = event_day_correlation(data, b - a + 1)
+            cols.append((r, u))
+        rho = np.stack([c[0] for c in cols], axis=-1) if cols else np.zeros(shape)
+        unk = np.stack([c[1] for c in cols], axis=-1) if cols else np.zeros(shape, bool)
+    else:
+        r, u = event_day_correlation(data, 1)
+        rho = np.broadcast_to(np.asarray(r)[..., None], shape)
+        unk = np.broadcast_to(np.asarray(u)[..., None], shape)
+    n = base.nobs.astype(np.float64)
+    denom = 1.0 + (n - 1.0) * rho
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.sqrt((1.0 - rho) / denom) if bmp else 1.0 / np.sqrt(denom)
     why = reasons(
-        base.stat.shape,
+        shape,
         [
             (~no_reason(base.reason), base.reason),
             (
-                np.isnan(rb),
-                "no overlap: no two events share an estimation day, so the "
-                "cross-correlation cannot be estimated",
+                unk,
+                "no overlap: two events with overlapping windows share no estimation "
+                "day, so their correlation cannot be estimated",
             ),
-            (~(denom > 0) | ~(rb < 1), "average cross-correlation outside the admissible range"),
+            (~(denom > 0) | ~(rho < 1), "average cross-correlation outside the admissible range"),
         ],
     )
     df = None if np.isnan(base.df).all() else base.df
-    return finish(base.stat * factor, base.nobs, why, df=df, extra={"rbar": np.array(rb)})
+    return finish(base.stat * factor, base.nobs, why, df=df, extra={"rho": np.array(rho)})
 
 
 @register
@@ -224,15 +331,17 @@ class PatellKolariPynnonen(EventTest):
 
     .. math::
 
-       Z_{KP} = Z_{Patell}\sqrt{\frac{1-\bar r}{1+(N-1)\bar r}},
+       Z_{KP} = \frac{Z_{Patell}}{\sqrt{1+(N-1)\bar\rho}},
 
-    with :math:`\bar r` the average cross-correlation of the events'
-    estimation-window abnormal returns (:func:`average_cross_correlation`).
-    Built for clustered event dates; when dates are scattered the event-day
-    abnormal returns of different events are not correlated even if their
-    residuals are, and the adjustment makes the test conservative.
-    Reference: Kolari & Pynnönen (2010), Review of Financial Studies 23,
-    3996-4025, eq. (11).
+    Kolari & Pynnönen (2010), eq. (13): Patell's variance is known rather than
+    estimated cross-sectionally, so only the variance of the sum is inflated.
+    :math:`\bar\rho` is the average correlation of the events' standardised
+    abnormal returns on the tested day or window
+    (:func:`event_day_correlation`): Kolari & Pynnönen's average residual
+    cross-correlation :math:`\bar r` when all events share day 0, counting
+    only pairs whose windows overlap in calendar time otherwise.  Assumes no
+    event-induced variance.  Reference: Kolari & Pynnönen (2010), Review of
+    Financial Studies 23, 3996-4025.
     """
 
     name = "patell_kp"
@@ -242,10 +351,10 @@ class PatellKolariPynnonen(EventTest):
     reference = "Kolari & Pynnönen (2010)"
 
     def daily(self, data: TestData) -> TestColumns:
-        return _kp_adjust(_patell(data.sar, data.dof), data)
+        return _kp_adjust(_patell(data.sar, data.dof), data, window=False, bmp=False)
 
     def window(self, data: TestData) -> TestColumns:
-        return _kp_adjust(_patell(data.scar, data.dof), data)
+        return _kp_adjust(_patell(data.scar, data.dof), data, window=True, bmp=False)
 
 
 @register
@@ -254,12 +363,13 @@ class BMPKolariPynnonen(EventTest):
 
     .. math::
 
-       t_{KP} = t_{BMP}\sqrt{\frac{1-\bar r}{1+(N-1)\bar r}},
+       t_{KP} = t_{BMP}\sqrt{\frac{1-\bar\rho}{1+(N-1)\bar\rho}},
 
-    Student t with :math:`N-1` degrees of freedom, :math:`\bar r` as in
+    Kolari & Pynnönen (2010), eq. (12); the :math:`1-\bar\rho` term corrects
+    the downward bias of the cross-sectional variance under correlation.
+    Student t with :math:`N-1` degrees of freedom, :math:`\bar\rho` as in
     ``patell_kp``.  Robust to event-induced variance and to cross-correlation
-    on clustered event dates; conservative when dates are scattered and
-    residuals correlated.  Reference: Kolari & Pynnönen (2010), eq. (12).
+    on clustered event dates.
     """
 
     name = "bmp_kp"
@@ -269,10 +379,10 @@ class BMPKolariPynnonen(EventTest):
     reference = "Kolari & Pynnönen (2010)"
 
     def daily(self, data: TestData) -> TestColumns:
-        return _kp_adjust(t_statistic(data.sar), data)
+        return _kp_adjust(t_statistic(data.sar), data, window=False, bmp=True)
 
     def window(self, data: TestData) -> TestColumns:
-        return _kp_adjust(t_statistic(data.scar), data)
+        return _kp_adjust(t_statistic(data.scar), data, window=True, bmp=True)
 
 
 # ------------------------------------------------------------ Brown-Warner 1985
@@ -381,7 +491,7 @@ class SkewnessAdjustedT(EventTest):
 
     Corrects the cross-sectional t for the skewness of abnormal returns
     (large positive jumps such as limit-up streaks); assumes independent
-    events.  Reference: Hall (1992), Annals of Statistics 20, 2251-2269;
+    events.  Reference: Hall (1992), J. Royal Statistical Society B 54, 221-228;
     Lyon, Barber & Tsai (1999), J. Finance 54, 165-201, eq. (5).
     """
 

@@ -78,32 +78,26 @@ class Bootstrap(EventTest):
         tt = t.reshape(-1)
         mm = mean.reshape(-1)
         extreme = np.zeros(n_rows)
-        rows = max(1, _CHUNK // max(1, self.reps * max(n_ev, 1)))
-        for s in range(0, n_rows if n_ev else 0, rows):
-            blk = slice(s, min(s + rows, n_rows))
-            k = nn[blk]
+        for r in range(n_rows if n_ev else 0):
+            k = int(nn[r])
+            if k < 3 or not np.isfinite(tt[r]):
+                continue
             # one generator per column, restarted for every batch member: a member's
             # p-value does not depend on what else is computed with it (batch members
             # share resampling indices: common random numbers across Monte Carlo trials)
-            u = np.stack(
-                [
-                    np.random.default_rng([self.seed, stream, r % n_col]).random((self.reps, n_ev))
-                    for r in range(blk.start, blk.stop)
-                ]
-            )
-            idx = np.minimum(
-                (u * k[:, None, None]).astype(np.int64), np.maximum(k - 1, 0)[:, None, None]
-            )
-            draw = np.take_along_axis(flat[blk][:, None, :], idx, axis=-1)
-            used = np.arange(n_ev)[None, None, :] < k[:, None, None]
-            kf = k.astype(np.float64)[:, None]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                m = np.where(used, draw, 0.0).sum(axis=-1) / kf
-                dev = np.where(used, draw - m[..., None], 0.0)
-                s_ = np.sqrt((dev * dev).sum(axis=-1) / (kf - 1.0))
-                tb = (m - mm[blk][:, None]) / (s_ / np.sqrt(kf))
-            hit = np.abs(tb) >= np.abs(tt[blk])[:, None]
-            extreme[blk] = np.where(np.isnan(tb), False, hit).sum(axis=-1)
+            rng = np.random.default_rng([self.seed, stream, r % n_col])
+            xr = flat[r, :k]
+            hits = 0
+            step = max(1, _CHUNK // k)
+            for b0 in range(0, self.reps, step):
+                idx = rng.integers(0, k, size=(min(step, self.reps - b0), k))
+                d = xr[idx]
+                m = d.mean(axis=1)
+                s_ = d.std(axis=1, ddof=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    tb = (m - mm[r]) / (s_ / np.sqrt(k))
+                hits += int((np.abs(tb) >= abs(tt[r])).sum())
+            extreme[r] = hits
         p = ((1.0 + extreme) / (self.reps + 1.0)).reshape(lead + (n_col,))
         why = reasons(
             t.shape,
