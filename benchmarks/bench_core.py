@@ -25,12 +25,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _sections import write_section
 
 from eventstudy import EventStudy, simulate_market
 from eventstudy.align import align_panel
 from eventstudy.inference import TESTS
-
-from _sections import write_section
 
 EST, EVW = (-260, -11), (-10, 10)
 CARS = [(-1, 1), (0, 0), (0, 5), (-10, 10)]

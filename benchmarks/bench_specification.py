@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _sections import write_section
 
 from eventstudy.specification import specification_study
-
-from _sections import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 

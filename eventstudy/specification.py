@@ -210,16 +210,22 @@ def specification_study(
     col0 = int(np.flatnonzero(taus == 0)[0])
     pv = {t.name: np.full(trials, np.nan) for t in chosen}
     used = np.zeros(trials)
+    # every trial's events are drawn first, so the results do not depend on ``block``
+    if cluster:
+        d0_all = np.repeat(rng.integers(lo_d0, hi_d0 + 1, size=trials)[:, None], events, axis=1)
+        sec = big[rng.integers(0, len(big), size=trials)]
+    else:
+        d0_all = rng.integers(lo_d0, hi_d0 + 1, size=(trials, events))
+    tk_all = np.empty((trials, events), dtype=np.int64)
+    for s0 in range(0, trials, block):
+        k = min(block, trials - s0)
+        keys = rng.random((k, n_f))
+        if cluster:
+            keys += np.where(sector[None, :] == sec[s0 : s0 + k, None], 0.0, 2.0)
+        tk_all[s0 : s0 + k] = np.argsort(keys, axis=1)[:, :events]
     for s in range(0, trials, block):
         k = min(block, trials - s)
-        if cluster:
-            d0 = np.repeat(rng.integers(lo_d0, hi_d0 + 1, size=k)[:, None], events, axis=1)
-            sec = big[rng.integers(0, len(big), size=k)]
-            keys = rng.random((k, n_f)) + np.where(sector[None, :] == sec[:, None], 0.0, 2.0)
-        else:
-            d0 = rng.integers(lo_d0, hi_d0 + 1, size=(k, events))
-            keys = rng.random((k, n_f))
-        tk = np.argsort(keys, axis=1)[:, :events]
+        d0, tk = d0_all[s : s + k], tk_all[s : s + k]
         d0f, tkf = d0.reshape(-1), tk.reshape(-1)
         pos_e = d0f[:, None] + est_off[None, :]
         y_est = panel.firm[pos_e, tkf[:, None]]

@@ -326,7 +326,7 @@ def test_extra_firms_only() -> None:
     assert MARKET not in set(s.firms["ticker"])
     assert set(s.firms["board"]) <= {"sse_main", "szse_main", "chinext", "star"}
     assert s.truth.empty and s.truth_events.empty
-    assert list(s.firms.columns) == ["ticker", "board", "beta", "sigma", "alpha", "st"]
+    assert list(s.firms.columns) == ["ticker", "board", "beta", "sigma", "alpha", "st", "sector"]
     assert s.firms["beta"].between(0.6, 1.6).all()
     assert s.firms["sigma"].between(0.015, 0.035).all()
 
@@ -363,3 +363,30 @@ def test_bad_inputs_are_named() -> None:
         simulate_market(seed=-1, start=START, end=END)
     with pytest.raises(CalendarError, match="timing"):
         simulate_market(_events(3).assign(timing="evening"), start=START, end=END)
+
+
+def test_sector_correlation_of_residuals():
+    """Firms of one sector have market-model residuals correlated at about sector_corr."""
+    s = simulate_market(
+        n_firms=60,
+        seed=3,
+        start="2021-01-04",
+        end="2023-12-29",
+        limits=False,
+        suspension_rate=0.0,
+        sector_corr=0.3,
+        n_sectors=3,
+    )
+    wide = s.panel.returns.pivot(index="date", columns="ticker", values="ret")
+    m = wide.pop("000300.SS").to_numpy()
+    x = np.column_stack([np.ones_like(m), m])
+    y = wide.to_numpy()
+    resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+    corr = np.corrcoef(resid.T)
+    sector = s.firms.set_index("ticker").loc[wide.columns, "sector"].to_numpy()
+    same = sector[:, None] == sector[None, :]
+    off = ~np.eye(len(sector), dtype=bool)
+    assert abs(corr[same & off].mean() - 0.3) < 0.05
+    assert abs(corr[~same].mean()) < 0.02
+    with pytest.raises(EventStudyError, match="sector_corr"):
+        simulate_market(n_firms=2, sector_corr=1.0, start="2024-01-02", end="2024-02-29")
