@@ -526,6 +526,28 @@ def _tests_frame(tests: dict[str, Any], taus: NDArray[np.int64], spec: WindowSpe
                 }
             )
             frames.append(f)
+    if not frames:
+        frames.append(
+            pd.DataFrame(
+                {
+                    c: pd.Series(dtype=t)
+                    for c, t in (
+                        ("scope", "object"),
+                        ("tau", "float"),
+                        ("start", "float"),
+                        ("end", "float"),
+                        ("test", "object"),
+                        ("stat", "float"),
+                        ("pvalue", "float"),
+                        ("df", "float"),
+                        ("distribution", "object"),
+                        ("null", "object"),
+                        ("nobs", "int64"),
+                        ("reason", "string"),
+                    )
+                }
+            )
+        )
     out = pd.concat(frames, ignore_index=True)
     for c in ("tau", "start", "end"):
         out[c] = out[c].astype("Int64")

@@ -294,3 +294,15 @@ def test_default_min_estimation_days_scales_with_short_windows(panel):
         make_events(tickers, dates, 3), returns, estimation_window=(-130, -11), event_window=(-5, 5)
     ).fit()
     assert res.config["min_estimation_days"] == 96
+
+
+def test_no_tests_and_no_included_event(panel):
+    returns, tickers, dates = panel
+    ev = make_events(tickers, dates, 4)
+    res = fit(ev, returns, tests=[], calendar_time=False)
+    assert res.tests.empty and "CAAR by window" in res.summary().as_text()
+    # every event excluded: every test (bootstrap included) reports a reason, no crash
+    gone = fit(ev.assign(ticker="999999.SZ"), returns)
+    t = gone.tests
+    assert len(t) and t["stat"].isna().all() and t["reason"].notna().all()
+    assert set(t["test"]) == {*TESTS, "calendar_time"}

@@ -25,7 +25,7 @@ __all__ = ["Block", "build_blocks", "render_html", "render_markdown"]
 
 @dataclass(frozen=True)
 class Block:
-    """A heading (``kind="h1"/"h2"``), paragraph, banner, table or figure."""
+    """A heading (``kind="h1"/"h2"``), paragraph, list item, banner, table or figure."""
 
     kind: str
     text: str = ""
@@ -126,12 +126,51 @@ def build_blocks(
                 Block("h2", "CAAR by window, with tests"),
                 Block(
                     "p",
-                    "Statistics and two-sided p-values. csect_t: cross-sectional "
-                    "t; patell: Patell (1976) Z; bmp: Boehmer, Musumeci & "
-                    "Poulsen (1991). See docs/methodology.md.",
+                    "CAAR, number of events n, cross-sectional t, then the two-sided "
+                    "p-value of every test: csect_t (cross-sectional t), patell (Patell "
+                    "Z), patell_kp and bmp_kp (Kolari-Pynnönen adjustments for "
+                    "cross-correlation of clustered dates), bmp (Boehmer-Musumeci-Poulsen), "
+                    "bw1985 (Brown-Warner), sign, gsign (Cowan generalized sign), rank "
+                    "(Corrado/Cowan), grank (Kolari-Pynnönen GRANK), wilcoxon, skew_t "
+                    "(skewness-adjusted t), bootstrap (over events) and calendar_time "
+                    "(calendar-time portfolio, Newey-West). Formulas and references: "
+                    "docs/methodology.md.",
                 ),
                 Block("table", table=table),
             ]
+            if summ.notes:
+                blocks += [Block("h2", "Which tests agree")]
+                blocks += [Block("item", n) for n in summ.notes]
+            ct = res.calendar_time
+            if len(ct):
+                ct = ct.assign(
+                    window=[window_label(a, b) for a, b in zip(ct["start"], ct["end"], strict=True)]
+                )
+                blocks += [
+                    Block("h2", "Calendar-time portfolio regressions"),
+                    Block(
+                        "p",
+                        "Daily equally weighted portfolio of the firms inside the window, "
+                        "regressed on the market; alpha is the mean daily abnormal return "
+                        "in calendar time, z its Newey-West (HAC) statistic.",
+                    ),
+                    Block(
+                        "table",
+                        table=ct[
+                            [
+                                "window",
+                                "alpha",
+                                "beta",
+                                "stat",
+                                "pvalue",
+                                "n_days",
+                                "mean_firms",
+                                "hac_lags",
+                                "reason",
+                            ]
+                        ].rename(columns={"stat": "z"}),
+                    ),
+                ]
     for cap, path in figures:
         blocks.append(Block("figure", text=cap, path=path))
     inc = res.to_frame()
@@ -175,6 +214,8 @@ def render_markdown(blocks: list[Block]) -> str:
             parts.append(f"> **{b.text}**")
         elif b.kind == "p":
             parts.append(b.text)
+        elif b.kind == "item":
+            parts.append(f"- {b.text}")
         elif b.kind == "table" and b.table is not None:
             parts.append(_md_table(b.table))
         elif b.kind == "figure":
@@ -195,6 +236,8 @@ def render_html(blocks: list[Block], base: Path) -> str:
             body.append(f"<div class='banner'>{t}</div>")
         elif b.kind == "p":
             body.append(f"<p>{t}</p>")
+        elif b.kind == "item":
+            body.append(f"<ul><li>{t}</li></ul>")
         elif b.kind == "table" and b.table is not None:
             df = b.table.map(_fmt) if len(b.table) else b.table
             body.append(df.to_html(index=False, escape=True, border=0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.windows import window_label
@@ -106,27 +107,52 @@ def agreement(tests: pd.DataFrame, level: float = 0.05) -> pd.DataFrame:
                 "not_computed": ", ".join(na),
             }
         )
-    return pd.DataFrame(rows)
+    cols = [
+        "scope",
+        "tau",
+        "start",
+        "end",
+        "label",
+        "computed",
+        "rejecting",
+        "reject",
+        "not_reject",
+        "not_computed",
+    ]
+    return pd.DataFrame(rows, columns=cols)
 
 
-def reading(row: pd.Series | dict[str, Any], level: float = 0.05) -> str:
-    """One plain-language sentence (or a few) about one row of :func:`agreement`."""
+def reading(
+    row: pd.Series | dict[str, Any],
+    level: float = 0.05,
+    *,
+    estimate: float | None = None,
+    n: int | None = None,
+) -> str:
+    """One plain-language sentence (or a few) about one row of :func:`agreement`.
+
+    ``estimate`` and ``n`` (the CAAR or AAR and its number of events) are
+    quoted at the start when given.
+    """
     rej = [t for t in str(row["reject"]).split(", ") if t]
     keep = [t for t in str(row["not_reject"]).split(", ") if t]
     na = [t for t in str(row["not_computed"]).split(", ") if t]
-    n = len(rej) + len(keep)
+    n_tests = len(rej) + len(keep)
     pct = f"{level:.0%}"
     head = f"{row['label']}: "
-    if n == 0:
+    if estimate is not None and np.isfinite(estimate):
+        what = "CAAR" if str(row["label"]).startswith("CAR") else "AAR"
+        head += f"{what} {estimate:+.2%}" + (f" over {n} events" if n is not None else "") + "; "
+    if n_tests == 0:
         return head + "no test could be computed."
     if not keep:
-        text = f"all {n} tests reject a zero mean at {pct}; the evidence holds across methods."
-    elif not rej:
-        text = f"none of the {n} tests rejects a zero mean at {pct}."
-    else:
         text = (
-            f"{len(rej)} of {n} tests reject at {pct} ({', '.join(rej)}); {', '.join(keep)} do not."
+            f"all {n_tests} tests reject a zero mean at {pct}; the evidence holds across methods."
         )
+    elif not rej:
+        text = f"none of the {n_tests} tests rejects a zero mean at {pct}."
+    else:
+        text = f"{len(rej)} of {n_tests} tests reject at {pct} ({', '.join(rej)}); {', '.join(keep)} do not."
         extra = []
         kp_pair = any(u in rej and f"{u}_kp" in keep for u in UNADJUSTED)
         ct = any(u in rej for u in UNADJUSTED) and "calendar_time" in keep
@@ -212,5 +238,18 @@ def build_summary(res: EventStudyResults, level: float = 0.05) -> Summary:
         )
     tables.append(("AAR by event day (p-values by test)", _pvalue_table(res, "day")))
     agr = agreement(res.tests, level)
-    notes = tuple(reading(r, level) for _, r in agr[agr["scope"] == "window"].iterrows())
+    cf = res.caar
+    caar = {
+        (int(a), int(b)): (float(c), int(k))
+        for a, b, c, k in zip(cf["start"], cf["end"], cf["caar"], cf["n"], strict=True)
+    }
+    notes = tuple(
+        reading(
+            r,
+            level,
+            estimate=caar.get((int(r["start"]), int(r["end"])), (None, None))[0],
+            n=caar.get((int(r["start"]), int(r["end"])), (None, None))[1],
+        )
+        for _, r in agr[agr["scope"] == "window"].iterrows()
+    )
     return Summary(header, tables, notes)
