@@ -27,6 +27,7 @@ _ORDER = (
     "bw1985",
     "sign",
     "gsign",
+    "csign",
     "rank",
     "grank",
     "wilcoxon",
