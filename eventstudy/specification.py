@@ -14,9 +14,10 @@ Clustered scenario (``cluster=True``): all events of a trial share one day 0
 and come from one sector, so with ``sector_corr > 0`` their abnormal returns
 are cross-correlated, the situation of Kolari & Pynnönen (2010).
 
-With price limits on, the planted return is capped at the firm's up-limit
-(``min(r + effect, limit)``), which is how a limit truncates a jump on the
-day; the spill-over of the remainder into later days is not modelled here.
+With price limits on, the day-0 return with the planted effect is clipped to
+the firm's limit, ``clip(r + effect, -limit, +limit)``, which is how a limit
+truncates a jump on the day; the spill-over of the remainder into later days
+is not modelled here.
 
 The rejection rate :math:`\hat p` of a test comes with its Monte Carlo
 standard error :math:`\sqrt{\hat p(1-\hat p)/K}` over the :math:`K` trials in
@@ -51,7 +52,8 @@ LEVELS = (0.01, 0.05, 0.10)
 
 @dataclass(frozen=True)
 class SpecificationResult:
-    """Rejection rates (``scenario, test, level, rate, mc_se, n_valid``) and raw p-values."""
+    """Rejection rates (``scenario, test, level, rate, mc_se, n_valid``) and, per
+    trial, the mean CAR of the window (``caar``) and every test's p-value."""
 
     rates: pd.DataFrame
     pvalues: pd.DataFrame  # trial x test
@@ -210,6 +212,7 @@ def specification_study(
     col0 = int(np.flatnonzero(taus == 0)[0])
     pv = {t.name: np.full(trials, np.nan) for t in chosen}
     used = np.zeros(trials)
+    caar = np.full(trials, np.nan)
     # every trial's events are drawn first, so the results do not depend on ``block``
     if cluster:
         d0_all = np.repeat(rng.integers(lo_d0, hi_d0 + 1, size=trials)[:, None], events, axis=1)
@@ -266,7 +269,13 @@ def specification_study(
             est_taus=est_off,
         )
         for t in chosen:
+            if t.name == "bootstrap":  # independent resampling draws per trial
+                t = get_tests(
+                    ["bootstrap"], {"bootstrap": {**opts["bootstrap"], "first_trial": s}}
+                )[0]
             pv[t.name][s : s + k] = t.window(data).pvalue[:, 0]
+        with np.errstate(invalid="ignore"):
+            caar[s : s + k] = np.nanmean(data.car[..., 0], axis=-1)
         used[s : s + k] = shape(keep).sum(axis=1)
     rows = []
     scen = _scenario(effect)
@@ -304,7 +313,7 @@ def specification_study(
         "sessions": [str(panel.dates[0].date()), str(panel.dates[-1].date())],
         "tests": [t.name for t in chosen],
     }
-    pvalues = pd.DataFrame({"trial": np.arange(trials), **pv})
+    pvalues = pd.DataFrame({"trial": np.arange(trials), "caar": caar, **pv})
     return SpecificationResult(
         rates=pd.DataFrame(rows),
         pvalues=pvalues,

@@ -469,3 +469,67 @@ def test_one_event(name):
             assert all(isinstance(r, str) for r in out.reason)
         else:
             assert np.isfinite(out.stat).any()
+
+
+def test_bootstrap_first_trial_gives_each_member_its_own_draws():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 25, 6)) + 0.3
+    two = np.concatenate([x, x])  # two batch members with identical data
+    data = Data(
+        ar=two,
+        sar=two,
+        car=two,
+        scar=two,
+        dof=np.full((2, 25), 28),
+        n_est=np.full((2, 25), 30),
+        est_ar=np.zeros((2, 25, 30)),
+        taus=np.arange(6),
+        windows=tuple((j, j) for j in range(6)),
+        sigma2=np.ones((2, 25)),
+        day0=np.zeros((2, 25), dtype=np.int64),
+        est_taus=np.arange(-40, -10),
+    )
+    shared = Bootstrap(reps=499, seed=4).daily(data).pvalue
+    np.testing.assert_array_equal(shared[0], shared[1])  # common random numbers
+    own = Bootstrap(reps=499, seed=4, first_trial=10).daily(data).pvalue
+    assert not np.array_equal(own[0], own[1])
+    # member m of a block starting at trial k draws like trial k + m
+    later = Bootstrap(reps=499, seed=4, first_trial=11).daily(data).pvalue
+    np.testing.assert_array_equal(own[1], later[0])
+    with pytest.raises(EventStudyError, match="first_trial"):
+        Bootstrap(first_trial=-1)
+
+
+def test_event_day_correlation_groups_with_missing_days():
+    """Several events per day 0, days 0 a few sessions apart, 30% of estimation days
+    missing: rho is the group-pair overlap-weighted formula of the docstring."""
+    n_l = 40
+    day0 = np.array([200, 200, 200, 202, 202, 205, 230, 230])
+    n_ev = len(day0)
+    data = make_data(12, n_events=n_ev, n_est=n_l, day0=day0, miss_est=0.3, common=0.7)
+    e = data.est_ar
+    z = {}
+    for i in range(n_ev):
+        ok = ~np.isnan(e[i])
+        v = e[i][ok]
+        zi = (v - v.mean()) / v.std()
+        z[i] = dict(zip((day0[i] + data.est_taus[ok]).tolist(), zi, strict=True))
+    groups = {d: [i for i in range(n_ev) if day0[i] == d] for d in np.unique(day0)}
+    for days in (1, 4, 10):
+        tot = 0.0
+        for dg, g in groups.items():
+            for dh, h in groups.items():
+                lag = abs(int(dg) - int(dh))
+                if lag >= days:
+                    continue
+                pairs = [(i, j) for i in g for j in h if i != j]
+                if not pairs:
+                    continue
+                num = sum(sum(z[i][d] * z[j][d] for d in set(z[i]) & set(z[j])) for i, j in pairs)
+                den = sum(len(set(z[i]) & set(z[j])) for i, j in pairs)
+                tot += len(pairs) * (1 - lag / days) * num / den
+        rho, unknown = event_day_correlation(data, days)
+        assert not unknown
+        assert rho == pytest.approx(tot / (n_ev * (n_ev - 1)), abs=TOL)
+        if days == 1:  # same-day pairs share the common factor on the same calendar days
+            assert rho > 0.03  # 10 of 56 ordered pairs share day 0, r about 0.3

@@ -62,9 +62,12 @@ def test_power_with_a_large_effect():
 
 
 def test_limits_cap_the_planted_return():
-    # a +30% day-0 jump cannot exceed the 10% / 20% up-limit: the mean day-0 AR stays below
-    res = specification_study(5, 20, seed=6, effect=0.3, limits=True, tests=["csect_t"])
-    assert res.params["limits"]
+    # a +30% day-0 jump is clipped at the 10% / 20% up-limit; without limits it is kept
+    capped = specification_study(8, 30, seed=6, effect=0.3, limits=True, tests=["csect_t"])
+    free = specification_study(8, 30, seed=6, effect=0.3, limits=False, tests=["csect_t"])
+    assert free.pvalues["caar"].mean() == pytest.approx(0.3, abs=0.03)
+    assert capped.pvalues["caar"].max() < 0.2
+    assert capped.pvalues["caar"].mean() > 0.08
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import pandas as pd
 from eventstudy.report.summary import agreement, reading
 
 
-def _tests(pvalues: dict[str, float | None]) -> pd.DataFrame:
+def _tests(pvalues: dict[str, float | None], stats: dict[str, float] | None = None) -> pd.DataFrame:
+    stats = stats or {}
     return pd.DataFrame(
         {
             "scope": "window",
@@ -15,7 +16,10 @@ def _tests(pvalues: dict[str, float | None]) -> pd.DataFrame:
             "start": 0,
             "end": 1,
             "test": list(pvalues),
-            "stat": [0.0 if p is not None else float("nan") for p in pvalues.values()],
+            "stat": [
+                stats.get(k, 1.0) if p is not None else float("nan") for k, p in pvalues.items()
+            ],
+            "nobs": 20,
             "pvalue": [p if p is not None else float("nan") for p in pvalues.values()],
         }
     )
@@ -55,3 +59,16 @@ def test_level_changes_the_verdict():
     t = _tests({"csect_t": 0.03, "sign": 0.08})
     assert agreement(t, 0.05).iloc[0]["rejecting"] == 1
     assert agreement(t, 0.10).iloc[0]["rejecting"] == 2
+
+
+def test_opposite_directions_are_not_agreement():
+    t = _tests(
+        {"csect_t": 0.001, "sign": 0.004, "wilcoxon": 0.01},
+        {"csect_t": 3.1, "sign": -2.8, "wilcoxon": 40.0},  # W+ = 40 < 20*21/4 = 105
+    )
+    row = agreement(t).iloc[0]
+    assert row["reject_up"] == "csect_t" and row["reject_down"] == "sign, wilcoxon"
+    text = reading(row)
+    assert "opposite directions" in text and "all 3 tests" not in text
+    same = agreement(_tests({"csect_t": 0.001, "wilcoxon": 0.01}, {"wilcoxon": 180.0})).iloc[0]
+    assert same["reject_down"] == "" and "all 2 tests reject" in reading(same)

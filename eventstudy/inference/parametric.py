@@ -228,10 +228,16 @@ def event_day_correlation(data: TestData, days: int = 1) -> tuple[FloatArray, ND
 
     which equals Kolari & Pynnönen's :math:`\bar r` when all events share
     day 0 (their setting) and is 0 when no two windows overlap.  Events with
-    the same day 0 share their estimation calendar, so the sum is formed from
-    per-day-0 group sums of standardised residuals (overlap-weighted as in
-    :func:`average_cross_correlation`) and, for windows, from shifted products
-    of neighbouring groups: O(N L + G L days), no loop over pairs.
+    the same day 0 share their estimation calendar, so the sum is formed per
+    pair of day-0 groups ``(g, h)``: their :math:`n_g n_h` pairs (minus the
+    diagonal when ``g = h``) share one weight and one correlation,
+    :math:`\bar r_{gh} = \sum_{i\in g, j\in h}\sum_{s\in O_{ij}} z_{is}z_{js}
+    / \sum_{i\in g, j\in h}|O_{ij}|`, the overlap-weighted mean of their
+    residual products on shared estimation days.  With complete estimation
+    data every :math:`|O_{ij}|` of a group pair is equal and this is the
+    plain mean of the pairwise correlations; with gaps, pairs with more
+    shared days weigh more.  Group sums give O(N L + G L days), no loop over
+    pairs.
 
     Returns ``(rho, unknown)`` per batch; ``unknown`` marks batches with a pair
     of overlapping events that share no estimation day with data.

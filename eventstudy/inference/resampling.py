@@ -39,7 +39,11 @@ class Bootstrap(EventTest):
     ch. 12 and 16; Lyon, Barber & Tsai (1999) for bootstrapping event-study
     statistics.
 
-    Options: ``reps`` (default 999), ``seed`` (default 0).
+    Options: ``reps`` (default 999), ``seed`` (default 0).  By default every
+    batch member uses the same draws for a column (a member's result does not
+    depend on the others); ``first_trial=k`` instead gives batch member ``m``
+    its own stream, keyed by trial ``k + m``, as the specification study does
+    so that its Monte Carlo trials are independent.
     """
 
     name = "bootstrap"
@@ -49,8 +53,19 @@ class Bootstrap(EventTest):
     null = "mean abnormal return is zero"
     reference = "Efron & Tibshirani (1993)"
 
-    def __init__(self, reps: int = 999, seed: int = 0, **options: Any) -> None:
+    def __init__(
+        self, reps: int = 999, seed: int = 0, first_trial: int | None = None, **options: Any
+    ) -> None:
         super().__init__(**options)
+        if first_trial is not None and (
+            isinstance(first_trial, bool)
+            or not isinstance(first_trial, (int, np.integer))
+            or first_trial < 0
+        ):
+            raise EventStudyError(
+                f"bootstrap first_trial must be a non-negative integer, got {first_trial!r}"
+            )
+        self.first_trial = None if first_trial is None else int(first_trial)
         if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 19:
             raise EventStudyError(f"bootstrap reps must be an integer >= 19, got {reps!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -85,7 +100,10 @@ class Bootstrap(EventTest):
             # one generator per column, restarted for every batch member: a member's
             # p-value does not depend on what else is computed with it (batch members
             # share resampling indices: common random numbers across Monte Carlo trials)
-            rng = np.random.default_rng([self.seed, stream, r % n_col])
+            key = [self.seed, stream, r % n_col]
+            if self.first_trial is not None:  # independent draws per Monte Carlo trial
+                key.append(self.first_trial + r // n_col)
+            rng = np.random.default_rng(key)
             xr = flat[r, :k]
             hits = 0
             step = max(1, _CHUNK // k)

@@ -86,14 +86,21 @@ def agreement(tests: pd.DataFrame, level: float = 0.05) -> pd.DataFrame:
     """Per window (or day): which tests reject zero at ``level`` and which do not.
 
     Columns: ``scope, tau, start, end, label, computed, rejecting, reject,
-    not_reject, not_computed`` (the last three are comma-separated test names).
+    not_reject, not_computed, reject_up, reject_down`` (the name columns are
+    comma-separated).  ``reject_up`` and ``reject_down`` split the rejecting
+    tests by the sign of their statistic (Wilcoxon: of ``W+ - n(n+1)/4``), so
+    that tests rejecting in opposite directions are not read as agreeing.
     """
     rows = []
     keys = ["scope", "tau", "start", "end"]
     for key, g in tests.groupby(keys, sort=False, dropna=False):
         r = dict(zip(keys, key, strict=True))
         ok = g[g["pvalue"].notna()]
-        rej = ok[ok["pvalue"] < level]["test"].tolist()
+        rj = ok[ok["pvalue"] < level]
+        nobs = rj["nobs"].astype(float) if "nobs" in rj else pd.Series(0.0, index=rj.index)
+        centre = np.where(rj["test"] == "wilcoxon", nobs * (nobs + 1.0) / 4.0, 0.0)
+        up = (rj["stat"].astype(float) - centre) > 0
+        rej = rj["test"].tolist()
         keep = ok[ok["pvalue"] >= level]["test"].tolist()
         na = g[g["pvalue"].isna()]["test"].tolist()
         rows.append(
@@ -105,6 +112,8 @@ def agreement(tests: pd.DataFrame, level: float = 0.05) -> pd.DataFrame:
                 "reject": ", ".join(rej),
                 "not_reject": ", ".join(keep),
                 "not_computed": ", ".join(na),
+                "reject_up": ", ".join(rj["test"][up.to_numpy()].tolist()),
+                "reject_down": ", ".join(rj["test"][~up.to_numpy()].tolist()),
             }
         )
     cols = [
@@ -118,6 +127,8 @@ def agreement(tests: pd.DataFrame, level: float = 0.05) -> pd.DataFrame:
         "reject",
         "not_reject",
         "not_computed",
+        "reject_up",
+        "reject_down",
     ]
     return pd.DataFrame(rows, columns=cols)
 
@@ -143,8 +154,22 @@ def reading(
     if estimate is not None and np.isfinite(estimate):
         what = "CAAR" if str(row["label"]).startswith("CAR") else "AAR"
         head += f"{what} {estimate:+.2%}" + (f" over {n} events" if n is not None else "") + "; "
+    up = [t for t in str(row.get("reject_up", "") or "").split(", ") if t]
+    down = [t for t in str(row.get("reject_down", "") or "").split(", ") if t]
     if n_tests == 0:
         return head + "no test could be computed."
+    if up and down:
+        text = (
+            f"{len(rej)} of {n_tests} tests reject a zero mean at {pct}, but in opposite "
+            f"directions: {', '.join(up)} point up, {', '.join(down)} point down"
+            + (f"; {', '.join(keep)} do not reject" if keep else "")
+            + ". The tests do not agree on the sign of the effect; look at the distribution "
+            "of the abnormal returns (skewness, a few large values) before drawing a "
+            "conclusion."
+        )
+        if na:
+            text += f" Not computed: {', '.join(na)} (see the reason in results.tests)."
+        return head + text
     if not keep:
         text = (
             f"all {n_tests} tests reject a zero mean at {pct}; the evidence holds across methods."
