@@ -15,6 +15,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.inference.base import TestOutcome
+from eventstudy.diagnostics import ledger_columns, limit_car_rows, limit_window_tests
 from eventstudy.report.summary import Summary, agreement, build_summary
 from eventstudy.windows import window_label
 
@@ -64,6 +65,9 @@ class EventStudyResults:
     _tests: pd.DataFrame = field(repr=False)
     _path: pd.DataFrame = field(repr=False)
     _calendar_time: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    _limit_tests: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    _limit_block: dict[str, Any] = field(repr=False, default_factory=dict)
+    _leakage: Any = field(repr=False, default=None)
     notes: tuple[str, ...] = ()
 
     # ---------------------------------------------------------------- tables
@@ -88,7 +92,9 @@ class EventStudyResults:
 
     @property
     def car(self) -> pd.DataFrame:
-        """Long frame ``event_id, start, end, car, scar, var_car, n_days, n_missing``."""
+        """Long frame ``event_id, window, start, end, car, scar, var_car, n_days,
+        n_missing``; ``window`` is the label (``[0,+1]``) or ``limit`` for the
+        limit-aware window (start 0, end = the event's first open day)."""
         return self._car.copy()
 
     @property
@@ -157,7 +163,8 @@ class EventStudyResults:
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level}")
         rows = []
-        for (s, e), g in self._car.groupby(["start", "end"], sort=False):
+        regular = self._car[self._car["window"] != "limit"]
+        for (s, e), g in regular.groupby(["start", "end"], sort=False):
             x = g["car"].dropna().to_numpy()
             n = len(x)
             m = float(x.mean()) if n else np.nan
@@ -173,7 +180,7 @@ class EventStudyResults:
 
     def to_frame(self) -> pd.DataFrame:
         """Per-event wide table: the ledger plus one ``car[a,b]`` column per window."""
-        car = self._car
+        car = self._car[self._car["window"] != "limit"]
         label = pd.Series(
             ["car" + window_label(a, b) for a, b in zip(car["start"], car["end"], strict=True)],
             index=car.index,
@@ -194,6 +201,35 @@ class EventStudyResults:
     def agreement(self, level: float = 0.05) -> pd.DataFrame:
         """Per window and day: which tests reject a zero mean at ``level``."""
         return agreement(self._tests, level)
+
+    @property
+    def limit_window(self) -> pd.DataFrame:
+        """Tests of the mean limit-aware CAR (day 0 to the first open day); empty
+        without prices."""
+        return self._limit_tests.copy()
+
+    @property
+    def leakage(self) -> pd.DataFrame:
+        """One row per included event: pre-event CARs, run-up ratio, limit-ups and
+        abnormal volume in [-5,-1], placebo p-values, ``leak_flag`` and ``leak_rules``."""
+        if self._leakage is None:
+            return pd.DataFrame()
+        return self._leakage.table.copy()
+
+    @property
+    def placebo(self) -> pd.DataFrame:
+        """The pseudo-event statistics behind the leakage p-values and thresholds."""
+        if self._leakage is None:
+            return pd.DataFrame()
+        return self._leakage.placebo.copy()
+
+    @property
+    def runup_path(self) -> pd.DataFrame:
+        """Mean CAR from day -20 of the events and of the placebo events (``tau``,
+        ``events_mean``, ``placebo_mean``, ``placebo_sd``)."""
+        if self._leakage is None:
+            return pd.DataFrame()
+        return self._leakage.placebo_path.copy()
 
     @property
     def calendar_time(self) -> pd.DataFrame:
@@ -273,6 +309,13 @@ class EventStudyResults:
                 {k: (_opt(v) if isinstance(v, float) else v) for k, v in row.items()}
                 for row in self._calendar_time.to_dict(orient="records")
             ],
+            "limit_window": {
+                **self._limit_block,
+                "tests": _limit_tests_dict(self._limit_tests),
+            }
+            if self._limit_block
+            else None,
+            "leakage": None if self._leakage is None else self._leakage.summary(),
             "reading": list(self.summary().notes),
             "notes": list(self.notes),
         }
@@ -283,6 +326,28 @@ class EventStudyResults:
         from eventstudy.report.plots import plot_caar
 
         return plot_caar(self, ax=ax, level=level)
+
+
+def _limit_tests_dict(tab: pd.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for r in tab.to_dict(orient="records"):
+        if r["reason"] is not None:
+            out[r["test"]] = {
+                "stat": None,
+                "pvalue": None,
+                "df": None,
+                "n": r["nobs"],
+                "reason": str(r["reason"]),
+            }
+        else:
+            out[r["test"]] = {
+                "stat": r["stat"],
+                "pvalue": r["pvalue"],
+                "df": _opt(r["df"]),
+                "n": r["nobs"],
+                "distribution": r["distribution"],
+            }
+    return out
 
 
 def reason_category(reason: str) -> str:
@@ -324,6 +389,9 @@ def build_results(
     taus: NDArray[np.int64],
     tests: dict[str, Any],
     calendar_time: list[Any] | None = None,
+    n_limit_est: NDArray[np.float64] | None = None,
+    limit_info: dict[str, Any] | None = None,
+    leakage: Any = None,
 ) -> EventStudyResults:
     """Attach labels to the arrays of a fitted study (internal)."""
     n_ev = len(cal)
@@ -357,6 +425,8 @@ def build_results(
     ledger["missing_event_days"] = miss
     ledger["timing_unknown"] = (cal["timing"].astype(str) == "unknown").to_numpy()
     ledger["other_event_in_estimation"] = _overlaps(cal, d0, status, spec)
+    for name, col in ledger_columns(n_ev, inc, n_limit_est, limit_info, leakage).items():
+        ledger[name] = col
     skip = set(ledger.columns) | {"calendar_status"}
     for c in cal.columns:
         if c not in skip:
@@ -385,6 +455,7 @@ def build_results(
     car_long = pd.DataFrame(
         {
             "event_id": np.repeat(inc_ids, k),
+            "window": np.tile([window_label(wd.start, wd.end) for wd in spec.car], e),
             "start": np.tile([wd.start for wd in spec.car], e),
             "end": np.tile([wd.end for wd in spec.car], e),
             "car": ab.car.reshape(-1),
@@ -394,11 +465,16 @@ def build_results(
             "n_missing": ab.car_missing.reshape(-1),
         }
     )
+    limit_tests = pd.DataFrame()
+    limit_block: dict[str, Any] = {}
+    if limit_info is not None:
+        car_long = pd.concat([car_long, limit_car_rows(inc_ids, limit_info)], ignore_index=True)
+        limit_tests, limit_block = limit_window_tests(limit_info, fit, study.test_options)
     n_t = (~np.isnan(ab.ar)).sum(axis=0)
     with np.errstate(invalid="ignore"):
         aar_v = np.where(n_t > 0, np.nansum(ab.ar, axis=0) / np.maximum(n_t, 1), np.nan)
     aar = pd.DataFrame({"tau": taus, "aar": aar_v, "n": n_t.astype(np.int64)})
-    n_w = (~np.isnan(ab.car)).sum(axis=0)
+    n_w = (~np.isnan(ab.car)).sum(axis=0)  # regular windows only (the limit window is apart)
     caar_v = np.where(n_w > 0, np.nansum(ab.car, axis=0) / np.maximum(n_w, 1), np.nan)
     caar = pd.DataFrame(
         {
@@ -467,6 +543,9 @@ def build_results(
         _tests=tests_df,
         _path=path_df,
         _calendar_time=ct_df,
+        _limit_tests=limit_tests,
+        _limit_block=limit_block,
+        _leakage=leakage,
         notes=tuple(panel.notes),
     )
 

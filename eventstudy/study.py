@@ -205,6 +205,20 @@ class EventStudy:
         (reported as test ``calendar_time``; default True).
     hac_lags : int, optional
         Newey-West lags of that regression (default ``floor(4 (T/100)^(2/9))``).
+    st : DataFrame, optional
+        Risk-warning (ST) periods ``ticker, start[, end]`` for the price-limit
+        rules (limit flags need prices: a :class:`~eventstudy.data.Panel` with
+        a price frame).
+    exclude_limit_days : bool
+        Drop estimation days on which the stock closed at a limit from the
+        normal-return model (default False: they are counted in
+        ``n_limit_days_est`` and kept).
+    leakage : bool
+        Run the pre-announcement diagnostics of :mod:`eventstudy.leakage`
+        (default True).
+    leak_alpha, placebo_per_firm, seed : float, int, int
+        Share of placebo events the leakage flag may fire on (family-wise,
+        default 0.05); pseudo-event dates drawn per firm (100); their seed (0).
     """
 
     events: pd.DataFrame | str
@@ -221,6 +235,12 @@ class EventStudy:
     max_loss: float | None = None
     calendar_time: bool = True
     hac_lags: int | None = None
+    st: pd.DataFrame | None = None
+    exclude_limit_days: bool = False
+    leakage: bool = True
+    leak_alpha: float = 0.05
+    placebo_per_firm: int = 100
+    seed: int = 0
 
     def fit(self) -> EventStudyResults:
         """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
@@ -323,6 +343,14 @@ def _run(
     cand = np.flatnonzero(~excluded)
     est_off = np.arange(spec.estimation.start, spec.estimation.end + 1, dtype=np.int64)
     y_est, x_est = _gather(panel, d0c[cand], tkc[cand], est_off)
+    flags, volume = _price_flags(study, panel)
+    n_limit_est = np.full(n_ev, np.nan)
+    if flags is not None:
+        hit = (flags.limit_up == 1) | (flags.limit_down == 1)
+        hit_est = _gather_grid(hit, d0c[cand], tkc[cand], est_off, False)
+        n_limit_est[cand] = hit_est.sum(axis=1)
+        if study.exclude_limit_days:
+            y_est = np.where(hit_est, np.nan, y_est)
     fit = model.fit(y_est, x_est)
     few = fit.n < min_days
     why_few = np.array(
@@ -376,6 +404,38 @@ def _run(
         est_taus=est_off,
     )
     test_out = {t.name: (t, t.daily(data), t.window(data)) for t in tests}
+    limit_info = None
+    leak = None
+    if flags is not None:
+        limit_info = _limit_window(flags, panel, d0c[inc], tkc[inc], taus, fit, ar, x_ev)
+    if study.leakage and len(inc):
+        from eventstudy.leakage import leakage_diagnostics
+
+        placed = (tk >= 0) & (d0 >= 0) & (d0 < t_len)
+
+        leak = leakage_diagnostics(
+            panel,
+            model,
+            spec.estimation,
+            spec.event,
+            cal.iloc[inc][["event_id", "ticker"]],
+            tkc[inc].astype(np.int64),
+            d0c[inc].astype(np.int64),
+            lu=None if flags is None else flags.limit_up,
+            status=None if flags is None else flags.status,
+            volume=volume,
+            min_days=min_days,
+            alpha=study.leak_alpha,
+            placebo_per_firm=study.placebo_per_firm,
+            seed=study.seed,
+            others=pd.DataFrame(
+                {
+                    "event_id": cal["event_id"].astype(str).to_numpy()[placed],
+                    "tk": tkc[placed].astype(np.int64),
+                    "d0": d0c[placed].astype(np.int64),
+                }
+            ),
+        )
     ctime = None
     if study.calendar_time:
         ctime = calendar_time_portfolio(
@@ -406,7 +466,76 @@ def _run(
         taus=taus,
         tests=test_out,
         calendar_time=ctime,
+        n_limit_est=n_limit_est,
+        limit_info=limit_info,
+        leakage=leak,
     )
+
+
+def _price_flags(study: EventStudy, panel: AlignedPanel) -> tuple[Any, Any]:
+    """Limit flags and volume on the panel's grid, when the source has prices."""
+    prices = getattr(study.returns, "prices", None)
+    if prices is None or len(prices) == 0 or "close" not in prices:
+        return None, None
+    from eventstudy.market.flags import limit_flags
+
+    flags = limit_flags(prices, st=study.st).reindex(panel.dates, panel.tickers)
+    volume = None
+    if "volume" in prices:
+        wide = prices.pivot_table(index="date", columns="ticker", values="volume", aggfunc="last")
+        wide.index = pd.to_datetime(wide.index)
+        volume = wide.reindex(index=panel.dates, columns=panel.tickers).to_numpy(dtype=float)
+    return flags, volume
+
+
+def _gather_grid(
+    mat: NDArray[Any],
+    d0: NDArray[np.int64],
+    tk: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    fill: Any,
+) -> NDArray[Any]:
+    t_len = mat.shape[0]
+    pos = d0[:, None] + offsets[None, :]
+    inside = (pos >= 0) & (pos < t_len)
+    return np.where(inside, mat[np.clip(pos, 0, t_len - 1), tk[:, None]], fill)
+
+
+def _limit_window(
+    flags: Any,
+    panel: AlignedPanel,
+    d0: NDArray[np.int64],
+    tk: NDArray[np.int64],
+    taus: NDArray[np.int64],
+    fit: Any,
+    ar: NDArray[np.float64],
+    x_ev: NDArray[np.float64],
+) -> dict[str, Any]:
+    """Streaks after day 0 and the limit-aware CAR from day 0 to the first open day."""
+    from eventstudy.market.streaks import limit_streaks
+
+    up = _gather_grid(flags.limit_up, d0, tk, taus, -1).astype(np.int8)
+    status = _gather_grid(flags.status, d0, tk, taus, 2).astype(np.int8)
+    locked = _gather_grid(flags.locked, d0, tk, taus, -1).astype(np.int8)
+    st = limit_streaks(up, status, locked, taus)
+    end = st.first_open_day
+    inwin = (taus[None, :] >= 0) & (taus[None, :] <= np.where(np.isnan(end), -1, end)[:, None])
+    present = inwin & ~np.isnan(ar)
+    n_w = present.sum(axis=1).astype(float)
+    car = np.where(present, ar, 0.0).sum(axis=1)
+    dx = np.where(present, x_ev - fit.xbar[:, None], 0.0)
+    c1 = np.where(np.isnan(fit.c1), 0.0, fit.c1)
+    var = fit.sigma2 * (n_w + fit.c0 * n_w * n_w + c1 * dx.sum(axis=1) ** 2)
+    ok = ~np.isnan(end) & (n_w > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scar = np.where(ok, car / np.sqrt(var), np.nan)
+    return {
+        "streaks": st,
+        "car_limit": np.where(ok, car, np.nan),
+        "scar_limit": scar,
+        "var_limit": np.where(ok, var, np.nan),
+        "n_days_limit": n_w,
+    }
 
 
 def _subset_fit(fit: Any, keep: NDArray[np.bool_]) -> Any:

@@ -85,7 +85,9 @@ def plot_car_distribution(
     """Histogram of per-event CARs over one window, with the mean marked."""
     ax = _axes(ax)
     car = result.car
-    sel = car[(car["start"] == window[0]) & (car["end"] == window[1])]["car"].dropna()
+    sel = car[(car["start"] == window[0]) & (car["end"] == window[1]) & (car["window"] != "limit")][
+        "car"
+    ].dropna()
     x = sel.to_numpy() * 100
     if len(x):
         ax.hist(x, bins=min(30, max(5, len(x) // 2)), color="C1", edgecolor="white")

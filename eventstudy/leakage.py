@@ -1,0 +1,345 @@
+r"""Pre-announcement run-up diagnostics and per-event leakage flags (DESIGN 5).
+
+For every included event, on its own market model:
+
+* the CARs over [-20,-1], [-10,-1] and [-5,-1] and their standardised values
+  :math:`SCAR = CAR/\sqrt{\gamma'V\gamma}` (exact prediction-error variance,
+  as in :mod:`eventstudy.abnormal`);
+* the run-up ratio :math:`CAR[-5,-1]/CAR[-5,+1]` (Keown & Pinkerton 1981;
+  Schwert 1996), reported only where the denominator is material,
+  :math:`|SCAR[-5,+1]| \ge 2`;
+* the number of limit-up closes in [-5,-1] (needs prices);
+* abnormal volume, :math:`AV = \sqrt{n}\,\overline{z}` over the ``n`` traded
+  days of [-5,-1], with :math:`z_t = (\log V_t - \bar v)/s_v` against the mean
+  and standard deviation of log volume over the estimation window (needs
+  volume; zero-volume days are not traded).
+
+The same statistics are computed at **pseudo-event dates** of the same
+firms: up to ``placebo_per_firm`` random trading days per firm whose window
+[-20,+1] overlaps no event window of that firm.  Each event's statistic gets
+an empirical upper-tail p-value against the pooled placebo distribution,
+:math:`p = (1 + \#\{placebo \ge x\})/(M + 1)`, which needs no normality.
+
+**Flag.**  Two rules can raise it: the *run-up score*
+:math:`(SCAR[-5,-1] + AV)/\sqrt2`, which adds the price and the volume
+evidence of informed trading (SCAR[-5,-1] alone without volume), and the
+number of limit-up closes in [-5,-1].  An event is flagged when its smaller
+placebo p-value is at most :math:`\tau`, where :math:`\tau` is set on the
+placebo events (each against the others) so that a share ``alpha``
+(default 5%) of them would be flagged: the threshold comes from the placebo
+distribution, family-wise over the rules, not from any planted truth.  The
+rules that fired are listed with their values and p-values; the other
+statistics (SCAR[-5,-1], SCAR[-10,-1], AV) are reported with their own
+placebo p-values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from eventstudy.abnormal import compute_abnormal
+from eventstudy.models import NormalReturnModel
+from eventstudy.windows import Window
+
+__all__ = ["LEAK_RULES", "LEAK_STATS", "LeakageResult", "leakage_diagnostics"]
+
+PRE_WINDOWS: Final = ((-20, -1), (-10, -1), (-5, -1))
+_TAUS: Final = np.arange(-20, 2, dtype=np.int64)
+#: rule name -> (statistic column, words); every statistic gets a placebo p-value
+LEAK_STATS: Final = {
+    "runup": ("runup_score", "run-up score (price and volume) in [-5,-1]"),
+    "limit_ups": ("limit_ups_m5_m1", "limit-up closes in [-5,-1]"),
+    "scar_5": ("scar_m5_m1", "standardised CAR[-5,-1]"),
+    "scar_10": ("scar_m10_m1", "standardised CAR[-10,-1]"),
+    "volume": ("abnormal_volume", "abnormal log volume in [-5,-1]"),
+}
+#: the statistics whose p-values can raise the flag
+LEAK_RULES: Final = {k: LEAK_STATS[k] for k in ("runup", "limit_ups")}
+MATERIAL_SCAR: Final = 2.0
+
+
+@dataclass(frozen=True)
+class LeakageResult:
+    """Per-event table, placebo table and the calibration of the flag."""
+
+    table: pd.DataFrame
+    placebo: pd.DataFrame
+    threshold: float
+    alpha: float
+    rules: list[str]
+    placebo_path: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def summary(self) -> dict[str, Any]:
+        """Aggregate facts for ``summary.json``."""
+        t = self.table
+        flagged = t[t["leak_flag"] == True]  # noqa: E712 - nullable boolean
+        return {
+            "alpha": self.alpha,
+            "threshold_p": None if not np.isfinite(self.threshold) else float(self.threshold),
+            "rules": {r: LEAK_RULES[r][1] for r in self.rules},
+            "n_placebo": len(self.placebo),
+            "n_events": len(t),
+            "n_flagged": len(flagged),
+            "flagged": [
+                {"event_id": str(e), "rules": str(r)}
+                for e, r in zip(flagged["event_id"], flagged["leak_rules"], strict=True)
+            ],
+        }
+
+
+def _gather(
+    mat: NDArray[Any], pos: NDArray[np.int64], col: NDArray[np.int64], fill: Any
+) -> NDArray[Any]:
+    t_len = mat.shape[0]
+    inside = (pos >= 0) & (pos < t_len)
+    out = mat[np.clip(pos, 0, t_len - 1), col[:, None]]
+    return np.where(inside, out, fill)
+
+
+def _stats(
+    panel: Any,
+    model: NormalReturnModel,
+    est: Window,
+    tk: NDArray[np.int64],
+    d0: NDArray[np.int64],
+    lu: NDArray[np.int8] | None,
+    status: NDArray[np.int8] | None,
+    logvol: NDArray[np.float64] | None,
+    min_days: int,
+) -> tuple[pd.DataFrame, NDArray[np.float64]]:
+    """Statistics of events (tk, d0); also returns each event's CAR path over -20..+1."""
+    est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
+    pos_e = d0[:, None] + est_off[None, :]
+    pos_v = d0[:, None] + _TAUS[None, :]
+    y_est = _gather(panel.firm, pos_e, tk, np.nan)
+    x_est = panel.market[np.clip(pos_e, 0, len(panel.market) - 1)]
+    x_est = np.where((pos_e >= 0) & (pos_e < len(panel.market)), x_est, np.nan)
+    y_ev = _gather(panel.firm, pos_v, tk, np.nan)
+    x_ev = panel.market[np.clip(pos_v, 0, len(panel.market) - 1)]
+    fit = model.fit(y_est, x_est)
+    ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0)
+    ar = model.abnormal(fit, y_ev, x_ev)
+    ar[~ok] = np.nan
+    wins = tuple(Window(a, b) for a, b in (*PRE_WINDOWS, (-5, 1)))
+    ab = compute_abnormal(fit, ar, x_ev, _TAUS, wins)
+    out = pd.DataFrame(
+        {
+            "car_m20_m1": ab.car[:, 0],
+            "car_m10_m1": ab.car[:, 1],
+            "car_m5_m1": ab.car[:, 2],
+            "scar_m20_m1": ab.scar[:, 0],
+            "scar_m10_m1": ab.scar[:, 1],
+            "scar_m5_m1": ab.scar[:, 2],
+        }
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = ab.car[:, 2] / ab.car[:, 3]
+    out["runup_ratio"] = np.where(np.abs(ab.scar[:, 3]) >= MATERIAL_SCAR, ratio, np.nan)
+    pre = (_TAUS >= -5) & (_TAUS <= -1)
+    if lu is not None and status is not None:
+        up = _gather(lu, pos_v, tk, -1)[:, pre]
+        st = _gather(status, pos_v, tk, 2)[:, pre]
+        unknown = (up < 0) & (st != 2)
+        cnt = (up == 1).sum(axis=1).astype(float)
+        cnt[unknown.any(axis=1)] = np.nan
+        out["limit_ups_m5_m1"] = cnt
+    else:
+        out["limit_ups_m5_m1"] = np.nan
+    if logvol is not None:
+        v_est = _gather(logvol, pos_e, tk, np.nan)
+        v_pre = _gather(logvol, pos_v, tk, np.nan)[:, pre]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mu = np.nanmean(np.where(np.isfinite(v_est), v_est, np.nan), axis=1)
+            sd = np.nanstd(np.where(np.isfinite(v_est), v_est, np.nan), axis=1, ddof=1)
+            z = (v_pre - mu[:, None]) / sd[:, None]
+            n_v = np.isfinite(z).sum(axis=1)
+            av = np.nansum(np.where(np.isfinite(z), z, 0.0), axis=1) / np.sqrt(n_v)
+        n_ve = np.isfinite(v_est).sum(axis=1)
+        out["abnormal_volume"] = np.where((n_v > 0) & (n_ve >= min_days) & (sd > 0), av, np.nan)
+    else:
+        out["abnormal_volume"] = np.nan
+    av = out["abnormal_volume"].to_numpy(dtype=float)
+    out["runup_score"] = np.where(
+        np.isfinite(av), (out["scar_m5_m1"].to_numpy() + av) / np.sqrt(2.0), out["scar_m5_m1"]
+    )
+    path = np.cumsum(np.where(np.isnan(ar), 0.0, ar), axis=1)
+    path[~ok] = np.nan
+    out["usable"] = ok
+    return out, path
+
+
+def _placebo_positions(
+    panel: Any,
+    tk: NDArray[np.int64],
+    d0: NDArray[np.int64],
+    event: Window,
+    est: Window,
+    per_firm: int,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Random pseudo day-0s per firm whose [-20,+1] misses every event window of the firm."""
+    t_len = panel.firm.shape[0]
+    firms, inv = np.unique(tk, return_inverse=True)
+    if not len(firms):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    block = np.zeros((t_len + 1, len(firms)), dtype=np.int64)
+    # a pseudo day 0 p is excluded when [p-20, p+1] meets [d0+a, d0+b]
+    lo = np.clip(d0 + event.start - 1, 0, t_len)
+    hi = np.clip(d0 + event.end + 20 + 1, 0, t_len)
+    np.add.at(block, (lo, inv), 1)
+    np.add.at(block, (hi, inv), -1)
+    blocked = np.cumsum(block, axis=0)[:t_len] > 0
+    pos = np.arange(t_len)[:, None]
+    ok = ~blocked & (pos + est.start >= 0) & (pos + 1 < t_len)
+    ok &= ~np.isnan(panel.firm[:, firms])
+    keys = np.where(ok, rng.random(ok.shape), np.inf)
+    order = np.argsort(keys, axis=0)[:per_firm]
+    take = np.take_along_axis(ok, order, axis=0)
+    cols = np.broadcast_to(np.arange(len(firms))[None, :], order.shape)
+    return firms[cols[take]].astype(np.int64), order[take].astype(np.int64)
+
+
+def _upper_p(x: NDArray[np.float64], ref: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(1 + #{ref >= x}) / (M + 1); NaN where x is NaN or there is no reference."""
+    r = np.sort(ref[np.isfinite(ref)])
+    m = len(r)
+    if m == 0:
+        return np.full(x.shape, np.nan)
+    ge = m - np.searchsorted(r, x, side="left")
+    return np.where(np.isfinite(x), (1.0 + ge) / (m + 1.0), np.nan)
+
+
+def _confounders(
+    events: pd.DataFrame,
+    tk: NDArray[np.int64],
+    d0: NDArray[np.int64],
+    others: pd.DataFrame | None,
+) -> NDArray[np.object_]:
+    """Ids of other announcements of the same firm with day 0 in [-20,-1], per event."""
+    out = np.full(len(tk), "", dtype=object)
+    if others is None or len(others) == 0 or len(tk) == 0:
+        return out
+    left = pd.DataFrame(
+        {"i": np.arange(len(tk)), "tk": tk, "d0": d0, "id": events["event_id"].to_numpy()}
+    )
+    pairs = left.merge(others.rename(columns={"event_id": "id_o", "d0": "d0_o"}), on="tk")
+    rel = pairs["d0_o"] - pairs["d0"]
+    hit = pairs[(pairs["id"] != pairs["id_o"]) & (rel >= -20) & (rel <= -1)]
+    for i, g in hit.groupby("i"):
+        out[int(str(i))] = ";".join(g["id_o"].astype(str))
+    return out
+
+
+def leakage_diagnostics(
+    panel: Any,
+    model: NormalReturnModel,
+    est: Window,
+    event: Window,
+    events: pd.DataFrame,
+    tk: NDArray[np.int64],
+    d0: NDArray[np.int64],
+    *,
+    lu: NDArray[np.int8] | None = None,
+    status: NDArray[np.int8] | None = None,
+    volume: NDArray[np.float64] | None = None,
+    min_days: int = 120,
+    alpha: float = 0.05,
+    placebo_per_firm: int = 100,
+    seed: int = 0,
+    others: pd.DataFrame | None = None,
+) -> LeakageResult:
+    """Leakage statistics, placebo p-values and flags of the included events.
+
+    ``events`` holds ``event_id`` and ``ticker`` of the rows of ``tk``/``d0``;
+    ``lu``/``status`` are limit flags and ``volume`` traded volume on the
+    panel's (dates x tickers) grid (optional).  ``others`` lists every placed
+    announcement (``event_id, tk, d0``, included or not): an event whose
+    [-20,-1] holds another announcement of the same firm is not flagged (its
+    run-up may be that announcement's reaction); ``leak_flag`` is then empty
+    and ``leak_rules`` names the other event.
+    """
+    logvol = None
+    if volume is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logvol = np.where(volume > 0, np.log(volume), np.nan)
+    stats, path = _stats(panel, model, est, tk, d0, lu, status, logvol, min_days)
+    rng = np.random.default_rng([seed, 7])
+    ptk, pd0 = _placebo_positions(panel, tk, d0, event, est, placebo_per_firm, rng)
+    pstats, ppath = _stats(panel, model, est, ptk, pd0, lu, status, logvol, min_days)
+    keep = pstats["usable"].to_numpy()
+    pstats, ppath = pstats[keep].reset_index(drop=True), ppath[keep]
+    avail = [r for r, (col, _) in LEAK_STATS.items() if np.isfinite(pstats[col].to_numpy()).any()]
+    rules: list[str] = [r for r in LEAK_RULES if r in avail]
+    pvals = {}
+    ppvals = {}
+    for r in avail:
+        col = LEAK_STATS[r][0]
+        ref = pstats[col].to_numpy(dtype=float)
+        pvals[r] = _upper_p(stats[col].to_numpy(dtype=float), ref)
+        # placebo events against the others (leave one out)
+        srt = np.sort(ref[np.isfinite(ref)])
+        ge = len(srt) - np.searchsorted(srt, ref, side="left") - 1
+        ppvals[r] = np.where(np.isfinite(ref), (1.0 + ge) / max(len(srt), 1), np.nan)
+    if rules and len(pstats):
+        pmin = np.nanmin(np.column_stack([ppvals[r] for r in rules]), axis=1)
+        pmin = pmin[np.isfinite(pmin)]
+        cand = np.sort(np.unique(pmin))
+        frac = np.searchsorted(np.sort(pmin), cand, side="right") / max(len(pmin), 1)
+        ok = cand[frac <= alpha]
+        threshold = float(ok.max()) if len(ok) else 0.0
+    else:
+        threshold = np.nan
+    table = pd.DataFrame(
+        {
+            "event_id": events["event_id"].to_numpy(),
+            "ticker": events["ticker"].to_numpy(),
+        }
+    )
+    for c in stats.columns:
+        if c != "usable":
+            table[c] = stats[c].to_numpy()
+    for r in avail:
+        table[f"p_{r}"] = pvals[r]
+    fired: list[str] = []
+    flags = np.zeros(len(table), dtype=bool)
+    any_p = np.zeros(len(table), dtype=bool)
+    for i in range(len(table)):
+        parts = []
+        for r in rules:
+            p = pvals[r][i]
+            if np.isfinite(p):
+                any_p[i] = True
+                if p <= threshold:
+                    v = stats[LEAK_RULES[r][0]].iloc[i]
+                    parts.append(f"{LEAK_RULES[r][1]} = {v:.3g} (placebo p = {p:.3f})")
+        flags[i] = bool(parts)
+        fired.append("; ".join(parts))
+    confounded = _confounders(events, tk, d0, others)
+    conf = confounded != ""
+    fired = [
+        f"not assessed: [-20,-1] contains another announcement of the firm ({c})" if c else f
+        for f, c in zip(fired, confounded, strict=True)
+    ]
+    table["leak_flag"] = pd.array(
+        [bool(f) if a and not c else None for f, a, c in zip(flags, any_p, conf, strict=True)],
+        dtype="boolean",
+    )
+    table["leak_rules"] = fired
+    table["other_event_pre"] = confounded
+    ptaus = pd.DataFrame(
+        {
+            "tau": _TAUS,
+            "placebo_mean": np.nanmean(ppath, axis=0) if len(ppath) else np.nan,
+            "placebo_sd": np.nanstd(ppath, axis=0, ddof=1) if len(ppath) > 1 else np.nan,
+            "events_mean": np.nanmean(path, axis=0) if len(path) else np.nan,
+        }
+    )
+    placebo = pd.concat(
+        [pd.DataFrame({"ticker": panel.tickers[ptk[keep]], "day0_pos": pd0[keep]}), pstats], axis=1
+    )
+    return LeakageResult(table, placebo, threshold, alpha, rules, ptaus)

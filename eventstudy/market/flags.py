@@ -1,0 +1,259 @@
+"""Per-day price-limit flags from prices: limit-up and limit-down closes,
+locked (one-price) days and broken limits, with "unknown" where the data
+cannot tell.
+
+For a stock on day ``t`` with reference price ``C_{t-1}`` (the previous
+close, or the ``prev_close`` column where the source gives it) and the limit
+``l`` of its board, risk-warning status and date (:data:`LIMIT_RULES`), the
+limit prices are ``C_{t-1}(1 ± l)`` rounded half-up to the tick.  In cents:
+
+* limit-up close (涨停): ``close == up``; limit-down close (跌停): ``close == down``;
+* locked (一字板): ``open == high == low == close`` at the up- or down-limit;
+* broken limit (炸板): ``high == up`` and ``close < up``.
+
+A flag is *unknown* (not false) when the data cannot tell:
+
+* no close that day, or no earlier close to be the reference;
+* no rule for the board and date (board ``other``, before the board existed);
+* an ex-date (``dividend > 0`` or a ``split`` other than 0 or 1, as in
+  yfinance's actions): the exchange's reference price is the ex-rights
+  price, not the previous close;
+* a close beyond the computed limit, which means the rule does not fit the
+  stock (an unlisted risk warning, a special resumption): the flags of that
+  day are not trusted.
+
+The first ``new_listing_days`` sessions of a new listing trade without a
+limit (five days on ChiNext and STAR, and on the main boards since the 2023
+registration reform); they are marked *unlimited* and their flags are false.
+A listing is the first date in ``listings`` or, when not given, a ticker's
+first price row if it comes after the first date of the whole price frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from eventstudy.exceptions import DataError
+from eventstudy.market.boards import board_of
+from eventstudy.market.limits import limit_fractions, limit_prices
+
+__all__ = ["STATUS", "LimitFlags", "limit_flags", "st_matrix"]
+
+#: Status codes of a (day, stock) cell.
+STATUS: Final = {
+    0: "known",
+    1: "unlimited (new listing)",
+    2: "no price",
+    3: "no reference close",
+    4: "no limit rule for the board and date",
+    5: "ex-date (reference price is not the previous close)",
+    6: "close beyond the computed limit (rule does not fit)",
+}
+
+
+@dataclass(frozen=True)
+class LimitFlags:
+    """Flags on a (dates x tickers) grid; ``-1`` = unknown, 0 = false, 1 = true.
+
+    Attributes
+    ----------
+    dates, tickers : the grid.
+    limit_up, limit_down, locked, broken : int8 matrices (-1 / 0 / 1).
+    limit : float matrix, the limit fraction used (NaN where unknown or unlimited).
+    status : int8 matrix, a key of :data:`STATUS`.
+    """
+
+    dates: pd.DatetimeIndex
+    tickers: pd.Index
+    limit_up: NDArray[np.int8]
+    limit_down: NDArray[np.int8]
+    locked: NDArray[np.int8]
+    broken: NDArray[np.int8]
+    limit: NDArray[np.float64]
+    status: NDArray[np.int8]
+
+    def frame(self) -> pd.DataFrame:
+        """Long table ``date, ticker, limit_up, limit_down, locked, broken, limit, status``
+        with nullable booleans (``<NA>`` = unknown) and the status in words."""
+        t, f = len(self.dates), len(self.tickers)
+        out = pd.DataFrame(
+            {
+                "date": np.repeat(self.dates.values, f),
+                "ticker": np.tile(np.asarray(self.tickers, dtype=object), t),
+            }
+        )
+        for name in ("limit_up", "limit_down", "locked", "broken"):
+            v = getattr(self, name).reshape(-1)
+            out[name] = pd.array([None if x < 0 else bool(x == 1) for x in v], dtype="boolean")
+        out["limit"] = self.limit.reshape(-1)
+        out["status"] = pd.Series(self.status.reshape(-1)).map(STATUS).to_numpy()
+        keep = self.status.reshape(-1) != 2
+        return out[keep].reset_index(drop=True)
+
+    def reindex(self, dates: pd.DatetimeIndex, tickers: pd.Index) -> LimitFlags:
+        """The flags on another grid; cells not in this one are unknown (no price)."""
+        ri = self.dates.get_indexer(dates)
+        ci = self.tickers.get_indexer(tickers)
+        ok = (ri[:, None] >= 0) & (ci[None, :] >= 0)
+        rr, cc = np.maximum(ri, 0)[:, None], np.maximum(ci, 0)[None, :]
+
+        def take(m: np.ndarray, fill: Any) -> np.ndarray:
+            return np.where(ok, m[rr, cc], fill)
+
+        return LimitFlags(
+            dates=dates,
+            tickers=tickers,
+            limit_up=take(self.limit_up, -1).astype(np.int8),
+            limit_down=take(self.limit_down, -1).astype(np.int8),
+            locked=take(self.locked, -1).astype(np.int8),
+            broken=take(self.broken, -1).astype(np.int8),
+            limit=take(self.limit, np.nan),
+            status=take(self.status, 2).astype(np.int8),
+        )
+
+
+def st_matrix(
+    st: pd.DataFrame | None, dates: pd.DatetimeIndex, tickers: pd.Index
+) -> NDArray[np.bool_]:
+    """Risk-warning status on a grid from a ``ticker, start[, end]`` table (inclusive;
+    an empty ``end`` means still under warning)."""
+    out = np.zeros((len(dates), len(tickers)), dtype=bool)
+    if st is None or len(st) == 0:
+        return out
+    missing = {"ticker", "start"} - set(st.columns)
+    if missing:
+        raise DataError(
+            f"the ST list needs columns ticker, start[, end]; missing {sorted(missing)}"
+        )
+    from eventstudy.tickers import normalize_ticker
+
+    start = pd.to_datetime(st["start"], errors="coerce")
+    end = (
+        pd.to_datetime(st["end"], errors="coerce")
+        if "end" in st
+        else pd.Series(pd.NaT, index=st.index)
+    )
+    for i, (tk, a, b) in enumerate(zip(st["ticker"].astype(str), start, end, strict=True)):
+        if pd.isna(a):
+            raise DataError(
+                f"ST list row {i + 1} ({tk}): start {st['start'].iloc[i]!r} is not a date"
+            )
+        j = tickers.get_indexer(pd.Index([normalize_ticker(tk)]))[0]
+        if j < 0:
+            continue
+        hi = dates.max() if pd.isna(b) else b
+        out[(dates >= a) & (dates <= hi), j] = True
+    return out
+
+
+def _matrix(
+    long: pd.DataFrame, col: str, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
+    m = np.full(shape, np.nan)
+    if col in long:
+        m[rows, cols] = pd.to_numeric(long[col], errors="coerce").to_numpy(dtype=float)
+    return m
+
+
+def limit_flags(
+    prices: pd.DataFrame,
+    *,
+    st: pd.DataFrame | None = None,
+    listings: Mapping[str, Any] | None = None,
+    new_listing_days: int = 5,
+) -> LimitFlags:
+    """Limit flags of every (date, ticker) of a long price frame.
+
+    Parameters
+    ----------
+    prices : DataFrame
+        ``date, ticker, close`` and optionally ``open, high, low, prev_close,
+        dividend, split`` (the price frame of a :class:`~eventstudy.data.Panel`).
+    st : DataFrame, optional
+        Risk-warning periods, ``ticker, start[, end]``.
+    listings : mapping ticker -> date, optional
+        Listing dates; by default a ticker whose first row comes after the
+        frame's first date is taken as listed on that row.
+    new_listing_days : int
+        Sessions without a limit after a listing (default 5).
+    """
+    need = {"date", "ticker", "close"} - set(prices.columns)
+    if need:
+        raise DataError(f"prices need columns date, ticker, close; missing {sorted(need)}")
+    long = prices.copy()
+    long["date"] = pd.to_datetime(long["date"])
+    dates = pd.DatetimeIndex(np.sort(long["date"].unique()))
+    tickers = pd.Index(np.sort(long["ticker"].astype(str).unique()))
+    rows = dates.get_indexer(pd.DatetimeIndex(long["date"]))
+    cols = tickers.get_indexer(pd.Index(long["ticker"].astype(str)))
+    shape = (len(dates), len(tickers))
+    close = _matrix(long, "close", rows, cols, shape)
+    cents = np.round(close * 100.0)
+    have = ~np.isnan(close)
+    # reference close: the source's prev_close, else the previous close in the data
+    ref = _matrix(long, "prev_close", rows, cols, shape)
+    last = pd.DataFrame(close).ffill().shift(1).to_numpy()
+    ref = np.where(np.isnan(ref), last, ref)
+    boards = np.array([board_of(t) for t in tickers], dtype=object)
+    stm = st_matrix(st, dates, tickers)
+    lim = limit_fractions(boards[None, :], dates.values[:, None], stm)
+    up, down = limit_prices(ref, lim)
+    up_c, down_c = np.round(up * 100.0), np.round(down * 100.0)
+    status = np.zeros(shape, dtype=np.int8)
+    div = _matrix(long, "dividend", rows, cols, shape)
+    spl = _matrix(long, "split", rows, cols, shape)
+    ex = (np.nan_to_num(div) > 0) | ((np.nan_to_num(spl) != 0) & (np.nan_to_num(spl) != 1))
+    beyond = have & ~np.isnan(up_c) & ((cents > up_c) | (cents < down_c))
+    # listings: the first new_listing_days sessions with a price
+    seen = np.cumsum(have, axis=0)
+    first_row = np.where(have.any(axis=0), np.argmax(have, axis=0), -1)
+    listed_in_frame = first_row > 0
+    if listings:
+        from eventstudy.tickers import normalize_ticker
+
+        listed_in_frame = np.zeros(len(tickers), dtype=bool)
+        for tk, day in listings.items():
+            j = tickers.get_indexer(pd.Index([normalize_ticker(str(tk))]))[0]
+            if j < 0:
+                continue
+            listed_in_frame[j] = True
+            before = dates < pd.Timestamp(day)
+            seen[:, j] = np.cumsum(have[:, j] & ~before)
+            seen[before, j] = 0
+    unlimited = listed_in_frame[None, :] & have & (seen >= 1) & (seen <= new_listing_days)
+    status[beyond] = 6
+    status[ex] = 5
+    status[np.isnan(lim)] = 4
+    status[np.isnan(ref)] = 3
+    status[unlimited] = 1
+    status[~have] = 2
+    known = status == 0
+    opn = np.round(_matrix(long, "open", rows, cols, shape) * 100.0)
+    high = np.round(_matrix(long, "high", rows, cols, shape) * 100.0)
+    low = np.round(_matrix(long, "low", rows, cols, shape) * 100.0)
+    ohlc = ~np.isnan(opn) & ~np.isnan(high) & ~np.isnan(low)
+
+    def tri(value: np.ndarray, known_mask: np.ndarray) -> NDArray[np.int8]:
+        out = np.where(known_mask, value.astype(np.int8), np.int8(-1))
+        out[status == 1] = 0
+        return out.astype(np.int8)
+
+    lu = cents == up_c
+    ld = cents == down_c
+    one_price = (opn == high) & (high == low) & (low == cents)
+    return LimitFlags(
+        dates=dates,
+        tickers=tickers,
+        limit_up=tri(lu, known),
+        limit_down=tri(ld, known),
+        locked=tri(one_price & (lu | ld), known & ohlc),
+        broken=tri((high == up_c) & (cents < up_c), known & ohlc),
+        limit=np.where(known, lim, np.nan),
+        status=status,
+    )
