@@ -446,6 +446,12 @@ def build_results(
             "sar": ab.sar.reshape(-1),
         }
     )
+    if limit_info is not None and e:
+        for name in ("up", "locked"):
+            v = limit_info[name].reshape(-1)
+            ar_long["limit_up" if name == "up" else "locked"] = pd.array(
+                [None if x < 0 else bool(x == 1) for x in v], dtype="boolean"
+            )
     if panel.span is not None and e:
         sp = panel.span[tpos.reshape(-1), np.repeat(panel.ticker_codes(pd.Series(inc_tick)), w)]
         ar_long["span"] = pd.array(np.where(np.isnan(sp), np.nan, sp), dtype="Float64").astype(

@@ -531,6 +531,8 @@ def _limit_window(
         scar = np.where(ok, car / np.sqrt(var), np.nan)
     return {
         "streaks": st,
+        "up": up,
+        "locked": locked,
         "car_limit": np.where(ok, car, np.nan),
         "scar_limit": scar,
         "var_limit": np.where(ok, var, np.nan),
