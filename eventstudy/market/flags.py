@@ -25,8 +25,9 @@ A flag is *unknown* (not false) when the data cannot tell:
 The first ``new_listing_days`` sessions of a new listing trade without a
 limit (five days on ChiNext and STAR, and on the main boards since the 2023
 registration reform); they are marked *unlimited* and their flags are false.
-A listing is the first date in ``listings`` or, when not given, a ticker's
-first price row if it comes after the first date of the whole price frame.
+A listing is the date given in ``listings`` for that ticker or, for a ticker
+not listed there, its first price row if that comes after the first date of
+the whole price frame.
 """
 
 from __future__ import annotations
@@ -217,7 +218,6 @@ def limit_flags(
     if listings:
         from eventstudy.tickers import normalize_ticker
 
-        listed_in_frame = np.zeros(len(tickers), dtype=bool)
         for tk, day in listings.items():
             j = tickers.get_indexer(pd.Index([normalize_ticker(str(tk))]))[0]
             if j < 0:
