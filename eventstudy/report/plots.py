@@ -1,5 +1,8 @@
 """Figures.  Every function takes ``ax=None`` and returns the Axes; nothing is shown.
 
+The one exception is :func:`plot_price_paths`, which draws one small panel per
+event and therefore takes and returns a whole Figure.
+
 matplotlib is imported lazily, inside the functions.
 """
 
@@ -8,15 +11,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from eventstudy.results import EventStudyResults
 
-__all__ = ["plot_caar", "plot_car_distribution"]
+__all__ = [
+    "flagged_events",
+    "plot_ar_heatmap",
+    "plot_caar",
+    "plot_car_distribution",
+    "plot_price_paths",
+    "plot_runup",
+]
 
 
 def _axes(ax: Axes | None) -> Axes:
