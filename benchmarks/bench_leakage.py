@@ -25,7 +25,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from _sections import write_section
 
@@ -63,14 +62,18 @@ def main() -> None:
     flag = df["leak_flag"].fillna(False).astype(bool)
     det = flag[leaky & known].mean()
     fp = flag[~leaky & known].mean()
-    per_seed = df[known].groupby("seed").apply(
-        lambda g: pd.Series(
-            {
-                "detected": g.loc[g["leaky"], "leak_flag"].astype(bool).mean(),
-                "false": g.loc[~g["leaky"], "leak_flag"].astype(bool).mean(),
-            }
-        ),
-        include_groups=False,
+    per_seed = (
+        df[known]
+        .groupby("seed")
+        .apply(
+            lambda g: pd.Series(
+                {
+                    "detected": g.loc[g["leaky"], "leak_flag"].astype(bool).mean(),
+                    "false": g.loc[~g["leaky"], "leak_flag"].astype(bool).mean(),
+                }
+            ),
+            include_groups=False,
+        )
     )
     big = df[df["effect"] >= 0.15]
     lines = [

@@ -76,6 +76,36 @@ def _study_options(p: argparse.ArgumentParser) -> None:
         help="CAR over days present (default) or NaN when a day is missing",
     )
     g.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory")
+    d = p.add_argument_group("price limits and leakage (need prices)")
+    d.add_argument(
+        "--st",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="CSV of risk-warning (ST) periods: ticker,start[,end]",
+    )
+    d.add_argument(
+        "--exclude-limit-days",
+        action="store_true",
+        help="drop limit-hit days from the estimation window's regression",
+    )
+    d.add_argument(
+        "--no-leakage", action="store_true", help="skip the pre-announcement diagnostics"
+    )
+    d.add_argument(
+        "--leak-alpha",
+        type=float,
+        default=0.05,
+        metavar="A",
+        help="share of placebo events the leakage flag may fire on (default 0.05)",
+    )
+    d.add_argument(
+        "--placebo-per-firm",
+        type=int,
+        default=100,
+        metavar="M",
+        help="pseudo-event dates drawn per firm for the placebo (default 100)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -194,6 +224,11 @@ def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: s
         car_windows=args.car_window,
         min_estimation_days=args.min_estimation_days,
         car_missing=args.car_missing,
+        st=None if args.st is None else pd.read_csv(args.st, dtype=str),
+        exclude_limit_days=args.exclude_limit_days,
+        leakage=not args.no_leakage,
+        leak_alpha=args.leak_alpha,
+        placebo_per_firm=args.placebo_per_firm,
     ).fit()
 
 

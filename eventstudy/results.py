@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from eventstudy.inference.base import TestOutcome
 from eventstudy.diagnostics import ledger_columns, limit_car_rows, limit_window_tests
+from eventstudy.inference.base import TestOutcome
 from eventstudy.report.summary import Summary, agreement, build_summary
 from eventstudy.windows import window_label
 
@@ -531,6 +531,14 @@ def build_results(
         "tests": list(tests) + (["calendar_time"] if calendar_time else []),
         "test_options": {k: dict(v) for k, v in (study.test_options or {}).items()},
         "car_missing": study.car_missing,
+        "exclude_limit_days": bool(study.exclude_limit_days),
+        "st_periods": 0 if study.st is None else len(study.st),
+        "leakage": {
+            "run": bool(study.leakage),
+            "alpha": float(study.leak_alpha),
+            "placebo_per_firm": int(study.placebo_per_firm),
+            "seed": int(study.seed),
+        },
         "trading_days": "dates on which the market index has a return",
     }
     src = study.returns

@@ -260,6 +260,12 @@ class EventStudy:
                 f"min_estimation_days={min_days} exceeds the "
                 f"estimation window length {spec.estimation.length}"
             )
+        if not 0 < float(self.leak_alpha) < 1:
+            raise EventStudyError(f"leak_alpha must lie in (0, 1), got {self.leak_alpha!r}")
+        if isinstance(self.placebo_per_firm, bool) or int(self.placebo_per_firm) < 1:
+            raise EventStudyError(
+                f"placebo_per_firm must be a positive integer, got {self.placebo_per_firm!r}"
+            )
         if self.car_missing not in ("present", "drop"):
             raise EventStudyError(
                 f"car_missing must be 'present' or 'drop', got {self.car_missing!r}"

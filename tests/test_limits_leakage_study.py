@@ -109,3 +109,57 @@ def test_returns_only_data_has_no_limit_columns_but_leakage_runs():
     assert lk["limit_ups_m5_m1"].isna().all() and lk["abnormal_volume"].isna().all()
     # without volume the run-up score is the standardised CAR[-5,-1]
     np.testing.assert_allclose(lk["runup_score"], lk["scar_m5_m1"])
+
+
+def test_cli_limit_and_leakage_options(tmp_path):
+    import json
+
+    from eventstudy.cli import main
+
+    st = tmp_path / "st.csv"
+    st.write_text("ticker,start,end\n600186.SH,2020-01-01,\n", encoding="utf-8")
+    out = tmp_path / "o"
+    rc = main(
+        [
+            "demo",
+            "--out",
+            str(out),
+            "--st",
+            str(st),
+            "--exclude-limit-days",
+            "--leak-alpha",
+            "0.1",
+            "--placebo-per-firm",
+            "50",
+        ]
+    )
+    assert rc == 0
+    cfg = json.loads((out / "summary.json").read_text(encoding="utf-8"))["config"]
+    assert cfg["exclude_limit_days"] is True and cfg["st_periods"] == 1
+    assert cfg["leakage"]["alpha"] == 0.1 and cfg["leakage"]["placebo_per_firm"] == 50
+    out2 = tmp_path / "o2"
+    assert main(["demo", "--out", str(out2), "--no-leakage"]) == 0
+    summ = json.loads((out2 / "summary.json").read_text(encoding="utf-8"))
+    assert summ["leakage"] is None
+    assert main(["demo", "--out", str(tmp_path / "o3"), "--leak-alpha", "1.5"]) == 2
+
+
+def test_excluding_limit_days_changes_only_affected_events():
+    cal = es.load_calendar("compute-leasing")
+    sim = es.simulate_market(cal, seed=7)
+    kw = dict(tests=["csect_t"], calendar_time=False, leakage=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = es.EventStudy(cal, sim.panel, **kw).fit().events.set_index("event_id")
+        b = es.EventStudy(cal, sim.panel, exclude_limit_days=True, **kw).fit()
+    b = b.events.set_index("event_id")
+    inc = a["status"] == "included"
+    hit = inc & (a["n_limit_days_est"] > 0)
+    clean = inc & (a["n_limit_days_est"] == 0)
+    assert hit.any() and clean.any()
+    np.testing.assert_allclose(a.loc[clean, "beta"], b.loc[clean, "beta"], rtol=1e-12)
+    assert (
+        (a.loc[hit, "n_estimation"] - b.loc[hit, "n_estimation"])
+        .eq(a.loc[hit, "n_limit_days_est"])
+        .all()
+    )
