@@ -719,3 +719,29 @@ def test_real_download(tmp_path: Path) -> None:
         progress=False,
     )
     pd.testing.assert_frame_equal(panel.returns, again.returns)
+
+
+def test_limit_flags_from_a_yfinance_panel(tmp_path: Path) -> None:
+    """Limit flags on yfinance's shape: a limit-up close, a zero-volume suspension
+    (no price), a limit-up close against the last traded close, and an ex-dividend
+    day (unknown, from yfinance's actions)."""
+    from eventstudy.market.flags import limit_flags
+
+    panel = download_yahoo(
+        ["000300.SS", "600186.SS"],
+        "2024-05-06",
+        "2024-05-10",
+        cache_dir=tmp_path,
+        progress=False,
+        downloader=FakeDownloader(market_data()),
+    )
+    assert panel.prices is not None
+    f = limit_flags(panel.prices).frame()
+    f = f[f["ticker"] == "600186.SS"].set_index("date")
+    assert bool(f.loc[pd.Timestamp("2024-05-07"), "limit_up"])  # 10.00 -> 11.00
+    assert pd.Timestamp("2024-05-08") not in f.index or f.loc[
+        pd.Timestamp("2024-05-08"), "status"
+    ] in ("no price",)
+    assert bool(f.loc[pd.Timestamp("2024-05-09"), "limit_up"])  # 11.00 -> 12.10
+    assert f.loc[pd.Timestamp("2024-05-10"), "status"].startswith("ex-date")
+    assert pd.isna(f.loc[pd.Timestamp("2024-05-10"), "limit_up"])
