@@ -35,6 +35,7 @@ placebo p-values.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -286,7 +287,9 @@ def leakage_diagnostics(
         ge = len(srt) - np.searchsorted(srt, ref, side="left") - 1
         ppvals[r] = np.where(np.isfinite(ref), (1.0 + ge) / max(len(srt), 1), np.nan)
     if rules and len(pstats):
-        pmin = np.nanmin(np.column_stack([ppvals[r] for r in rules]), axis=1)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no statistic
+            pmin = np.nanmin(np.column_stack([ppvals[r] for r in rules]), axis=1)
         pmin = pmin[np.isfinite(pmin)]
         cand = np.sort(np.unique(pmin))
         frac = np.searchsorted(np.sort(pmin), cand, side="right") / max(len(pmin), 1)
@@ -316,7 +319,7 @@ def leakage_diagnostics(
                 any_p[i] = True
                 if p <= threshold:
                     v = stats[LEAK_RULES[r][0]].iloc[i]
-                    parts.append(f"{LEAK_RULES[r][1]} = {v:.3g} (placebo p = {p:.3f})")
+                    parts.append(f"{LEAK_RULES[r][1]} = {v:.3g} (placebo p = {p:.2g})")
         flags[i] = bool(parts)
         fired.append("; ".join(parts))
     confounded = _confounders(events, tk, d0, others)

@@ -131,6 +131,65 @@ def versions() -> dict[str, str]:
     return out
 
 
+def _limit_figures(
+    res: EventStudyResults, folder: Path, prices: pd.DataFrame | None
+) -> list[tuple[str, str]]:
+    """Save the price-limit and leakage figures that the results have data for.
+
+    ``ar_heatmap`` needs limit flags (prices), ``runup`` the leakage
+    diagnostics, ``leak_price_paths`` prices and at least one flagged event.
+    Returns ``(caption, path)`` for the report.
+    """
+    from matplotlib.figure import Figure
+
+    from eventstudy.report.plots import (
+        flagged_events,
+        plot_ar_heatmap,
+        plot_price_paths,
+        plot_runup,
+    )
+
+    figs: list[tuple[str, str]] = []
+    ar = res.ar
+    if "limit_up" in ar.columns and len(ar):
+        n = ar["event_id"].nunique()
+        fig = Figure(figsize=(8.0, float(np.clip(0.17 * n + 1.9, 3.5, 14.0))))
+        plot_ar_heatmap(res, ax=fig.add_subplot(1, 1, 1))
+        fig.tight_layout()
+        save_figure(fig, folder / "ar_heatmap")
+        figs.append(
+            (
+                "Abnormal return by event and event day, limit-up closes marked",
+                "figures/ar_heatmap.png",
+            )
+        )
+    if len(res.runup_path) and len(res.leakage):
+        fig = Figure(figsize=(7.0, 4.2))
+        plot_runup(res, ax=fig.add_subplot(1, 1, 1))
+        fig.tight_layout()
+        save_figure(fig, folder / "runup")
+        figs.append(
+            ("Mean CAR from day -20 of the events against the placebo band", "figures/runup.png")
+        )
+    flagged = flagged_events(res, None)
+    if prices is not None and len(prices) and flagged:
+        shown = flagged[:6]
+        k = len(shown)
+        ncols = min(3, k)
+        nrows = -(-k // ncols)
+        fig = Figure(figsize=(3.4 * ncols + 0.6, 2.6 * nrows + 0.9))
+        plot_price_paths(res, prices, shown, fig=fig)
+        save_figure(fig, folder / "leak_price_paths")
+        more = "" if k == len(flagged) else f" ({k} of {len(flagged)}, smallest p-values)"
+        figs.append(
+            (
+                f"Close price around day 0 of the leak-flagged events{more}",
+                "figures/leak_price_paths.png",
+            )
+        )
+    return figs
+
+
 def write_outputs(
     res: EventStudyResults,
     out: Path | str,
@@ -173,6 +232,9 @@ def write_outputs(
     _dates_to_text(res.events).to_csv(out / "events.csv", index=False)
     res.car.to_csv(out / "car.csv", index=False)
     _dates_to_text(res.ar).to_csv(out / "abnormal_returns.csv", index=False)
+    leak = res.leakage
+    if len(leak):
+        _dates_to_text(leak).to_csv(out / "leakage.csv", index=False)
     for name, df in (extra or {}).items():
         _dates_to_text(df).to_csv(out / name, index=False)
     # figures
@@ -190,6 +252,7 @@ def write_outputs(
     save_figure(fig, out / "figures" / "car_distribution")
     a, b = int(main[0]), int(main[1])
     figs.append((f"Per-event CAR{window_label(a, b)} distribution", "figures/car_distribution.png"))
+    figs += _limit_figures(res, out / "figures", None if panel is None else panel.prices)
     blocks = build_blocks(res, title=title, question=QUESTION, figures=figs, simulated=simulated)
     (out / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")
