@@ -40,6 +40,10 @@ _LAZY = {
     "write_outputs": "eventstudy.report.files",
     "plot_caar": "eventstudy.report.plots",
     "plot_car_distribution": "eventstudy.report.plots",
+    "plot_ar_heatmap": "eventstudy.report.plots",
+    "plot_runup": "eventstudy.report.plots",
+    "plot_price_paths": "eventstudy.report.plots",
+    "limit_flags": "eventstudy.market.flags",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
