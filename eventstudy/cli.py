@@ -76,7 +76,9 @@ def _study_options(p: argparse.ArgumentParser) -> None:
         help="CAR over days present (default) or NaN when a day is missing",
     )
     g.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory")
-    d = p.add_argument_group("price limits and leakage (need prices)")
+    d = p.add_argument_group(
+        "price limits (need prices) and leakage (prices give limit-ups and volume)"
+    )
     d.add_argument(
         "--st",
         type=Path,
@@ -105,6 +107,13 @@ def _study_options(p: argparse.ArgumentParser) -> None:
         default=100,
         metavar="M",
         help="pseudo-event dates drawn per firm for the placebo (default 100)",
+    )
+    d.add_argument(
+        "--placebo-seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="seed of the pseudo-event dates (default 0)",
     )
 
 
@@ -229,6 +238,7 @@ def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: s
         leakage=not args.no_leakage,
         leak_alpha=args.leak_alpha,
         placebo_per_firm=args.placebo_per_firm,
+        seed=args.placebo_seed,
     ).fit()
 
 

@@ -58,6 +58,7 @@ def ledger_columns(
             "scar_m5_m1",
             "scar_m10_m1",
             "runup_ratio",
+            "runup_score",
             "limit_ups_m5_m1",
             "abnormal_volume",
         ):

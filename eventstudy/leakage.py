@@ -74,6 +74,7 @@ class LeakageResult:
     alpha: float
     rules: list[str]
     placebo_path: pd.DataFrame = field(default_factory=pd.DataFrame)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """Aggregate facts for ``summary.json``."""
@@ -82,7 +83,7 @@ class LeakageResult:
         return {
             "alpha": self.alpha,
             "threshold_p": None if not np.isfinite(self.threshold) else float(self.threshold),
-            "rules": {r: LEAK_RULES[r][1] for r in self.rules},
+            "rules": {r: self.labels.get(r, LEAK_RULES[r][1]) for r in self.rules},
             "n_placebo": len(self.placebo),
             "n_events": len(t),
             "n_flagged": len(flagged),
@@ -112,12 +113,15 @@ def _stats(
     status: NDArray[np.int8] | None,
     logvol: NDArray[np.float64] | None,
     min_days: int,
+    exclude: NDArray[np.bool_] | None = None,
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Statistics of events (tk, d0); also returns each event's CAR path over -20..+1."""
     est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
     pos_e = d0[:, None] + est_off[None, :]
     pos_v = d0[:, None] + _TAUS[None, :]
     y_est = _gather(panel.firm, pos_e, tk, np.nan)
+    if exclude is not None:  # limit-hit days left out of the model, as in the study
+        y_est = np.where(_gather(exclude, pos_e, tk, False), np.nan, y_est)
     x_est = panel.market[np.clip(pos_e, 0, len(panel.market) - 1)]
     x_est = np.where((pos_e >= 0) & (pos_e < len(panel.market)), x_est, np.nan)
     y_ev = _gather(panel.firm, pos_v, tk, np.nan)
@@ -249,6 +253,7 @@ def leakage_diagnostics(
     status: NDArray[np.int8] | None = None,
     volume: NDArray[np.float64] | None = None,
     min_days: int = 120,
+    exclude: NDArray[np.bool_] | None = None,
     alpha: float = 0.05,
     placebo_per_firm: int = 100,
     seed: int = 0,
@@ -268,14 +273,26 @@ def leakage_diagnostics(
     if volume is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
             logvol = np.where(volume > 0, np.log(volume), np.nan)
-    stats, path = _stats(panel, model, est, tk, d0, lu, status, logvol, min_days)
+    stats, path = _stats(panel, model, est, tk, d0, lu, status, logvol, min_days, exclude)
     rng = np.random.default_rng([seed, 7])
-    ptk, pd0 = _placebo_positions(panel, tk, d0, event, est, placebo_per_firm, rng)
-    pstats, ppath = _stats(panel, model, est, ptk, pd0, lu, status, logvol, min_days)
+    # pseudo-event windows avoid every placed announcement of the firm, included or not
+    if others is not None and len(others):
+        o_tk = others["tk"].to_numpy(dtype=np.int64)
+        o_d0 = others["d0"].to_numpy(dtype=np.int64)
+        firm_set = np.isin(o_tk, tk)
+        b_tk, b_d0 = np.concatenate([tk, o_tk[firm_set]]), np.concatenate([d0, o_d0[firm_set]])
+    else:
+        b_tk, b_d0 = tk, d0
+    ptk, pd0 = _placebo_positions(panel, b_tk, b_d0, event, est, placebo_per_firm, rng)
+    pstats, ppath = _stats(panel, model, est, ptk, pd0, lu, status, logvol, min_days, exclude)
     keep = pstats["usable"].to_numpy()
     pstats, ppath = pstats[keep].reset_index(drop=True), ppath[keep]
     avail = [r for r, (col, _) in LEAK_STATS.items() if np.isfinite(pstats[col].to_numpy()).any()]
     rules: list[str] = [r for r in LEAK_RULES if r in avail]
+    has_volume = "volume" in avail
+    label = {r: LEAK_STATS[r][1] for r in avail}
+    if not has_volume:
+        label["runup"] = "run-up score (standardised CAR[-5,-1]; no volume data)"
     pvals = {}
     ppvals = {}
     for r in avail:
@@ -319,7 +336,7 @@ def leakage_diagnostics(
                 any_p[i] = True
                 if p <= threshold:
                     v = stats[LEAK_RULES[r][0]].iloc[i]
-                    parts.append(f"{LEAK_RULES[r][1]} = {v:.3g} (placebo p = {p:.2g})")
+                    parts.append(f"{label[r]} = {v:.3g} (placebo p = {p:.2g})")
         flags[i] = bool(parts)
         fired.append("; ".join(parts))
     confounded = _confounders(events, tk, d0, others)
@@ -345,4 +362,4 @@ def leakage_diagnostics(
     placebo = pd.concat(
         [pd.DataFrame({"ticker": panel.tickers[ptk[keep]], "day0_pos": pd0[keep]}), pstats], axis=1
     )
-    return LeakageResult(table, placebo, threshold, alpha, rules, ptaus)
+    return LeakageResult(table, placebo, threshold, alpha, rules, ptaus, labels=label)

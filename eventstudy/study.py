@@ -350,8 +350,10 @@ def _run(
     est_off = np.arange(spec.estimation.start, spec.estimation.end + 1, dtype=np.int64)
     y_est, x_est = _gather(panel, d0c[cand], tkc[cand], est_off)
     flags, volume = _price_flags(study, panel)
-    n_limit_est = np.full(n_ev, np.nan)
+    n_limit_est = None
+    hit = None
     if flags is not None:
+        n_limit_est = np.full(n_ev, np.nan)
         hit = (flags.limit_up == 1) | (flags.limit_down == 1)
         hit_est = _gather_grid(hit, d0c[cand], tkc[cand], est_off, False)
         n_limit_est[cand] = hit_est.sum(axis=1)
@@ -431,6 +433,7 @@ def _run(
             status=None if flags is None else flags.status,
             volume=volume,
             min_days=min_days,
+            exclude=hit if study.exclude_limit_days else None,
             alpha=study.leak_alpha,
             placebo_per_firm=study.placebo_per_firm,
             seed=study.seed,

@@ -178,3 +178,36 @@ def test_locked_share_and_pre_event_count():
     s = _streaks([1, 0, 1, 1, 0, 0, 0], locked=[1, 0, 1, 0, 0, 0, 0], taus=np.arange(-2, 5))
     assert s.locked_share[0] == pytest.approx(2 / 7)
     assert s.limit_ups_pre[0] == 1
+
+
+def test_off_tick_close_is_unknown():
+    # a split-adjusted Yahoo close is not on the 0.01 tick
+    df = _frame("600007.SS", ["2024-03-01", "2024-03-04"], [10.0, 31.0 / 3.0])
+    f = _flags(df)
+    assert f["status"].iloc[1].startswith("close not on the 0.01 tick")
+    assert pd.isna(f["limit_up"].iloc[1])
+
+
+def test_listing_free_sessions_by_board_and_date():
+    from eventstudy.market.flags import listing_free_sessions
+
+    assert listing_free_sessions("sse_main", "2021-06-01") == 1
+    assert listing_free_sessions("sse_main", "2023-04-10") == 5
+    assert listing_free_sessions("chinext", "2020-08-21") == 1
+    assert listing_free_sessions("chinext", "2020-08-24") == 5
+    assert listing_free_sessions("star", "2019-07-22") == 5
+    assert listing_free_sessions("bse", "2022-01-05") == 1
+    old = _frame("600008.SS", ["2021-06-01", "2021-06-02", "2021-06-03"], [10.0, 10.0, 10.0])
+    new = _frame("603999.SS", ["2021-06-02", "2021-06-03"], [14.4, 15.84])
+    f = _flags(pd.concat([old, new])).xs("603999.SS", level="ticker")
+    # main board, listed in 2021: the listing day is free, the next day has the 10% rule
+    assert f["status"].iloc[0] == "unlimited (new listing)"
+    assert f["status"].iloc[1] == "known" and bool(f["limit_up"].iloc[1])
+    # a listing before the ticker's first row marks nothing
+    g = _flags(pd.concat([old, new]), listings={"603999.SS": "2021-05-01"})
+    assert (g.xs("603999.SS", level="ticker")["status"] != "unlimited (new listing)").all()
+
+
+def test_first_run_unknown_when_day0_flag_unknown():
+    s = _streaks([0, 0, -1, 1, 1, 0, 0], status=[0, 0, 5, 0, 0, 0, 0])
+    assert np.isnan(s.first_run[0]) and np.isnan(s.first_open_day[0])

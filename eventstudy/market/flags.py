@@ -19,12 +19,22 @@ A flag is *unknown* (not false) when the data cannot tell:
   yfinance's actions): the exchange's reference price is the ex-rights
   price, not the previous close;
 * a close beyond the computed limit, which means the rule does not fit the
-  stock (an unlisted risk warning, a special resumption): the flags of that
-  day are not trusted.
+  stock (a wider limit than the table gives, a special resumption): the
+  flags of that day are not trusted;
+* a close that is not on the 0.01 CNY tick, which is what an adjusted price
+  looks like (Yahoo's ``Close`` is adjusted for splits): the limit prices
+  would not match it.
 
-The first ``new_listing_days`` sessions of a new listing trade without a
-limit (five days on ChiNext and STAR, and on the main boards since the 2023
-registration reform); they are marked *unlimited* and their flags are false.
+A risk-warning (ST) stock has a narrower limit (±5% on the main boards
+before 2025-07-07) that this check cannot see: its limit-up closes sit
+inside the ±10% band and come out *false*, not unknown.  Pass the ST
+periods (``st=``) to get them right.
+
+The first sessions of a new listing trade without the usual limit: five
+sessions on STAR and on ChiNext from 2020-08-24, and on the main boards from
+2023-04-10 (registration reform); one session (the listing day) before those
+dates and on the Beijing exchange.  They are marked *unlimited* and their
+flags are false.
 A listing is the date given in ``listings`` for that ticker or, for a ticker
 not listed there, its first price row if that comes after the first date of
 the whole price frame.
@@ -44,7 +54,26 @@ from eventstudy.exceptions import DataError
 from eventstudy.market.boards import board_of
 from eventstudy.market.limits import limit_fractions, limit_prices
 
-__all__ = ["STATUS", "LimitFlags", "limit_flags", "st_matrix"]
+__all__ = ["STATUS", "LimitFlags", "limit_flags", "listing_free_sessions", "st_matrix"]
+
+
+def listing_free_sessions(board: str, listing_date: Any) -> int:
+    """Sessions a new listing trades without the usual limit, by board and date.
+
+    Five on STAR, on ChiNext from 2020-08-24 and on the main boards from
+    2023-04-10 (the registration reforms); otherwise the listing day only
+    (main boards before 2023-04-10, with their 44% first-day cap; ChiNext
+    before 2020-08-24; Beijing).
+    """
+    day = pd.Timestamp(listing_date)
+    if board == "star":
+        return 5
+    if board == "chinext":
+        return 5 if day >= pd.Timestamp("2020-08-24") else 1
+    if board in ("sse_main", "szse_main"):
+        return 5 if day >= pd.Timestamp("2023-04-10") else 1
+    return 1
+
 
 #: Status codes of a (day, stock) cell.
 STATUS: Final = {
@@ -55,6 +84,7 @@ STATUS: Final = {
     4: "no limit rule for the board and date",
     5: "ex-date (reference price is not the previous close)",
     6: "close beyond the computed limit (rule does not fit)",
+    7: "close not on the 0.01 tick (adjusted price?)",
 }
 
 
@@ -167,7 +197,7 @@ def limit_flags(
     *,
     st: pd.DataFrame | None = None,
     listings: Mapping[str, Any] | None = None,
-    new_listing_days: int = 5,
+    new_listing_days: int | None = None,
 ) -> LimitFlags:
     """Limit flags of every (date, ticker) of a long price frame.
 
@@ -179,10 +209,13 @@ def limit_flags(
     st : DataFrame, optional
         Risk-warning periods, ``ticker, start[, end]``.
     listings : mapping ticker -> date, optional
-        Listing dates; by default a ticker whose first row comes after the
-        frame's first date is taken as listed on that row.
-    new_listing_days : int
-        Sessions without a limit after a listing (default 5).
+        Listing dates; a ticker not given whose first row comes after the
+        frame's first date is taken as listed on that row.  A listing before
+        the ticker's first row marks nothing (its free sessions are not in
+        the data).
+    new_listing_days : int, optional
+        Sessions without a limit after a listing; default by board and date
+        (:func:`listing_free_sessions`).
     """
     need = {"date", "ticker", "close"} - set(prices.columns)
     if need:
@@ -211,10 +244,17 @@ def limit_flags(
     spl = _matrix(long, "split", rows, cols, shape)
     ex = (np.nan_to_num(div) > 0) | ((np.nan_to_num(spl) != 0) & (np.nan_to_num(spl) != 1))
     beyond = have & ~np.isnan(up_c) & ((cents > up_c) | (cents < down_c))
-    # listings: the first new_listing_days sessions with a price
+    # listings: the first free sessions after a listing, counted on the data's rows
     seen = np.cumsum(have, axis=0)
     first_row = np.where(have.any(axis=0), np.argmax(have, axis=0), -1)
-    listed_in_frame = first_row > 0
+    listed = first_row > 0
+    free = np.zeros(len(tickers), dtype=np.int64)
+    for j in np.flatnonzero(listed):
+        free[j] = (
+            new_listing_days
+            if new_listing_days is not None
+            else listing_free_sessions(str(boards[j]), dates[first_row[j]])
+        )
     if listings:
         from eventstudy.tickers import normalize_ticker
 
@@ -222,12 +262,23 @@ def limit_flags(
             j = tickers.get_indexer(pd.Index([normalize_ticker(str(tk))]))[0]
             if j < 0:
                 continue
-            listed_in_frame[j] = True
-            before = dates < pd.Timestamp(day)
+            when = pd.Timestamp(day)
+            before = dates < when
+            if not have[:, j].any() or when < dates[first_row[j]]:
+                listed[j] = False  # listed before its data start: free days not in the data
+                continue
+            listed[j] = True
             seen[:, j] = np.cumsum(have[:, j] & ~before)
             seen[before, j] = 0
-    unlimited = listed_in_frame[None, :] & have & (seen >= 1) & (seen <= new_listing_days)
+            free[j] = (
+                new_listing_days
+                if new_listing_days is not None
+                else listing_free_sessions(str(boards[j]), when)
+            )
+    unlimited = listed[None, :] & have & (seen >= 1) & (seen <= free[None, :])
+    off_tick = have & (np.abs(close * 100.0 - cents) > 1e-4)
     status[beyond] = 6
+    status[off_tick] = 7  # an adjusted price also explains a close "beyond" the limit
     status[ex] = 5
     status[np.isnan(lim)] = 4
     status[np.isnan(ref)] = 3

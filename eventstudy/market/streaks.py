@@ -87,6 +87,11 @@ def limit_streaks(
     e = np.where(has_break, np.argmax(breaks, axis=1), up.shape[1])
     run = ((col >= s[:, None]) & (col < e[:, None]) & is_up).sum(axis=1).astype(float)
     run[~has_up] = 0.0
+    # an unknown day before the run starts hides whether an earlier run existed
+    unknown_before = (
+        after[None, :] & unknown & (col < np.where(has_up, s, up.shape[1])[:, None])
+    ).any(axis=1)
+    run[unknown_before] = np.nan
     brk_unknown = has_break & unknown[np.arange(n_ev), np.minimum(e, up.shape[1] - 1)]
     run[has_up & brk_unknown] = np.nan
     # share of traded event-window days locked at a limit
