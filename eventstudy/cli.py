@@ -210,6 +210,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--tests", default=None, metavar="LIST", help="comma-separated tests (default: all)"
     )
     s.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    rp = sub.add_parser(
+        "reproduce",
+        help="recompute a finished run from its data snapshot and check every number",
+    )
+    rp.add_argument("dir", type=Path, help="output directory of an earlier run")
+    rp.add_argument("--rtol", type=float, default=1e-10, help="relative tolerance (1e-10)")
+    rp.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance (1e-12)")
+    cp = sub.add_parser(
+        "compare",
+        help="regression report: every number that moved between two output directories",
+    )
+    cp.add_argument("new", type=Path, help="output directory of the new run")
+    cp.add_argument("base", type=Path, help="output directory of the baseline run")
+    cp.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance (1e-9)")
+    cp.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance (1e-12)")
+    cp.add_argument(
+        "--markdown", type=Path, default=None, metavar="FILE", help="also write the report here"
+    )
+    cp.add_argument(
+        "--json", type=Path, default=None, metavar="FILE", help="write the report as JSON here"
+    )
+    cp.add_argument(
+        "--max-rows", type=int, default=200, help="rows of the Markdown table (default 200)"
+    )
     c = sub.add_parser("calendar", help="print the calendar with each row's day 0 or reason")
     c.add_argument(
         "file",
@@ -370,6 +394,32 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from eventstudy.reproduce import reproduce
+
+    rep = reproduce(args.dir, rtol=args.rtol, atol=args.atol)
+    print(rep.report(), end="")
+    return 0 if rep.ok else 1
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from eventstudy.report.compare import compare_dirs
+
+    cmp = compare_dirs(args.new, args.base, rtol=args.rtol, atol=args.atol)
+    text = cmp.to_markdown(limit=args.max_rows)
+    print(text, end="")
+    if args.markdown is not None:
+        args.markdown.write_text(text, encoding="utf-8")
+    if args.json is not None:
+        args.json.write_text(
+            _json.dumps(cmp.to_dict(), indent=2, default=str, allow_nan=False) + "\n",
+            encoding="utf-8",
+        )
+    return 0 if cmp.same else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``eventstudy`` command."""
     parser = build_parser()
@@ -379,6 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "calendar": cmd_calendar,
         "simulate": cmd_simulate,
+        "reproduce": cmd_reproduce,
+        "compare": cmd_compare,
     }
     try:
         return handlers[args.command](args)

@@ -533,6 +533,13 @@ def build_results(
         "car_missing": study.car_missing,
         "exclude_limit_days": bool(study.exclude_limit_days),
         "st_periods": 0 if study.st is None else len(study.st),
+        "st": None
+        if study.st is None
+        else study.st.astype(str)
+        .replace({"nan": "", "NaT": "", "None": ""})
+        .to_dict(orient="records"),
+        "calendar_time": bool(study.calendar_time),
+        "hac_lags": study.hac_lags,
         "leakage": {
             "run": bool(study.leakage),
             "alpha": float(study.leak_alpha),
