@@ -174,12 +174,16 @@ def build_blocks(
     for cap, path in figures:
         blocks.append(Block("figure", text=cap, path=path))
     inc = res.to_frame()
-    inc = inc[inc["status"] == "included"]
+    inc = inc[inc["status"] == "included"].copy()
+    from eventstudy.market.boards import board_of
+
+    inc["board"] = [board_of(str(t)) for t in inc["ticker"]]
     cols = (
         ["event_id"]
         + [c for c in ("firm", "company_cn") if c in inc.columns][:1]
-        + ["ticker", "date", "day0", "n_estimation", "beta"]
+        + ["ticker", "board", "date", "day0", "n_estimation", "beta"]
         + [c for c in inc.columns if c.startswith("car[")]
+        + [c for c in ("limit_ups_0_4", "first_open_day", "leak_flag") if c in inc.columns]
         + ["other_event_in_estimation"]
     )
     blocks += [
