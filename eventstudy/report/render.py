@@ -446,7 +446,9 @@ def render_html(blocks: list[Block], base: Path) -> str:
             body.append(f"<ul><li>{t}</li></ul>")
         elif b.kind == "table" and b.table is not None:
             df = b.table.map(_fmt) if len(b.table) else b.table
-            body.append(df.to_html(index=False, escape=True, border=0))
+            body.append(
+                "<div class='wide'>" + df.to_html(index=False, escape=True, border=0) + "</div>"
+            )
         elif b.kind == "figure":
             data = base64.b64encode((base / b.path).read_bytes()).decode("ascii")
             body.append(
@@ -459,6 +461,7 @@ def render_html(blocks: list[Block], base: Path) -> str:
         "td,th{border-bottom:1px solid #ddd;padding:2px 8px;text-align:right}"
         ".banner{background:#b00020;color:white;font-weight:bold;font-size:1.3em;"
         "padding:0.8em;margin:1em 0}img{max-width:100%}"
+        ".wide{overflow-x:auto;max-width:100%}"
     )
     title = html.escape(blocks[0].text if blocks else "eventstudy report")
     return (
