@@ -1,7 +1,8 @@
 """The ``eventstudy`` command (DESIGN 2.1).
 
-Exit codes: 0 success, 1 a check failed (reserved for ``reproduce`` and
-``compare``), 2 bad input or another error (the message names what is wrong).
+Exit codes: 0 success, 1 a check failed (``reproduce`` found a changed file or
+number, ``compare`` a difference beyond tolerance), 2 bad input or another
+error (the message names what is wrong).
 """
 
 from __future__ import annotations
