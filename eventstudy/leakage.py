@@ -15,7 +15,9 @@ For every included event, on its own market model:
   volume; zero-volume days are not traded).
 
 The same statistics are computed at **pseudo-event dates** of the same
-firms: up to ``placebo_per_firm`` random trading days per firm whose window
+firms: up to ``placebo_per_firm`` random trading days per firm (fewer when
+the firms are many: the total is capped near ``max_placebo``, default 20,000,
+with at least 10 per firm) whose window
 [-20,+1] overlaps no event window of that firm.  Each event's statistic gets
 an empirical upper-tail p-value against the pooled placebo distribution,
 :math:`p = (1 + \#\{placebo \ge x\})/(M + 1)`, which needs no normality.
@@ -62,6 +64,8 @@ LEAK_STATS: Final = {
 #: the statistics whose p-values can raise the flag
 LEAK_RULES: Final = {k: LEAK_STATS[k] for k in ("runup", "limit_ups")}
 MATERIAL_SCAR: Final = 2.0
+#: pseudo-events per firm never drop below this when ``max_placebo`` caps the total
+MIN_PER_FIRM: Final = 10
 
 
 @dataclass(frozen=True)
@@ -256,6 +260,7 @@ def leakage_diagnostics(
     exclude: NDArray[np.bool_] | None = None,
     alpha: float = 0.05,
     placebo_per_firm: int = 100,
+    max_placebo: int = 20_000,
     seed: int = 0,
     others: pd.DataFrame | None = None,
 ) -> LeakageResult:
@@ -283,7 +288,9 @@ def leakage_diagnostics(
         b_tk, b_d0 = np.concatenate([tk, o_tk[firm_set]]), np.concatenate([d0, o_d0[firm_set]])
     else:
         b_tk, b_d0 = tk, d0
-    ptk, pd0 = _placebo_positions(panel, b_tk, b_d0, event, est, placebo_per_firm, rng)
+    n_firms = len(np.unique(tk))
+    per_firm = min(placebo_per_firm, max(MIN_PER_FIRM, max_placebo // max(n_firms, 1)))
+    ptk, pd0 = _placebo_positions(panel, b_tk, b_d0, event, est, per_firm, rng)
     pstats, ppath = _stats(panel, model, est, ptk, pd0, lu, status, logvol, min_days, exclude)
     keep = pstats["usable"].to_numpy()
     pstats, ppath = pstats[keep].reset_index(drop=True), ppath[keep]

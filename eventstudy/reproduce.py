@@ -88,6 +88,7 @@ def _study_kwargs(config: dict[str, Any]) -> dict[str, Any]:
         "leakage": bool(leak.get("run", True)),
         "leak_alpha": float(leak.get("alpha", 0.05)),
         "placebo_per_firm": int(leak.get("placebo_per_firm", 100)),
+        "max_placebo": int(leak.get("max_placebo", 20_000)),
         "seed": int(leak.get("seed", 0)),
     }
 

@@ -544,6 +544,7 @@ def build_results(
             "run": bool(study.leakage),
             "alpha": float(study.leak_alpha),
             "placebo_per_firm": int(study.placebo_per_firm),
+            "max_placebo": int(study.max_placebo),
             "seed": int(study.seed),
         },
         "trading_days": "dates on which the market index has a return",

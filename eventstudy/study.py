@@ -216,9 +216,11 @@ class EventStudy:
     leakage : bool
         Run the pre-announcement diagnostics of :mod:`eventstudy.leakage`
         (default True).
-    leak_alpha, placebo_per_firm, seed : float, int, int
+    leak_alpha, placebo_per_firm, max_placebo, seed : float, int, int, int
         Share of placebo events the leakage flag may fire on (family-wise,
-        default 0.05); pseudo-event dates drawn per firm (100); their seed (0).
+        default 0.05); pseudo-event dates drawn per firm (100), fewer when the
+        firms are many so that the total stays near ``max_placebo`` (20,000;
+        at least 10 per firm); their seed (0).
     """
 
     events: pd.DataFrame | str
@@ -240,6 +242,7 @@ class EventStudy:
     leakage: bool = True
     leak_alpha: float = 0.05
     placebo_per_firm: int = 100
+    max_placebo: int = 20_000
     seed: int = 0
 
     def fit(self) -> EventStudyResults:
@@ -436,6 +439,7 @@ def _run(
             exclude=hit if study.exclude_limit_days else None,
             alpha=study.leak_alpha,
             placebo_per_firm=study.placebo_per_firm,
+            max_placebo=study.max_placebo,
             seed=study.seed,
             others=pd.DataFrame(
                 {
