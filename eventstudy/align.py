@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from eventstudy.data.base import Panel
 from eventstudy.exceptions import DataError, DataWarning
 from eventstudy.tickers import normalize_ticker
 
-__all__ = ["AlignedPanel", "align_panel"]
+__all__ = ["AlignedPanel", "align_panel", "window_values"]
 
 _DAY_NS = 86_400_000_000_000
 
@@ -40,6 +41,27 @@ class AlignedPanel:
     def ticker_codes(self, tickers: pd.Series) -> NDArray[np.int64]:
         """Column of each ticker in :attr:`firm`; ``-1`` where absent."""
         return np.asarray(self.tickers.get_indexer(pd.Index(tickers.astype(str))), dtype=np.int64)
+
+
+def window_values(
+    mat: NDArray[Any],
+    d0: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    cols: NDArray[np.int64] | None = None,
+    fill: Any = np.nan,
+) -> NDArray[Any]:
+    """Values of a (days x columns) grid on each event's days ``d0 + offsets``.
+
+    Returns an (events x offsets) array: row ``i`` holds ``mat[d0[i] + offsets,
+    cols[i]]`` (or ``mat[d0[i] + offsets]`` for a days vector, ``cols=None``),
+    and ``fill`` where a day falls outside the grid.
+    """
+    t_len = mat.shape[0]
+    pos = d0[:, None] + offsets[None, :]
+    inside = (pos >= 0) & (pos < t_len)
+    posc = np.clip(pos, 0, t_len - 1)
+    vals = mat[posc] if cols is None else mat[posc, cols[:, None]]
+    return np.where(inside, vals, fill)
 
 
 def _first_row(mask: NDArray[np.bool_]) -> int:

@@ -46,6 +46,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.abnormal import compute_abnormal
+from eventstudy.align import window_values
 from eventstudy.models import NormalReturnModel
 from eventstudy.windows import Window
 
@@ -98,15 +99,6 @@ class LeakageResult:
         }
 
 
-def _gather(
-    mat: NDArray[Any], pos: NDArray[np.int64], col: NDArray[np.int64], fill: Any
-) -> NDArray[Any]:
-    t_len = mat.shape[0]
-    inside = (pos >= 0) & (pos < t_len)
-    out = mat[np.clip(pos, 0, t_len - 1), col[:, None]]
-    return np.where(inside, out, fill)
-
-
 def _stats(
     panel: Any,
     model: NormalReturnModel,
@@ -121,15 +113,12 @@ def _stats(
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Statistics of events (tk, d0); also returns each event's CAR path over -20..+1."""
     est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
-    pos_e = d0[:, None] + est_off[None, :]
-    pos_v = d0[:, None] + _TAUS[None, :]
-    y_est = _gather(panel.firm, pos_e, tk, np.nan)
+    y_est = window_values(panel.firm, d0, est_off, tk)
     if exclude is not None:  # limit-hit days left out of the model, as in the study
-        y_est = np.where(_gather(exclude, pos_e, tk, False), np.nan, y_est)
-    x_est = panel.market[np.clip(pos_e, 0, len(panel.market) - 1)]
-    x_est = np.where((pos_e >= 0) & (pos_e < len(panel.market)), x_est, np.nan)
-    y_ev = _gather(panel.firm, pos_v, tk, np.nan)
-    x_ev = panel.market[np.clip(pos_v, 0, len(panel.market) - 1)]
+        y_est = np.where(window_values(exclude, d0, est_off, tk, False), np.nan, y_est)
+    x_est = window_values(panel.market, d0, est_off)
+    y_ev = window_values(panel.firm, d0, _TAUS, tk)
+    x_ev = window_values(panel.market, d0, _TAUS)
     fit = model.fit(y_est, x_est)
     ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0)
     ar = model.abnormal(fit, y_ev, x_ev)
@@ -151,8 +140,8 @@ def _stats(
     out["runup_ratio"] = np.where(np.abs(ab.scar[:, 3]) >= MATERIAL_SCAR, ratio, np.nan)
     pre = (_TAUS >= -5) & (_TAUS <= -1)
     if lu is not None and status is not None:
-        up = _gather(lu, pos_v, tk, -1)[:, pre]
-        st = _gather(status, pos_v, tk, 2)[:, pre]
+        up = window_values(lu, d0, _TAUS, tk, -1)[:, pre]
+        st = window_values(status, d0, _TAUS, tk, 2)[:, pre]
         unknown = (up < 0) & (st != 2)
         cnt = (up == 1).sum(axis=1).astype(float)
         cnt[unknown.any(axis=1)] = np.nan
@@ -160,8 +149,8 @@ def _stats(
     else:
         out["limit_ups_m5_m1"] = np.nan
     if logvol is not None:
-        v_est = _gather(logvol, pos_e, tk, np.nan)
-        v_pre = _gather(logvol, pos_v, tk, np.nan)[:, pre]
+        v_est = window_values(logvol, d0, est_off, tk)
+        v_pre = window_values(logvol, d0, _TAUS, tk)[:, pre]
         with np.errstate(invalid="ignore", divide="ignore"):
             mu = np.nanmean(np.where(np.isfinite(v_est), v_est, np.nan), axis=1)
             sd = np.nanstd(np.where(np.isfinite(v_est), v_est, np.nan), axis=1, ddof=1)

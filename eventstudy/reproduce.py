@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -134,15 +134,4 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
             parameters=dict(manifest.get("parameters") or {}),
         )
         cmp = compare_dirs(out, folder, rtol=rtol, atol=atol)
-    return Reproduction(
-        str(folder),
-        [],
-        Comparison(
-            str(folder) + " (recomputed)",
-            str(folder),
-            cmp.rtol,
-            cmp.atol,
-            cmp.compared,
-            cmp.changes,
-        ),
-    )
+    return Reproduction(str(folder), [], replace(cmp, new=f"{folder} (recomputed)"))

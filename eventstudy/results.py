@@ -242,28 +242,6 @@ class EventStudyResults:
         excl = ev[ev["status"] == "excluded"]
         tests = self._tests
 
-        def test_block(sel: pd.DataFrame) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            rows: Any = sel.itertuples(index=False)
-            for r in rows:
-                if pd.isna(r.stat):
-                    out[str(r.test)] = {
-                        "stat": None,
-                        "pvalue": None,
-                        "df": None,
-                        "n": int(r.nobs),
-                        "reason": str(r.reason),
-                    }
-                else:
-                    out[str(r.test)] = {
-                        "stat": float(r.stat),
-                        "pvalue": float(r.pvalue),
-                        "df": _opt(r.df),
-                        "n": int(r.nobs),
-                        "distribution": str(r.distribution),
-                    }
-            return out
-
         day_t = {k: g for k, g in tests[tests["scope"] == "day"].groupby("tau")}
         win_t = {k: g for k, g in tests[tests["scope"] == "window"].groupby(["start", "end"])}
         empty = tests.iloc[0:0]
@@ -274,7 +252,7 @@ class EventStudyResults:
                 "tau": int(r.tau),
                 "aar": _opt(r.aar),
                 "n": int(r.n),
-                "tests": test_block(day_t.get(int(r.tau), empty)),
+                "tests": _tests_dict(day_t.get(int(r.tau), empty)),
             }
             for r in aar_rows
         ]
@@ -283,7 +261,7 @@ class EventStudyResults:
                 "window": [int(r.start), int(r.end)],
                 "caar": _opt(r.caar),
                 "n": int(r.n),
-                "tests": test_block(win_t.get((int(r.start), int(r.end)), empty)),
+                "tests": _tests_dict(win_t.get((int(r.start), int(r.end)), empty)),
             }
             for r in caar_rows
         ]
@@ -311,7 +289,7 @@ class EventStudyResults:
             ],
             "limit_window": {
                 **self._limit_block,
-                "tests": _limit_tests_dict(self._limit_tests),
+                "tests": _tests_dict(self._limit_tests),
             }
             if self._limit_block
             else None,
@@ -328,24 +306,26 @@ class EventStudyResults:
         return plot_caar(self, ax=ax, level=level)
 
 
-def _limit_tests_dict(tab: pd.DataFrame) -> dict[str, Any]:
+def _tests_dict(sel: pd.DataFrame) -> dict[str, Any]:
+    """``{test: {stat, pvalue, df, n, distribution}}`` or ``{stat: None, ..., reason}``."""
     out: dict[str, Any] = {}
-    for r in tab.to_dict(orient="records"):
-        if r["reason"] is not None:
-            out[r["test"]] = {
+    rows: Any = sel.itertuples(index=False)
+    for r in rows:
+        if pd.isna(r.stat):
+            out[str(r.test)] = {
                 "stat": None,
                 "pvalue": None,
                 "df": None,
-                "n": r["nobs"],
-                "reason": str(r["reason"]),
+                "n": int(r.nobs),
+                "reason": str(r.reason),
             }
         else:
-            out[r["test"]] = {
-                "stat": r["stat"],
-                "pvalue": r["pvalue"],
-                "df": _opt(r["df"]),
-                "n": r["nobs"],
-                "distribution": r["distribution"],
+            out[str(r.test)] = {
+                "stat": float(r.stat),
+                "pvalue": float(r.pvalue),
+                "df": _opt(r.df),
+                "n": int(r.nobs),
+                "distribution": str(r.distribution),
             }
     return out
 

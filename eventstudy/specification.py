@@ -152,7 +152,7 @@ def specification_study(
     block : int
         Trials computed at once (memory bound; results do not depend on it).
     """
-    from eventstudy.align import align_panel
+    from eventstudy.align import align_panel, window_values
     from eventstudy.data.simulate import simulate_market
     from eventstudy.market.limits import limit_fractions
 
@@ -230,12 +230,10 @@ def specification_study(
         k = min(block, trials - s)
         d0, tk = d0_all[s : s + k], tk_all[s : s + k]
         d0f, tkf = d0.reshape(-1), tk.reshape(-1)
-        pos_e = d0f[:, None] + est_off[None, :]
-        y_est = panel.firm[pos_e, tkf[:, None]]
-        x_est = panel.market[pos_e]
-        pos_v = d0f[:, None] + taus[None, :]
-        y_ev = panel.firm[pos_v, tkf[:, None]].copy()
-        x_ev = panel.market[pos_v]
+        y_est = window_values(panel.firm, d0f, est_off, tkf)
+        x_est = window_values(panel.market, d0f, est_off)
+        y_ev = window_values(panel.firm, d0f, taus, tkf)
+        x_ev = window_values(panel.market, d0f, taus)
         if effect:
             y0 = y_ev[:, col0] + effect
             if cap is not None:

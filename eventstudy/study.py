@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.abnormal import compute_abnormal
-from eventstudy.align import AlignedPanel, align_panel
+from eventstudy.align import AlignedPanel, align_panel, window_values
 from eventstudy.calendar.sessions import align_day0, xshg_sessions
 from eventstudy.data.base import Panel
 from eventstudy.exceptions import CalendarWarning, EventStudyError
@@ -282,15 +282,8 @@ class EventStudy:
 def _gather(
     panel: AlignedPanel, d0: NDArray[np.int64], tk: NDArray[np.int64], offsets: NDArray[np.int64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    t_len = len(panel.dates)
-    pos = d0[:, None] + offsets[None, :]
-    inside = (pos >= 0) & (pos < t_len)
-    posc = np.clip(pos, 0, t_len - 1)
-    y = panel.firm[posc, tk[:, None]]
-    x = panel.market[posc]
-    y = np.where(inside, y, np.nan)
-    x = np.where(inside, x, np.nan)
-    return y, x
+    """Firm and market returns of each event on ``d0 + offsets`` (NaN outside the data)."""
+    return window_values(panel.firm, d0, offsets, tk), window_values(panel.market, d0, offsets)
 
 
 def _run(
@@ -358,7 +351,7 @@ def _run(
     if flags is not None:
         n_limit_est = np.full(n_ev, np.nan)
         hit = (flags.limit_up == 1) | (flags.limit_down == 1)
-        hit_est = _gather_grid(hit, d0c[cand], tkc[cand], est_off, False)
+        hit_est = window_values(hit, d0c[cand], est_off, tkc[cand], False)
         n_limit_est[cand] = hit_est.sum(axis=1)
         if study.exclude_limit_days:
             y_est = np.where(hit_est, np.nan, y_est)
@@ -501,19 +494,6 @@ def _price_flags(study: EventStudy, panel: AlignedPanel) -> tuple[Any, Any]:
     return flags, volume
 
 
-def _gather_grid(
-    mat: NDArray[Any],
-    d0: NDArray[np.int64],
-    tk: NDArray[np.int64],
-    offsets: NDArray[np.int64],
-    fill: Any,
-) -> NDArray[Any]:
-    t_len = mat.shape[0]
-    pos = d0[:, None] + offsets[None, :]
-    inside = (pos >= 0) & (pos < t_len)
-    return np.where(inside, mat[np.clip(pos, 0, t_len - 1), tk[:, None]], fill)
-
-
 def _limit_window(
     flags: Any,
     panel: AlignedPanel,
@@ -527,9 +507,9 @@ def _limit_window(
     """Streaks after day 0 and the limit-aware CAR from day 0 to the first open day."""
     from eventstudy.market.streaks import limit_streaks
 
-    up = _gather_grid(flags.limit_up, d0, tk, taus, -1).astype(np.int8)
-    status = _gather_grid(flags.status, d0, tk, taus, 2).astype(np.int8)
-    locked = _gather_grid(flags.locked, d0, tk, taus, -1).astype(np.int8)
+    up = window_values(flags.limit_up, d0, taus, tk, -1).astype(np.int8)
+    status = window_values(flags.status, d0, taus, tk, 2).astype(np.int8)
+    locked = window_values(flags.locked, d0, taus, tk, -1).astype(np.int8)
     st = limit_streaks(up, status, locked, taus)
     end = st.first_open_day
     inwin = (taus[None, :] >= 0) & (taus[None, :] <= np.where(np.isnan(end), -1, end)[:, None])

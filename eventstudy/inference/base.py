@@ -67,6 +67,13 @@ class TestData:
     day0: IntArray | None = None
     est_taus: IntArray | None = None
 
+    def __post_init__(self) -> None:
+        # results shared between the tests of one data set; not a field, so a copy
+        # made with ``dataclasses.replace`` starts with an empty cache
+        object.__setattr__(self, "cache", {})
+
+    cache: ClassVar[dict[Any, Any]]  # set per instance in __post_init__
+
     def window_days(self, j: int) -> NDArray[np.bool_]:
         """Boolean mask over ``taus`` of the days inside window ``j``."""
         a, b = self.windows[j]

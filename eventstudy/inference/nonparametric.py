@@ -138,6 +138,20 @@ def _day_sums(u: FloatArray) -> tuple[FloatArray, IntArray]:
     return np.where(present, u, 0.0).sum(axis=-2), present.sum(axis=-2).astype(np.int64)
 
 
+def _scaled_day_sums(u: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Day sums over the events with data scaled by ``1/sqrt(N_t)``, the yardstick
+    ``S = sqrt(mean over days with data of the squared scaled sums)``, and ``N_t``.
+
+    The common core of the Corrado-Zivney rank and sign statistics.
+    """
+    d, n_t = _day_sums(u)
+    have = n_t > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = np.where(have, d / np.sqrt(n_t), 0.0)
+        s = np.sqrt((scaled * scaled).sum(axis=-1) / have.sum(axis=-1))
+    return scaled, s, n_t
+
+
 @register
 class RankTest(EventTest):
     r"""Corrado (1989) rank test; Cowan (1992) for a window.
@@ -171,18 +185,15 @@ class RankTest(EventTest):
     def daily(self, data: TestData) -> TestColumns:
         n_l = data.est_ar.shape[-1]
         u = _uniform_ranks(np.concatenate([data.est_ar, data.ar], axis=-1))
-        d, n_t = _day_sums(u)
-        have = n_t > 0
-        t_days = have.sum(axis=-1)
+        scaled, s_u, n_t = _scaled_day_sums(u)
         with np.errstate(invalid="ignore", divide="ignore"):
-            s2 = np.where(have, d * d / n_t, 0.0).sum(axis=-1) / t_days
-            z = d[..., n_l:] / np.sqrt(n_t[..., n_l:]) / np.sqrt(s2)[..., None]
+            z = scaled[..., n_l:] / s_u[..., None]
         n = n_t[..., n_l:]
         why = reasons(
             z.shape,
             [
                 (n < 1, "no event with data"),
-                (~(s2 > 0)[..., None], "ranks have no variance"),
+                (~(s_u > 0)[..., None], "ranks have no variance"),
             ],
         )
         return finish(z, col_count(data.ar), why)
@@ -206,18 +217,6 @@ class RankTest(EventTest):
         n = col_count(data.car)
         why = reasons(z.shape, [(n < 1, "no event with a CAR")])
         return finish(z, n, why)
-
-
-def _cz_sign_stat(
-    g: FloatArray, n_l: int, cols: slice | None = None
-) -> tuple[FloatArray, FloatArray]:
-    """Day statistics sum_i G_it / sqrt(N_t) and the yardstick S_G over all ranked days."""
-    d, n_t = _day_sums(g)
-    have = n_t > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scaled = np.where(have, d / np.sqrt(n_t), 0.0)
-        s_g = np.sqrt((scaled * scaled).sum(axis=-1) / have.sum(axis=-1))
-    return scaled, s_g
 
 
 def _median_signs(x: FloatArray) -> FloatArray:
@@ -259,7 +258,7 @@ class CorradoZivneySign(EventTest):
     def daily(self, data: TestData) -> TestColumns:
         n_l = data.est_ar.shape[-1]
         g = _median_signs(np.concatenate([data.est_ar, data.ar], axis=-1))
-        scaled, s_g = _cz_sign_stat(g, n_l)
+        scaled, s_g, _ = _scaled_day_sums(g)
         with np.errstate(invalid="ignore", divide="ignore"):
             z = scaled[..., n_l:] / s_g[..., None]
         n = col_count(data.ar)
@@ -275,8 +274,7 @@ class CorradoZivneySign(EventTest):
         for j in range(len(data.windows)):
             days = data.window_days(j)
             g = _median_signs(np.concatenate([data.est_ar, data.ar[..., days]], axis=-1))
-            scaled, s_g = _cz_sign_stat(g, n_l)
-            _, n_t = _day_sums(g)
+            scaled, s_g, n_t = _scaled_day_sums(g)
             nw = (n_t[..., n_l:] > 0).sum(axis=-1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 cols.append(scaled[..., n_l:].sum(axis=-1) / np.sqrt(nw) / s_g)

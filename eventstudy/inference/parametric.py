@@ -142,6 +142,20 @@ class BMP(EventTest):
 # ------------------------------------------------------- Kolari-Pynnönen (2010)
 
 
+def _standardised_residuals(data: TestData) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Estimation residuals standardised over each event's own window (divisor L_i)."""
+    e = data.est_ar
+    present = ~np.isnan(e)
+    cnt = present.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(present, e, 0.0).sum(axis=-1) / cnt
+        dev = np.where(present, e - mean[..., None], 0.0)
+        sd = np.sqrt((dev * dev).sum(axis=-1) / cnt)
+        ok = present & (sd[..., None] > 0)
+        z = np.where(ok, dev / sd[..., None], 0.0)
+    return z, ok
+
+
 def average_cross_correlation(data: TestData) -> tuple[FloatArray, IntArray]:
     r"""Average cross-correlation of estimation-window abnormal returns, per batch.
 
@@ -167,17 +181,9 @@ def average_cross_correlation(data: TestData) -> tuple[FloatArray, IntArray]:
     """
     if data.day0 is None or data.est_taus is None:
         raise ValueError("average_cross_correlation needs TestData.day0 and est_taus")
-    e = data.est_ar
-    lead = e.shape[:-2]
-    n_ev, n_l = e.shape[-2], e.shape[-1]
-    present = ~np.isnan(e)
-    cnt = present.sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(present, e, 0.0).sum(axis=-1) / cnt
-        dev = np.where(present, e - mean[..., None], 0.0)
-        sd = np.sqrt((dev * dev).sum(axis=-1) / cnt)
-        z = np.where(present & (sd[..., None] > 0), dev / sd[..., None], 0.0)
-    ok = present & (sd[..., None] > 0)
+    z, ok = _standardised_residuals(data)
+    lead = z.shape[:-2]
+    n_ev, n_l = z.shape[-2], z.shape[-1]
     pos = data.day0[..., None] + data.est_taus
     n_b = int(np.prod(lead)) if lead else 1
     pos = pos.reshape(n_b, n_ev * n_l)
@@ -195,20 +201,6 @@ def average_cross_correlation(data: TestData) -> tuple[FloatArray, IntArray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         rbar = np.where(den > 0, num / den, np.nan)
     return rbar.reshape(lead), den.reshape(lead).astype(np.int64)
-
-
-def _standardised_residuals(data: TestData) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """Estimation residuals standardised over each event's own window (divisor L_i)."""
-    e = data.est_ar
-    present = ~np.isnan(e)
-    cnt = present.sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(present, e, 0.0).sum(axis=-1) / cnt
-        dev = np.where(present, e - mean[..., None], 0.0)
-        sd = np.sqrt((dev * dev).sum(axis=-1) / cnt)
-        ok = present & (sd[..., None] > 0)
-        z = np.where(ok, dev / sd[..., None], 0.0)
-    return z, ok
 
 
 def event_day_correlation(data: TestData, days: int = 1) -> tuple[FloatArray, NDArray[np.bool_]]:
@@ -244,6 +236,14 @@ def event_day_correlation(data: TestData, days: int = 1) -> tuple[FloatArray, ND
     """
     if data.day0 is None:
         raise ValueError("event_day_correlation needs TestData.day0")
+    key = ("event_day_correlation", days)
+    if key not in data.cache:  # patell_kp and bmp_kp share it
+        data.cache[key] = _event_day_correlation(data, days)
+    return data.cache[key]
+
+
+def _event_day_correlation(data: TestData, days: int) -> tuple[FloatArray, NDArray[np.bool_]]:
+    assert data.day0 is not None
     z, ok = _standardised_residuals(data)
     lead = z.shape[:-2]
     n_ev, n_l = z.shape[-2], z.shape[-1]
