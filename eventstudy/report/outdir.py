@@ -285,6 +285,10 @@ def _collisions(out: Path, names: Iterable[str], ours: Mapping[str, str]) -> lis
     return bad
 
 
+class _Unrestored(OutputError):
+    """A failed swap whose undo failed too: the earlier files stay in the staging folder."""
+
+
 def _move(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     os.replace(src, dst)
@@ -297,6 +301,7 @@ def commit_outputs(stage: Path, out: Path, previous: Previous) -> None:
     is removed in every case.
     """
     new = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
+    keep = False
     try:
         if not out.exists() and not out.is_symlink():
             try:
@@ -314,12 +319,16 @@ def commit_outputs(stage: Path, out: Path, previous: Previous) -> None:
                 "or choose another --out"
             )
         _swap(stage, out, new, previous)
+    except _Unrestored:
+        keep = True  # the staging directory holds the earlier files that could not go back
+        raise
     except OSError as exc:
         raise OutputError(
             f"could not replace the study in {out}: {exc.strerror or exc}; {out} was left as it was"
         ) from exc
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _swap(stage: Path, out: Path, new: list[str], previous: Previous) -> None:
@@ -341,13 +350,22 @@ def _swap(stage: Path, out: Path, new: list[str], previous: Previous) -> None:
             dst = out / name
             _move(stage / name, dst)
             placed.append(dst)
-    except BaseException:
+    except BaseException as exc:
         for p in reversed(placed):
             with contextlib.suppress(OSError):
                 p.unlink()
+        lost = []
         for src, dst in reversed(moved):
-            with contextlib.suppress(OSError):
+            try:
                 os.replace(dst, src)
+            except OSError:
+                lost.append(src.relative_to(out).as_posix())
+        if lost:
+            raise _Unrestored(
+                f"could not replace the study in {out} ({exc}), nor put back "
+                f"{len(lost)} file(s) of the earlier study ({', '.join(lost[:5])}): they are "
+                f"kept in {backup}"
+            ) from exc
         raise
     # folders the earlier run used and the new one does not, if now empty
     for name in ours:
