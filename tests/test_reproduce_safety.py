@@ -395,3 +395,20 @@ def test_reading_values_round_trip(base: Path) -> None:
     assert any(k.startswith("reading[") for f, k in vals if f == "summary.json")
     assert any(k.endswith(".var_car") for f, k in vals if f == "car.csv")
     assert not any(isinstance(v, float) and math.isinf(v) for v in vals.values())
+
+
+def test_data_source_differences_are_listed_not_counted_except_by_reproduce(
+    base: Path, tmp_path: Path
+) -> None:
+    d = copy(base, tmp_path)
+    s = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+    s["data_source"]["provenance"]["path"] = "/elsewhere/returns.csv"
+    (d / "summary.json").write_text(json.dumps(s), encoding="utf-8")
+    cmp = compare_dirs(d, base)
+    assert cmp.same and "1 data-source difference(s) listed, not counted" in cmp.verdict()
+    assert [t for t, _ in cmp.sections()] == ["Data source (not counted)"]
+    assert not compare_dirs(d, base, provenance_counts=True).same
+    forge(d)
+    rep = reproduce(d)
+    assert not rep.ok and rep.comparison is not None
+    assert "summary.json:data_source.provenance.path" in keys(rep.comparison)

@@ -232,7 +232,7 @@ def prepare_out(out: Path) -> Previous:
 
 def _stage_parent(out: Path) -> Path:
     """Where to create the staging directory: beside ``out``, or inside it if it must."""
-    parent = out.parent
+    parent = Path(os.path.abspath(out)).parent  # ".", ".." and "a/.." have a real parent
     parent.mkdir(parents=True, exist_ok=True)
     if out.is_dir():
         same_fs = os.stat(out).st_dev == os.stat(parent).st_dev
@@ -243,13 +243,15 @@ def _stage_parent(out: Path) -> Path:
 
 def new_stage(out: Path) -> Path:
     """Create an empty staging directory for ``out`` and return it."""
-    base = _stage_parent(out)
-    stage = base / f".{out.name}.eventstudy-{uuid.uuid4().hex[:12]}.tmp"
+    name = Path(os.path.abspath(out)).name or "out"
     try:
+        base = _stage_parent(out)
+        stage = base / f".{name}.eventstudy-{uuid.uuid4().hex[:12]}.tmp"
         stage.mkdir()
     except OSError as exc:
         raise OutputError(
-            f"cannot create a staging directory for {out} in {base}: {exc.strerror or exc}"
+            f"cannot create a staging directory for {out}: {exc.strerror or exc} "
+            f"({exc.filename or out})"
         ) from exc
     return stage
 
