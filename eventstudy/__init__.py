@@ -37,6 +37,8 @@ _LAZY = {
     "DataError": "eventstudy.exceptions",
     "WindowError": "eventstudy.exceptions",
     "EventStudyWarning": "eventstudy.exceptions",
+    "OutputError": "eventstudy.exceptions",
+    "OutputWarning": "eventstudy.exceptions",
     "write_outputs": "eventstudy.report.files",
     "plot_caar": "eventstudy.report.plots",
     "plot_car_distribution": "eventstudy.report.plots",

@@ -8,14 +8,16 @@ error (the message names what is wrong).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from eventstudy._text import terminal_safe
 from eventstudy.exceptions import EventStudyError
 
 __all__ = ["main"]
@@ -396,8 +398,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    from eventstudy.report.compare import check_tolerances
     from eventstudy.reproduce import reproduce
 
+    check_tolerances(args.rtol, args.atol)
     rep = reproduce(args.dir, rtol=args.rtol, atol=args.atol)
     print(rep.report(), end="")
     return 0 if rep.ok else 1
@@ -408,14 +412,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from eventstudy.report.compare import compare_dirs
 
+    if args.max_rows < 0:
+        raise EventStudyError(f"--max-rows must be 0 or more, got {args.max_rows}")
     cmp = compare_dirs(args.new, args.base, rtol=args.rtol, atol=args.atol)
     text = cmp.to_markdown(limit=args.max_rows)
     print(text, end="")
     if args.markdown is not None:
         args.markdown.write_text(text, encoding="utf-8")
-    if args.json is not None:
+    if args.json is not None:  # non-finite numbers are written as "inf", "-inf", "nan"
         args.json.write_text(
-            _json.dumps(cmp.to_dict(), indent=2, default=str, allow_nan=False) + "\n",
+            _json.dumps(cmp.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
             encoding="utf-8",
         )
     return 0 if cmp.same else 1
@@ -423,6 +429,36 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``eventstudy`` command."""
+    with _terminal_safe_output():
+        return _main(argv)
+
+
+class _SafeStream:
+    """A text stream that shows control characters as escapes (see :mod:`eventstudy._text`)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_safe(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _terminal_safe_output() -> Iterator[None]:
+    """Everything the command prints goes through :func:`eventstudy._text.terminal_safe`."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _SafeStream(out), _SafeStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {
@@ -440,6 +476,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except FileNotFoundError as exc:
         print(f"eventstudy: error: file not found: {exc.filename}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # permissions, a folder where a file was expected, disk full
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"eventstudy: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # an unexpected failure is an error (2), not a failed check (1)
         import traceback

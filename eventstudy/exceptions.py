@@ -14,6 +14,8 @@ __all__ = [
     "DataWarning",
     "EventStudyError",
     "EventStudyWarning",
+    "OutputError",
+    "OutputWarning",
     "WindowError",
 ]
 
@@ -34,6 +36,10 @@ class WindowError(EventStudyError):
     """An estimation, event or CAR window is invalid or inconsistent."""
 
 
+class OutputError(EventStudyError):
+    """An output directory cannot be written, read, reproduced or compared as asked."""
+
+
 class EventStudyWarning(UserWarning):
     """Base class of every warning issued by eventstudy."""
 
@@ -44,3 +50,7 @@ class CalendarWarning(EventStudyWarning):
 
 class DataWarning(EventStudyWarning):
     """Something in the data was normalised or is doubtful (not fatal)."""
+
+
+class OutputWarning(EventStudyWarning):
+    """Something in an output directory was left alone or is doubtful (not fatal)."""

@@ -47,6 +47,7 @@ def test_edited_result_with_rewritten_manifest_is_caught_by_the_recomputation(
 ):
     """Someone edits a CAR and the manifest hash: the recomputed numbers disagree."""
     from eventstudy._hashing import sha256_file
+    from eventstudy.report.outdir import manifest_digest
 
     a3 = tmp_path / "A3"
     shutil.copytree(demo_a, a3)
@@ -55,6 +56,12 @@ def test_edited_result_with_rewritten_manifest_is_caught_by_the_recomputation(
     car.to_csv(a3 / "car.csv", index=False)
     m = json.loads((a3 / "manifest.json").read_text(encoding="utf-8"))
     m["files"]["car.csv"] = sha256_file(a3 / "car.csv")
+    (a3 / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    # the manifest's own checksum no longer matches
+    assert main(["reproduce", str(a3)]) == 1
+    assert "manifest.json: changed" in capsys.readouterr().out
+    # a forger who also recomputes the checksum is caught by the recomputation
+    m["manifest_sha256"] = manifest_digest(m)
     (a3 / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
     assert main(["reproduce", str(a3)]) == 1
     out = capsys.readouterr().out

@@ -32,6 +32,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from eventstudy._text import terminal_safe
 from eventstudy.calendar.sessions import TIMINGS, align_day0, timing_from_time, xshg_sessions
 from eventstudy.exceptions import CalendarError, CalendarWarning
 from eventstudy.tickers import normalize_ticker, normalize_tickers
@@ -602,7 +603,9 @@ def format_calendar_table(df: pd.DataFrame) -> str:
 
     The last column, ``note``, holds the exclusion reason of excluded rows
     and the timing flag of placed ones.  Wide (CJK) characters count as two
-    columns so that the table lines up in a terminal.
+    columns so that the table lines up in a terminal; control characters
+    (ANSI escape sequences, line breaks) in a cell are shown as escapes
+    (``\\x1b``), never sent to the terminal.
     """
     missing = [
         c
@@ -619,7 +622,8 @@ def format_calendar_table(df: pd.DataFrame) -> str:
         if c in df.columns
     ]
     rows = [
-        [_cell_text(rec[c]) for c in shown] + [_cell_text(rec["reason"]) or _cell_text(rec["flag"])]
+        [terminal_safe(_cell_text(rec[c]), lines=False) for c in shown]
+        + [terminal_safe(_cell_text(rec["reason"]) or _cell_text(rec["flag"]), lines=False)]
         for rec in df.to_dict("records")
     ]
     header = [*shown, "note"]

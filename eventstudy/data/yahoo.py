@@ -39,13 +39,7 @@ from typing import Any, Final
 import pandas as pd
 
 from eventstudy.data.base import Panel
-from eventstudy.data.cache import (
-    covers,
-    default_cache_dir,
-    read_cached,
-    read_manifest,
-    write_cached,
-)
+from eventstudy.data.cache import default_cache_dir, lookup_cached, write_cached
 from eventstudy.data.csvfile import returns_from_prices
 from eventstudy.exceptions import DataError, DataWarning
 from eventstudy.tickers import normalize_ticker
@@ -321,13 +315,11 @@ def download_yahoo(
     frames: dict[str, pd.DataFrame] = {}
     info: dict[str, dict[str, Any]] = {}
     todo: list[str] = []
+    refused: dict[str, str] = {}
     for t in names:
-        manifest = read_manifest(cdir, t)
-        entry = (
-            read_cached(cdir, t)
-            if manifest is not None and covers(manifest, lo, hi, offline=offline)
-            else None
-        )
+        entry, problem = lookup_cached(cdir, t, lo, hi, offline=offline)
+        if problem is not None:
+            refused[t] = problem
         if entry is None:
             todo.append(t)
             continue
@@ -338,12 +330,16 @@ def download_yahoo(
             "yfinance_version": entry.manifest.get("yfinance_version"),
             "cache_file": str(entry.path),
         }
+    why = "; ".join(f"cache entry for {t} refused: {p}" for t, p in refused.items())
     if offline and todo:
         raise DataError(
             f"offline: no cached Yahoo prices covering {lo.date()}..{hi.date()} for "
             f"{len(todo)} ticker(s): {', '.join(todo)} (cache {cdir}); run once "
-            f"online to fill the cache"
+            f"online to fill the cache" + (f". {why}" if why else "")
         )
+    if refused:
+        notes.append(f"{why}; downloaded again")
+        warnings.warn(DataWarning(f"{why}; downloading again"), stacklevel=2)
 
     missing: list[str] = []
     if todo:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 import sys
 from collections.abc import Mapping
 from importlib import metadata
@@ -14,6 +15,16 @@ import numpy as np
 import pandas as pd
 
 from eventstudy._hashing import sha256_file
+from eventstudy._text import spreadsheet_safe
+from eventstudy.exceptions import OutputError
+from eventstudy.report.outdir import (
+    MANIFEST,
+    MANIFEST_DIGEST,
+    commit_outputs,
+    manifest_digest,
+    new_stage,
+    prepare_out,
+)
 from eventstudy.report.render import build_blocks, render_html, render_markdown
 from eventstudy.windows import window_label
 
@@ -21,7 +32,7 @@ if TYPE_CHECKING:
     from eventstudy.data.base import Panel
     from eventstudy.results import EventStudyResults
 
-__all__ = ["sha256_file", "write_outputs"]
+__all__ = ["sha256_file", "write_csv", "write_outputs"]
 
 DEPENDENCIES = (
     "numpy",
@@ -80,6 +91,28 @@ def _dates_to_text(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _safe_cell(v: Any) -> Any:
+    return spreadsheet_safe(v) if isinstance(v, str) else v
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` as a CSV file of the output directory (every CSV goes through here).
+
+    Dates become ``YYYY-MM-DD``; every text cell and column name that a
+    spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR
+    at the start, and not a number) gets a leading apostrophe, as does a
+    text that already starts with one (see :mod:`eventstudy._text`; the
+    escape is undone exactly by :func:`eventstudy._text.spreadsheet_unescape`).
+    """
+    out = _dates_to_text(df)
+    for c in out.columns:
+        col = out[c]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            out[c] = col.map(_safe_cell, na_action="ignore")
+    out.columns = [_safe_cell(str(c)) for c in out.columns]
+    out.to_csv(path, index=False)
+
+
 def save_figure(fig: Any, base: Path) -> dict[str, Path]:
     """Save ``fig`` as ``base.png`` (150 dpi) and vector ``base.pdf``, without timestamps."""
     fig.savefig(base.with_suffix(".png"), dpi=150, metadata={"Software": None})
@@ -87,37 +120,6 @@ def save_figure(fig: Any, base: Path) -> dict[str, Path]:
         base.with_suffix(".pdf"), metadata={"Creator": None, "Producer": None, "CreationDate": None}
     )
     return {"png": base.with_suffix(".png"), "pdf": base.with_suffix(".pdf")}
-
-
-def _clear_previous(out: Path) -> None:
-    """Remove the files of an earlier run in ``out`` (those its manifest lists).
-
-    A non-empty directory that is not an earlier output directory is refused,
-    so that no stale file is mixed into (and hashed with) the new outputs.
-    """
-    from eventstudy.exceptions import EventStudyError
-
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise EventStudyError(f"output path {out} exists and is not a directory")
-    manifest = out / "manifest.json"
-    if not manifest.is_file():
-        if any(out.iterdir()):
-            raise EventStudyError(
-                f"output directory {out} is not empty and holds no "
-                "eventstudy manifest.json; choose a new directory"
-            )
-        return
-    try:
-        listed = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
-    except (OSError, ValueError) as exc:
-        raise EventStudyError(f"cannot read {manifest}: {exc}") from exc
-    for rel in listed:
-        p = (out / rel).resolve()
-        if out.resolve() in p.parents and p.is_file():
-            p.unlink()
-    manifest.unlink()
 
 
 def versions() -> dict[str, str]:
@@ -203,11 +205,18 @@ def write_outputs(
 ) -> Path:
     """Write summary.json, CSVs, report, figures, data snapshot and manifest.
 
+    The study is written into a staging directory and moved into ``out``
+    only when complete (see :mod:`eventstudy.report.outdir`): if anything
+    fails, ``out`` is left exactly as it was.  Of an earlier study in
+    ``out``, only the files its manifest lists and that are unchanged are
+    replaced or removed; other files are never touched.
+
     Parameters
     ----------
     res : EventStudyResults
     out : path
-        Output directory (created).
+        Output directory (created).  It must not exist, be empty, or hold an
+        earlier eventstudy output directory.
     panel : Panel, optional
         The data used; written to ``data/`` as parquet for ``reproduce``.
     calendar : DataFrame
@@ -217,26 +226,70 @@ def write_outputs(
     inputs : mapping of name -> path
         Input files whose SHA-256 goes into the manifest.
     extra : mapping of file name -> DataFrame
-        More CSV files to write (for example the simulator's truth).
+        More CSV files to write (for example the simulator's truth); listed
+        under ``extra`` in the manifest (``reproduce`` checks their SHA-256
+        but does not recompute them).
+
+    Raises
+    ------
+    OutputError
+        When ``out`` may not be written (a file, a link, a foreign non-empty
+        directory, a name taken by a file the earlier run did not write) or
+        writing fails (disk full, permissions); ``out`` is unchanged then.
     """
+    out = Path(out)
+    previous = prepare_out(out)
+    extra = dict(extra or {})
+    for name in extra:
+        if "/" in name or "\\" in name or name in _RESERVED or not name.endswith(".csv"):
+            raise OutputError(f"extra output {name!r}: give a plain new .csv file name")
+    stage = new_stage(out)
+    try:
+        _write_study(res, stage, panel, calendar, parameters, inputs, extra, title)
+    except BaseException as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise OutputError(
+                f"could not write the study for {out}: {exc.strerror or exc}; "
+                f"{out} was left as it was"
+            ) from exc
+        raise
+    commit_outputs(stage, out, previous)
+    return out
+
+
+_RESERVED = frozenset(
+    {"summary.json", "events.csv", "car.csv", "abnormal_returns.csv", "leakage.csv", MANIFEST}
+)
+
+
+def _write_study(
+    res: EventStudyResults,
+    out: Path,
+    panel: Panel | None,
+    calendar: pd.DataFrame,
+    parameters: Mapping[str, Any],
+    inputs: Mapping[str, Path] | None,
+    extra: Mapping[str, pd.DataFrame],
+    title: str,
+) -> None:
+    """Write every file of the study into the (new, empty) directory ``out``."""
     from matplotlib.figure import Figure
 
     from eventstudy.report.plots import plot_caar, plot_car_distribution
 
-    out = Path(out)
-    _clear_previous(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(exist_ok=True)
     simulated = res.data_source.get("source") == "simulated"
     write_json(out / "summary.json", {"simulated": simulated, **res.to_dict()})
-    _dates_to_text(res.events).to_csv(out / "events.csv", index=False)
-    res.car.to_csv(out / "car.csv", index=False)
-    _dates_to_text(res.ar).to_csv(out / "abnormal_returns.csv", index=False)
+    write_csv(res.events, out / "events.csv")
+    write_csv(res.car, out / "car.csv")
+    write_csv(res.ar, out / "abnormal_returns.csv")
     leak = res.leakage
     if len(leak):
-        _dates_to_text(leak).to_csv(out / "leakage.csv", index=False)
-    for name, df in (extra or {}).items():
-        _dates_to_text(df).to_csv(out / name, index=False)
+        write_csv(leak, out / "leakage.csv")
+    for name, df in extra.items():
+        write_csv(df, out / name)
     # figures
     figs: list[tuple[str, str]] = []
     fig = Figure(figsize=(7.0, 4.2))
@@ -257,7 +310,7 @@ def write_outputs(
     (out / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")
     # data snapshot
-    _dates_to_text(calendar).to_csv(out / "data" / "calendar.csv", index=False)
+    write_csv(calendar, out / "data" / "calendar.csv")
     if panel is not None:
         panel.returns.to_parquet(out / "data" / "returns.parquet", index=False)
         if panel.prices is not None:
@@ -271,9 +324,16 @@ def write_outputs(
         "inputs": {
             k: {"path": str(p), "sha256": sha256_file(Path(p))} for k, p in (inputs or {}).items()
         },
+        "title": title,
+        "source_notes": [] if panel is None else [str(n) for n in panel.notes],
         "files": {},
+        "extra": sorted(extra),
     }
-    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
-    manifest["files"] = {str(p.relative_to(out)): sha256_file(p) for p in files}
-    write_json(out / "manifest.json", manifest)
-    return out
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != MANIFEST)
+    manifest["files"] = {p.relative_to(out).as_posix(): sha256_file(p) for p in files}
+    # the manifest as it will read back, then its own checksum over that
+    plain = json.loads(
+        json.dumps(_clean(manifest), ensure_ascii=False, default=_json_default, allow_nan=False)
+    )
+    plain[MANIFEST_DIGEST] = manifest_digest(plain)
+    write_json(out / MANIFEST, plain)
