@@ -56,10 +56,15 @@ class Simulation:
         streak is smaller than the latent jump, since 1.1 x 1.1 x 1.074 = 1.3
         while 0.1 + 0.1 + 0.074 = 0.274).
     truth_events : DataFrame
-        ``event_id, leaky, effect, drift``, one row per planted event:
+        ``event_id, leaky, effect, drift, event_type, player_type, board,
+        player_scale, effect_day0, reversal``, one row per planted event:
         ``effect`` = planted AR summed over days 0 and +1 (the announcement
         jump), ``drift`` = planted AR summed over days -5..-1 (0 when not
-        leaky); only days inside the sessions count.
+        leaky), ``event_type`` and ``player_type`` as planted (``entry`` and
+        ``unclear`` when the event has none), ``board`` the ticker's board
+        label, ``player_scale`` the multiplier applied, ``effect_day0`` the
+        planted AR on day 0, ``reversal`` the planted AR summed over days
+        +21..+60; only days inside the sessions count.
     firms : DataFrame
         ``ticker, board, beta, sigma, alpha, st`` of every simulated firm.
     params : dict
@@ -76,6 +81,15 @@ class Simulation:
     firms: pd.DataFrame
     params: dict[str, Any]
     suspensions: pd.DataFrame
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples as lists, also inside dicts (for ``params`` and the run manifest)."""
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
 
 
 def simulate_market(
@@ -113,6 +127,8 @@ def simulate_market(
     board_mix: Mapping[str, float] | None = None,
     sector_corr: float = 0.0,
     n_sectors: int = 8,
+    type_effects: Mapping[str, tuple[float, float]] | None = None,
+    player_scale: Mapping[str, float] | None = None,
 ) -> Simulation:
     """Simulate an A-share market on XSHG sessions with planted event effects.
 
@@ -178,6 +194,20 @@ def simulate_market(
         ``f`` a t-distributed sector factor, so market-model residuals of two
         firms of one sector correlate at ``rho = sector_corr`` (default 0: no
         cross-correlation; the specification study uses it for clustered events).
+    type_effects : mapping of str to (low, high), optional
+        Effect range per ``event_type`` (read from the events by the
+        calendar's leading-phrase rule); ``entry`` and types not listed use
+        ``effect_range``.  None: :data:`DEFAULT_TYPE_EFFECTS` (follow-up
+        U(0.02, 0.08), termination U(-0.15, -0.05), scale-back
+        U(-0.10, -0.03)).  A leak takes the sign of its event's effect.
+    player_scale : mapping of str to float, optional
+        Multiplier of the effect per ``player_type`` (or
+        ``player_type_assessed``); types not listed get 1.  None:
+        :data:`DEFAULT_PLAYER_SCALE` (0.5 for IDC-capable firms, traditional
+        IDC providers and cloud providers, so cross-border entrants react
+        twice as much); ``{}``: no difference between player types.  The
+        effect is ``scale * (low + (high - low) * u)`` with one uniform ``u``
+        per event, whatever the type.
 
     Returns
     -------
@@ -326,7 +356,7 @@ def simulate_market(
     )
     params = {
         "seed": recorded_seed,
-        **{k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()},
+        **{k: _jsonable(v) for k, v in cfg.items()},
         "n_sessions": n_days,
         "first_session": str(sessions[0].date()),
         "last_session": str(sessions[-1].date()),

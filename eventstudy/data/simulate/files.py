@@ -14,7 +14,8 @@ def to_files(sim: Simulation, directory: str | Path) -> list[Path]:
 
     ``truth.csv``: ``event_id, tau, planted_ar`` (latent planted AR per event
     day, -20..+60, zeros included).  ``truth_events.csv``: ``event_id, leaky,
-    effect, drift``.  The directory is created if needed.
+    effect, drift, event_type, player_type, board, player_scale, effect_day0,
+    reversal``.  The directory is created if needed.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
