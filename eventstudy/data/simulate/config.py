@@ -72,6 +72,8 @@ _STREAMS: Final = (
     "suspensions",
     "ohlcv",
     "sectors",
+    "factors",
+    "nonsync",
 )
 
 
