@@ -162,13 +162,15 @@ def st_matrix(
         raise DataError(
             f"the ST list needs columns ticker, start[, end]; missing {sorted(missing)}"
         )
+    from eventstudy.dates import parse_dates
     from eventstudy.tickers import normalize_ticker
 
-    start = pd.to_datetime(st["start"], errors="coerce")
+    # the date policy of every boundary (eventstudy.dates); an empty start is reported below
+    start = pd.Series(parse_dates(st["start"], what="ST list start", allow_missing=True).dates)
     end = (
-        pd.to_datetime(st["end"], errors="coerce")
+        pd.Series(parse_dates(st["end"], what="ST list end", allow_missing=True).dates)
         if "end" in st
-        else pd.Series(pd.NaT, index=st.index)
+        else pd.Series(pd.NaT, index=range(len(st)))
     )
     for i, (tk, a, b) in enumerate(zip(st["ticker"].astype(str), start, end, strict=True)):
         if pd.isna(a):
