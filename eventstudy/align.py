@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.data.base import Panel
-from eventstudy.dates import parse_dates
+from eventstudy.dates import factorize_cells, parse_dates
 from eventstudy.exceptions import DataError, DataWarning
 from eventstudy.guards import beyond_limit, beyond_limit_note, check_return_scale, check_unit
 from eventstudy.tickers import normalize_ticker
@@ -134,7 +134,7 @@ def align_panel(
     # dates: one policy for every boundary (year first; zones to China time)
     dvals = parse_dates(returns["date"], what="returns").dates.values.astype("datetime64[ns]")
     # tickers (normalised once per distinct value)
-    tcodes, tuniq = pd.factorize(returns["ticker"], use_na_sentinel=True)
+    tcodes, tuniq = factorize_cells(returns["ticker"], what="returns", label="ticker")
     if (tcodes < 0).any():
         i = _first_row(tcodes < 0)
         raise DataError(f"returns: row {i + 1} has an empty ticker")
@@ -172,7 +172,7 @@ def align_panel(
         )
     # magnitudes: per ticker and pooled, in the declared unit
     ret = check_return_scale(
-        ret, what="returns", unit=unit, tickers=np.asarray(norm)[tcodes], dates=dvals
+        ret, what="returns", unit=unit, tickers=tcodes, labels=norm, dates=dvals
     )
     if unit == "percent":
         notes.append("returns declared in percent (returns_unit='percent'); divided by 100")
@@ -239,6 +239,4 @@ def align_panel(
     note = beyond_limit_note(beyond, mat, firm_names, pd.DatetimeIndex(mdates))
     if note:
         notes.append(note)
-    return AlignedPanel(
-        pd.DatetimeIndex(mdates), mret, mat, firm_names, mkt, span, notes, beyond
-    )
+    return AlignedPanel(pd.DatetimeIndex(mdates), mret, mat, firm_names, mkt, span, notes, beyond)

@@ -58,7 +58,9 @@ DATE_HELP: Final = (
 )
 
 _TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d{1,9})?)?\s*(?P<Z>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?"
-_RE_SEP = re.compile(rf"^(?P<y>\d{{4}})(?P<sep>[-/.])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}}){_TIME}$")
+_RE_SEP = re.compile(
+    rf"^(?P<y>\d{{4}})(?P<sep>[-/.])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}}){_TIME}$"
+)
 _RE_COMPACT = re.compile(rf"^(?P<y>\d{{4}})(?P<m>\d{{2}})(?P<d>\d{{2}}){_TIME}$")
 _RE_MONTH = re.compile(r"^(?P<y>\d{4})[-/](?P<m>\d{1,2})$")
 _RE_AMBIGUOUS = re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:[ T].*)?$")
@@ -251,18 +253,22 @@ def parse_dates(
         return _from_datetimes(local, what, allow_missing, error)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         return _from_datetimes(raw, what, allow_missing, error)
-    codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniq = factorize_cells(raw, what=what, label="date", error=error)
     u_days = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
     u_min = np.full(len(uniq), np.nan)
     u_bad: dict[int, str] = {}
     if fmt is not None:
         text = pd.Series(np.asarray(uniq, dtype=object)).map(
-            lambda v: str(int(v)) if isinstance(v, float | np.floating) and float(v).is_integer() else str(v).strip()
+            lambda v: (
+                str(int(v))
+                if isinstance(v, float | np.floating) and float(v).is_integer()
+                else str(v).strip()
+            )
         )
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        for j in np.flatnonzero(parsed.isna().to_numpy()):
-            if text.iloc[j].lower() not in _MISSING_TEXT:
-                u_bad[int(j)] = f"does not match the format {fmt}"
+        for jj in np.flatnonzero(parsed.isna().to_numpy()):
+            if text.iloc[jj].lower() not in _MISSING_TEXT:
+                u_bad[int(jj)] = f"does not match the format {fmt}"
         ok = parsed.notna().to_numpy()
         stamps = parsed.to_numpy(dtype="datetime64[ns]")
         u_days[ok] = stamps[ok].astype("datetime64[D]").astype("datetime64[ns]")
@@ -289,11 +295,29 @@ def parse_dates(
         u_days = np.full(1, np.datetime64("NaT"), dtype="datetime64[ns]")
         u_min = np.full(1, np.nan)
     days = np.where(codes >= 0, u_days[np.maximum(codes, 0)], np.datetime64("NaT"))
-    minutes = np.where(codes >= 0, u_min[np.maximum(codes, 0)], np.nan)
-    out = ParsedDates(pd.DatetimeIndex(days.astype("datetime64[ns]")), minutes)
+    mins = np.asarray(np.where(codes >= 0, u_min[np.maximum(codes, 0)], np.nan), np.float64)
+    out = ParsedDates(pd.DatetimeIndex(days.astype("datetime64[ns]")), mins.reshape(n))
     if not allow_missing:
         _no_missing(out.dates, raw, what, error, header_hint)
-    return ParsedDates(out.dates, np.asarray(out.minutes, dtype=np.float64).reshape(n))
+    return out
+
+
+def factorize_cells(
+    raw: pd.Series, *, what: str, label: str, error: type[EventStudyError] = DataError
+) -> tuple[NDArray[np.int64], Any]:
+    """``pd.factorize`` that reports an unhashable cell (a list, a dict) by its row."""
+    try:
+        codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+    except TypeError:
+        for i, v in enumerate(raw):
+            try:
+                hash(v)
+            except TypeError:
+                raise error(
+                    f"{what}: row {i + 1} has a {type(v).__name__} {v!r:.60} as its {label}"
+                ) from None
+        raise
+    return np.asarray(codes, dtype=np.int64), uniq
 
 
 def _from_datetimes(

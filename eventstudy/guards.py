@@ -79,40 +79,65 @@ def _how(unit: str, unit_arg: str, cli_flag: str | None) -> str:
     return f"declare {unit_arg}='{unit}'{cli}"
 
 
-def _where(i: int, tickers: NDArray[Any] | None, dates: NDArray[Any] | None) -> str:
+def _where(i: int, ticker: str | None, dates: NDArray[Any] | None) -> str:
     parts = []
-    if tickers is not None:
-        parts.append(str(tickers[i]))
+    if ticker is not None:
+        parts.append(ticker)
     if dates is not None:
         d = pd.Timestamp(dates[i])
         parts.append(str(d.date()) if d is not pd.NaT else "no date")
     return f"row {i + 1}" + (f" ({', '.join(parts)})" if parts else "")
 
 
-def _profile(dec: NDArray[np.float64], codes: NDArray[np.int64]) -> pd.DataFrame:
-    """Per-series count, median |r|, share beyond ±1, share negative, median nonzero |r|."""
+def _profile(
+    dec: NDArray[np.float64], codes: NDArray[np.int64], k: int, nonzero: bool
+) -> pd.DataFrame:
+    """Per-series count, median |r|, share beyond ±1, share negative, median nonzero |r|.
+
+    Bin counts and grouped medians (pandas' grouped median does not sort the
+    whole panel); the median of the non-zero values only when ``nonzero``.
+    Series without a return are left out.
+    """
     ok = ~np.isnan(dec)
-    frame = pd.DataFrame(
+    g, a = codes[ok], np.abs(dec[ok])
+    n = np.bincount(g, minlength=k)
+    idx = np.arange(k)
+    med = pd.Series(a).groupby(g).median().reindex(idx).to_numpy()
+    med_nz = (
+        pd.Series(np.where(a > 0.0, a, np.nan)).groupby(g).median().reindex(idx).to_numpy()
+        if nonzero
+        else np.full(k, np.nan)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prof = pd.DataFrame(
+            {
+                "n": n,
+                "median": med,
+                "beyond_one": np.bincount(g, weights=(a > 1.0), minlength=k) / n,
+                "negative": np.bincount(g, weights=(dec[ok] < 0.0), minlength=k) / n,
+                "n_nonzero": np.bincount(g, weights=(a > 0.0), minlength=k).astype(np.int64),
+                "median_nonzero": med_nz,
+            }
+        )
+    return prof[prof["n"] > 0]
+
+
+def _pooled(dec: NDArray[np.float64]) -> pd.Series:
+    """:func:`_profile` of all values together (numpy only)."""
+    v = dec[~np.isnan(dec)]
+    a = np.abs(v)
+    nz = a[a > 0.0]
+    n = len(a)
+    return pd.Series(
         {
-            "g": codes[ok],
-            "a": np.abs(dec[ok]),
-            "big": np.abs(dec[ok]) > 1.0,
-            "neg": dec[ok] < 0.0,
+            "n": n,
+            "median": float(np.median(a)) if n else np.nan,
+            "beyond_one": float((a > 1.0).mean()) if n else np.nan,
+            "negative": float((v < 0.0).mean()) if n else np.nan,
+            "n_nonzero": len(nz),
+            "median_nonzero": float(np.median(nz)) if len(nz) else np.nan,
         }
     )
-    grouped = frame.groupby("g")
-    prof = pd.DataFrame(
-        {
-            "n": grouped["a"].size(),
-            "median": grouped["a"].median(),
-            "beyond_one": grouped["big"].mean(),
-            "negative": grouped["neg"].mean(),
-        }
-    )
-    nz = frame[frame["a"] > 0.0].groupby("g")["a"]
-    prof["n_nonzero"] = nz.size().reindex(prof.index).fillna(0).astype(np.int64)
-    prof["median_nonzero"] = nz.median().reindex(prof.index)
-    return prof
 
 
 def _looks(row: pd.Series, unit: str) -> str:
@@ -136,6 +161,7 @@ def check_return_scale(
     min_obs: int = MIN_SERIES_OBS,
     unit_arg: str = "returns_unit",
     cli_flag: str | None = "--returns-unit",
+    labels: Sequence[str] | pd.Index | None = None,
 ) -> NDArray[np.float64]:
     """Turn daily simple returns into decimals and refuse implausible magnitudes.
 
@@ -150,7 +176,9 @@ def check_return_scale(
         Unit the values are declared in; percent values are divided by 100.
     tickers : array-like, optional
         Series of each value (ticker, or factor name); each series is judged
-        on its own and all values together.  None: one series.
+        on its own and all values together.  None: one series.  With
+        ``labels``, integer codes into ``labels`` instead (faster on large
+        panels).
     dates : array-like, optional
         Date of each value, for messages.
     column : str
@@ -167,6 +195,8 @@ def check_return_scale(
     unit_arg, cli_flag : str
         How the user declares the unit, for the message
         (``returns_unit=...`` and ``--returns-unit`` by default).
+    labels : sequence of str, optional
+        Names of the series when ``tickers`` holds integer codes.
 
     Returns
     -------
@@ -203,23 +233,34 @@ def check_return_scale(
     n = len(dec)
     tick = None if tickers is None else np.asarray(tickers, dtype=object).reshape(-1)
     day = None if dates is None else np.asarray(dates).reshape(-1)
-    if tick is not None:
-        codes, labels = pd.factorize(pd.Series(tick, dtype=object), use_na_sentinel=True)
-        codes = np.asarray(codes, dtype=np.int64)
-        names = [str(x) for x in labels]
-    else:
+    if tick is None:
         codes, names = np.zeros(n, dtype=np.int64), ["all"]
+    elif labels is not None:
+        codes, names = tick.astype(np.int64), [str(x) for x in labels]
+    else:
+        fac, uniq = pd.factorize(pd.Series(tick, dtype=object), use_na_sentinel=False)
+        codes, names = np.asarray(fac, dtype=np.int64), [str(x) for x in uniq]
+
+    def label(i: int) -> str | None:
+        return None if tick is None else names[int(codes[i])]
+
     in_unit = "as decimals (0.01 = 1%)" if unit == "decimal" else "in percent (1 = 1%)"
     col = f"column {column!r}"
     if np.isfinite(dec).sum():
-        prof = _profile(dec, codes)
-        pooled = _profile(dec, np.zeros(n, dtype=np.int64)).iloc[0]
+        pooled = _pooled(dec)
+        prof = (
+            _profile(dec, codes, len(names), unit == "percent")
+            if len(names) > 1
+            else pooled.to_frame().T
+        )
         big = prof[(prof["n"] >= min_obs) & (prof["median"] > typical[1])]
         if len(big) or (pooled["n"] >= 5 and pooled["median"] > typical[1]):
             if tick is None or (len(big) == 0):
                 subject, looks, rest = f"the returns in {col}", _looks(pooled, unit), ""
             else:
-                shown = "; ".join(f"{names[g]}: {_looks(r, unit)}" for g, r in big.head(3).iterrows())
+                shown = "; ".join(
+                    f"{names[int(g)]}: {_looks(big.loc[g], unit)}" for g in big.index[:3]
+                )
                 more = f" (and {len(big) - 3} more)" if len(big) > 3 else ""
                 subject = f"the returns in {col} of {len(big)} of {len(prof)} series"
                 looks = shown + more
@@ -246,9 +287,13 @@ def check_return_scale(
             small = prof[(prof["n_nonzero"] >= min_obs) & (prof["median_nonzero"] < typical[0])]
             if len(small):
                 g = small.index[0]
-                label = "" if tick is None else f" of {len(small)} of {len(prof)} series (e.g. {names[g]})"
+                which = (
+                    ""
+                    if tick is None
+                    else f" of {len(small)} of {len(prof)} series (e.g. {names[int(g)]})"
+                )
                 raise DataError(
-                    f"{what}: read as percent (divided by 100), the returns in {col}{label} are "
+                    f"{what}: read as percent (divided by 100), the returns in {col}{which} are "
                     f"implausibly small for daily returns: median |ret| "
                     f"{small['median_nonzero'].iloc[0]:.2g} ({small['median_nonzero'].iloc[0]:.4%}) "
                     f"after the division; the column seems to hold decimals already. To fix: "
@@ -266,13 +311,13 @@ def check_return_scale(
         i = int(np.flatnonzero(below)[0])
         shown = f"{raw[i]:g}" + (f" (= {dec[i]:g} as a decimal)" if unit == "percent" else "")
         raise DataError(
-            f"{what}: {_where(i, tick, day)} has the return {shown} in {col}: below -1 "
+            f"{what}: {_where(i, label(i), day)} has the return {shown} in {col}: below -1 "
             f"(a loss of more than 100%), which no simple return can be{hint}"
         )
     if total.any():
         i = int(np.flatnonzero(total)[0])
         raise DataError(
-            f"{what}: {_where(i, tick, day)} has the return {raw[i]:g} in {col}, a loss of "
+            f"{what}: {_where(i, label(i), day)} has the return {raw[i]:g} in {col}, a loss of "
             f"exactly 100% (a close of zero). No listed share closes at zero: this is a "
             f"missing-value code or a data error (leave the cell empty for a day without a "
             f"return; a delisted stock's series ends on its last trading day){hint}"

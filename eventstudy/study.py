@@ -97,12 +97,18 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     if n == 0:
         raise CalendarError("the events frame has no rows")
     if "event_id" in events.columns:
-        ids = events["event_id"].astype(str).to_numpy(dtype=object)
+        from eventstudy.calendar.schema import _cell_text
+
+        # as the calendar loader reads them: text, an empty cell gets R0001...
+        ids = np.array(
+            [_cell_text(v) or f"R{i + 1:04d}" for i, v in enumerate(events["event_id"])],
+            dtype=object,
+        )
         dup = pd.Series(ids).duplicated(keep=False).to_numpy()
         if dup.any():
             rows = np.flatnonzero(dup)[:5] + 1
             raise CalendarError(
-                f"event_id values repeat (rows {list(rows)}, e.g. "
+                f"event_id values repeat (rows {[int(r) for r in rows]}, e.g. "
                 f"{ids[rows[0] - 1]!r}); give each event a unique event_id"
             )
     else:

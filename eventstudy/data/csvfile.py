@@ -359,8 +359,7 @@ def read_st_csv(path_or_frame: PathOrFrame) -> pd.DataFrame:
     missing = [t for t in ("ticker", "start") if cols[t] is None]
     if missing:
         raise DataError(
-            f"{what}: missing column(s) {missing}; expected ticker, start[, end] "
-            f"(found {found})"
+            f"{what}: missing column(s) {missing}; expected ticker, start[, end] (found {found})"
         )
     if len(raw) == 0:
         return pd.DataFrame(

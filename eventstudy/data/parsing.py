@@ -68,9 +68,7 @@ def read_input(path_or_frame: PathOrFrame) -> tuple[pd.DataFrame, dict[str, Any]
         prov: dict[str, Any] = {"path": None, "sha256": None, "input": "DataFrame"}
         return frame, prov, notes
     if not isinstance(path_or_frame, str | os.PathLike):
-        raise DataError(
-            f"expected a CSV path or a DataFrame, got {type(path_or_frame).__name__}"
-        )
+        raise DataError(f"expected a CSV path or a DataFrame, got {type(path_or_frame).__name__}")
     path = Path(path_or_frame)
     if not path.is_file():
         raise DataError(f"{path}: no such file")

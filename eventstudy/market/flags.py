@@ -222,8 +222,15 @@ def limit_flags(
     need = {"date", "ticker", "close"} - set(prices.columns)
     if need:
         raise DataError(f"prices need columns date, ticker, close; missing {sorted(need)}")
+    from eventstudy.dates import parse_dates
+
     long = prices.copy()
-    long["date"] = pd.to_datetime(long["date"])
+    long["date"] = parse_dates(long["date"], what="prices").dates.to_numpy()  # one date policy
+    text = long["ticker"].astype("string").str.strip()
+    if text.isna().any() or (text == "").any():
+        i = int(np.flatnonzero((text.isna() | (text == "")).to_numpy())[0])
+        raise DataError(f"prices: row {i + 1} has an empty ticker")
+    long["ticker"] = text.astype(str).to_numpy(dtype=object)
     dates = pd.DatetimeIndex(np.sort(long["date"].unique()))
     tickers = pd.Index(np.sort(long["ticker"].astype(str).unique()))
     rows = dates.get_indexer(pd.DatetimeIndex(long["date"]))
