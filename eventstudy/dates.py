@@ -43,6 +43,8 @@ __all__ = [
     "CHINA_TZ",
     "DATE_HELP",
     "ParsedDates",
+    "clock",
+    "factorize_cells",
     "parse_date_value",
     "parse_dates",
     "timing_from_minutes",
@@ -374,3 +376,8 @@ def timing_from_minutes(minutes: NDArray[np.float64]) -> NDArray[np.object_]:
     out[has & (m >= 570) & (m < 900)] = "intraday"
     out[has & (m >= 900)] = "after-close"
     return out
+
+
+def clock(minutes: float) -> str:
+    """``HH:MM`` of a time of day given in minutes after midnight."""
+    return f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"

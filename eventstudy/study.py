@@ -21,7 +21,7 @@ from eventstudy.abnormal import compute_abnormal
 from eventstudy.align import AlignedPanel, align_panel, window_values
 from eventstudy.calendar.sessions import align_day0, xshg_sessions
 from eventstudy.data.base import Panel
-from eventstudy.dates import parse_dates, timing_from_minutes
+from eventstudy.dates import clock, parse_dates, timing_from_minutes
 from eventstudy.exceptions import CalendarWarning, EventStudyError
 from eventstudy.guards import beyond_limit_by_event
 from eventstudy.inference import TestData, get_tests
@@ -139,7 +139,7 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
             i = int(np.flatnonzero(clash)[0])
             raise CalendarError(
                 f"row {i + 1} (event_id {ids[i]}): timing {timing_arr[i]!r} contradicts "
-                f"the time {_clock(parsed.minutes[i])} of its date ({from_time[i]}, China time)"
+                f"the time {clock(parsed.minutes[i])} of its date ({from_time[i]}, China time)"
             )
         timing_arr = np.where(timing_arr == "unknown", from_time, timing_arr)
     else:
@@ -172,10 +172,6 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
         if c not in out.columns:
             out[c] = events[c].to_numpy()
     return out
-
-
-def _clock(minutes: float) -> str:
-    return f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"
 
 
 def default_min_estimation_days(length: int) -> int:

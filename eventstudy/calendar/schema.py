@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.sessions import TIMINGS, align_day0, timing_from_time, xshg_sessions
-from eventstudy.dates import CHINA_TZ, parse_date_value, timing_from_minutes
+from eventstudy.dates import CHINA_TZ, clock, parse_date_value, timing_from_minutes
 from eventstudy.exceptions import CalendarError, CalendarWarning
 from eventstudy.tickers import normalize_ticker, normalize_tickers
 
@@ -274,10 +274,6 @@ def _same_day(a: str, b: str) -> bool:
     return pa[0] == pb[0] == "day" and pa[1] == pb[1]
 
 
-def _clock(minutes: float) -> str:
-    return f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"
-
-
 def _event_ids(raw: pd.DataFrame, col: Hashable | None) -> list[str]:
     n = len(raw)
     generated = [f"R{i + 1:04d}" for i in range(n)]
@@ -337,8 +333,10 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
     ------
     CalendarError
         No ticker or date column; a date, date_precision, timing or time
-        that cannot be read (the message names the row, event_id and value);
-        a duplicated event_id.
+        that cannot be read (the message names the row, event_id and value),
+        including a day-first or month-first date (ambiguous); a timing or
+        time that contradicts the time of day in the date; a duplicated
+        event_id.
 
     Warns
     -----
@@ -348,8 +346,11 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
 
     Notes
     -----
-    Passing a frame returned by this function gives the same frame back,
-    so code may call it on whatever calendar it is handed.
+    Dates follow the one date policy of :mod:`eventstudy.dates`: year first,
+    zones converted to China time, and a time of day in the date feeds the
+    timing rule (``2023-07-03 15:30`` is after-close).  Passing a frame
+    returned by this function gives the same frame back, so code may call it
+    on whatever calendar it is handed.
     """
     raw, origin = _read_source(source)
     if len(raw) == 0:
@@ -378,7 +379,7 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
     dates: list[pd.Timestamp | None] = [None] * n
     precision = ["unknown"] * n
     months = [""] * n
-    clock = [np.nan] * n  # time of day of the date cell, minutes (China time)
+    day_minutes = [np.nan] * n  # time of day of the date cell, minutes (China time)
     for i in range(n):
         text, prior = date_text[i], prior_dates[i]
         if prior and (text == "" or _same_day(prior, text)):
@@ -388,15 +389,15 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
                 f"{where(i)}: date_precision {stated[i]!r} is not one of {', '.join(_PRECISIONS)}"
             )
         try:
-            kind, day, months[i], clock[i] = _parse_date(text)
+            kind, day, months[i], day_minutes[i] = _parse_date(text)
         except ValueError as exc:
             problems.append(f"{where(i)}: date {text!r} cannot be read ({exc}); {_DATE_HELP}")
             continue
         if kind == "day" and stated[i] == "month":
-            kind, day, clock[i] = "month", None, np.nan
+            kind, day, day_minutes[i] = "month", None, np.nan
         precision[i], dates[i] = kind, day
 
-    timings = _timings(raw, cols, where, problems, clock)
+    timings = _timings(raw, cols, where, problems, day_minutes)
     _raise_problems(origin, problems)
 
     tickers, ticker_input, notes = _tickers(column(ticker_col), column(cols.get("ticker_input")))
@@ -450,7 +451,7 @@ def _timings(
     cols: dict[str, Hashable],
     where: Callable[[int], str],
     problems: list[str],
-    clock: Sequence[float],
+    day_minutes: Sequence[float],
 ) -> list[str]:
     """Timing per row: the timing column, else time (HH:MM), else the time of the
     date cell, else announcement_time.
@@ -482,12 +483,12 @@ def _timings(
                 f"{where(i)}: timing {given[i]!r} contradicts time {times[i]!r} ({from_time})"
             )
             continue
-        from_date = str(timing_from_minutes(np.array([clock[i]]))[0])
+        from_date = str(timing_from_minutes(np.array([day_minutes[i]]))[0])
         stated = from_timing if from_timing != "unknown" else from_time
         if "unknown" not in (stated, from_date) and stated != from_date:
             told = f"timing {given[i]!r}" if from_timing != "unknown" else f"time {times[i]!r}"
             problems.append(
-                f"{where(i)}: {told} contradicts the time {_clock(clock[i])} of its date "
+                f"{where(i)}: {told} contradicts the time {clock(day_minutes[i])} of its date "
                 f"({from_date}, China time)"
             )
             continue
