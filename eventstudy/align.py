@@ -18,12 +18,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.data.base import Panel
+from eventstudy.dates import factorize_cells, parse_dates
 from eventstudy.exceptions import DataError, DataWarning
+from eventstudy.guards import beyond_limit, beyond_limit_note, check_return_scale, check_unit
 from eventstudy.tickers import normalize_ticker
 
 __all__ = ["AlignedPanel", "align_panel", "window_values"]
-
-_DAY_NS = 86_400_000_000_000
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,9 @@ class AlignedPanel:
     market_ticker: str
     span: NDArray[np.float64] | None = None
     notes: list[str] = field(default_factory=list)
+    #: ``beyond_limit[t, j]``: the return lies beyond the board's daily limit
+    #: (:func:`eventstudy.guards.beyond_limit`); None when not computed.
+    beyond_limit: NDArray[np.bool_] | None = None
 
     def ticker_codes(self, tickers: pd.Series) -> NDArray[np.int64]:
         """Column of each ticker in :attr:`firm`; ``-1`` where absent."""
@@ -69,10 +72,7 @@ def _first_row(mask: NDArray[np.bool_]) -> int:
 
 
 def _long_from_wide(frame: pd.DataFrame) -> pd.DataFrame:
-    idx = pd.to_datetime(pd.Index(frame.index), errors="coerce")
-    if idx.isna().any():
-        i = _first_row(np.asarray(idx.isna()))
-        raise DataError(f"returns: index row {i + 1} ({frame.index[i]!r}) is not a date")
+    idx = parse_dates(pd.Series(pd.Index(frame.index)), what="returns (index)").dates
     vals = frame.to_numpy()
     t, n = vals.shape
     return pd.DataFrame(
@@ -84,7 +84,9 @@ def _long_from_wide(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
+def align_panel(
+    returns: pd.DataFrame | Panel, market: str, *, returns_unit: str = "decimal"
+) -> AlignedPanel:
     """Validate a return panel and align it on the market index's dates.
 
     Parameters
@@ -94,13 +96,19 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
         wide frame (dates x tickers), or a :class:`~eventstudy.data.Panel`.
     market : str
         Ticker of the market index inside ``returns``.
+    returns_unit : {"decimal", "percent"}
+        Unit of the returns handed over (the readers' panels hold decimals);
+        percent returns are divided by 100.
 
     Raises
     ------
     DataError
-        Missing columns, unparseable dates, non-numeric or infinite returns,
-        duplicate (date, ticker) rows, or a market ticker that is absent.
+        Missing columns, dates outside the date policy (:mod:`eventstudy.dates`),
+        non-numeric or infinite returns, magnitudes that do not fit the declared
+        unit (:func:`eventstudy.guards.check_return_scale`), duplicate (date,
+        ticker) rows, or a market ticker that is absent.
     """
+    unit = check_unit(returns_unit)
     notes: list[str] = []
     if isinstance(returns, Panel):
         notes.extend(returns.notes)
@@ -123,24 +131,10 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
         else:
             missing = [c for c in ("date", "ticker", "ret") if c not in returns.columns]
             raise DataError(f"returns: missing column(s) {missing}; expected date, ticker, ret")
-    # dates
-    raw_dates = returns["date"]
-    if pd.api.types.is_datetime64_any_dtype(raw_dates):
-        dates = pd.DatetimeIndex(raw_dates)
-        if dates.tz is not None:
-            dates = dates.tz_localize(None)
-    else:
-        dates = pd.DatetimeIndex(pd.to_datetime(raw_dates, errors="coerce", format="mixed"))
-    if dates.isna().any():
-        i = _first_row(np.asarray(dates.isna()))
-        raise DataError(
-            f"returns: row {i + 1} has an unparseable or empty date {raw_dates.iloc[i]!r}"
-        )
-    dvals = dates.values.astype("datetime64[ns]")
-    if (dvals.view(np.int64) % _DAY_NS).any():
-        dvals = dates.normalize().values.astype("datetime64[ns]")
+    # dates: one policy for every boundary (year first; zones to China time)
+    dvals = parse_dates(returns["date"], what="returns").dates.values.astype("datetime64[ns]")
     # tickers (normalised once per distinct value)
-    tcodes, tuniq = pd.factorize(returns["ticker"], use_na_sentinel=True)
+    tcodes, tuniq = factorize_cells(returns["ticker"], what="returns", label="ticker")
     if (tcodes < 0).any():
         i = _first_row(tcodes < 0)
         raise DataError(f"returns: row {i + 1} has an empty ticker")
@@ -176,6 +170,12 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
             f"returns: row {i + 1} ({norm[tcodes[i]]}, "
             f"{pd.Timestamp(dvals[i]).date()}) has an infinite return"
         )
+    # magnitudes: per ticker and pooled, in the declared unit
+    ret = check_return_scale(
+        ret, what="returns", unit=unit, tickers=tcodes, labels=norm, dates=dvals
+    )
+    if unit == "percent":
+        notes.append("returns declared in percent (returns_unit='percent'); divided by 100")
     # duplicates on (date, ticker)
     dcodes, duniq = pd.factorize(dvals)
     key = dcodes.astype(np.int64) * len(norm) + tcodes
@@ -234,6 +234,9 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
         )
         span = np.full(mat.shape, np.nan)
         span.reshape(-1)[flat] = sp[use]
-    return AlignedPanel(
-        pd.DatetimeIndex(mdates), mret, mat, pd.Index(norm[firm_cols]), mkt, span, notes
-    )
+    firm_names = pd.Index(norm[firm_cols])
+    beyond = beyond_limit(mat, firm_names, pd.DatetimeIndex(mdates), span)
+    note = beyond_limit_note(beyond, mat, firm_names, pd.DatetimeIndex(mdates))
+    if note:
+        notes.append(note)
+    return AlignedPanel(pd.DatetimeIndex(mdates), mret, mat, firm_names, mkt, span, notes, beyond)

@@ -163,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="column mapping, e.g. date=Trddt,ticker=Stkcd,close=Clsprc",
     )
     r.add_argument(
+        "--returns-unit",
+        choices=["decimal", "percent"],
+        default=None,
+        help="unit of the file's return column (default: the preset's, else decimal)",
+    )
+    r.add_argument(
         "--market", default="000300.SS", help="market index ticker (default 000300.SS, CSI 300)"
     )
     r.add_argument("--offline", action="store_true", help="yfinance: use the cache only")
@@ -248,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: str) -> Any:
+    from eventstudy.data.csvfile import read_st_csv
     from eventstudy.study import EventStudy
 
     return EventStudy(
@@ -260,7 +267,7 @@ def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: s
         car_windows=args.car_window,
         min_estimation_days=args.min_estimation_days,
         car_missing=args.car_missing,
-        st=None if args.st is None else pd.read_csv(args.st, dtype=str),
+        st=None if args.st is None else read_st_csv(args.st),
         exclude_limit_days=args.exclude_limit_days,
         leakage=not args.no_leakage,
         leak_alpha=args.leak_alpha,
@@ -310,18 +317,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs: dict[str, Path] = {}
     if Path(str(args.calendar)).is_file():
         inputs["calendar"] = Path(args.calendar)
-    if source == "yfinance" and (args.returns or args.prices or args.preset or args.columns):
+    if source == "yfinance" and (
+        args.returns or args.prices or args.preset or args.columns or args.returns_unit
+    ):
         raise EventStudyError(
-            "--returns/--prices/--preset/--columns apply to --source csv, not yfinance"
+            "--returns/--prices/--preset/--columns/--returns-unit apply to --source csv, "
+            "not yfinance"
         )
     if source == "csv" and (args.offline or args.cache_dir):
         raise EventStudyError("--offline/--cache-dir apply to --source yfinance, not csv")
     if source == "csv":
         if args.returns is not None:
-            panel = read_returns_csv(args.returns, columns=args.columns, preset=args.preset)
+            panel = read_returns_csv(
+                args.returns,
+                columns=args.columns,
+                preset=args.preset,
+                returns_unit=args.returns_unit,
+            )
             inputs["returns"] = args.returns
         elif args.prices is not None:
-            panel = read_prices_csv(args.prices, columns=args.columns, preset=args.preset)
+            panel = read_prices_csv(
+                args.prices,
+                columns=args.columns,
+                preset=args.preset,
+                returns_unit=args.returns_unit,
+            )
             inputs["prices"] = args.prices
         else:
             raise EventStudyError("--source csv needs --returns FILE or --prices FILE")

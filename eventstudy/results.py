@@ -372,6 +372,7 @@ def build_results(
     n_limit_est: NDArray[np.float64] | None = None,
     limit_info: dict[str, Any] | None = None,
     leakage: Any = None,
+    extra_columns: dict[str, Any] | None = None,
 ) -> EventStudyResults:
     """Attach labels to the arrays of a fitted study (internal)."""
     n_ev = len(cal)
@@ -406,6 +407,8 @@ def build_results(
     ledger["timing_unknown"] = (cal["timing"].astype(str) == "unknown").to_numpy()
     ledger["other_event_in_estimation"] = _overlaps(cal, d0, status, spec)
     for name, col in ledger_columns(n_ev, inc, n_limit_est, limit_info, leakage).items():
+        ledger[name] = col
+    for name, col in (extra_columns or {}).items():
         ledger[name] = col
     skip = set(ledger.columns) | {"calendar_status"}
     for c in cal.columns:

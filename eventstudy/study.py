@@ -21,7 +21,9 @@ from eventstudy.abnormal import compute_abnormal
 from eventstudy.align import AlignedPanel, align_panel, window_values
 from eventstudy.calendar.sessions import align_day0, xshg_sessions
 from eventstudy.data.base import Panel
+from eventstudy.dates import clock, parse_dates, timing_from_minutes
 from eventstudy.exceptions import CalendarWarning, EventStudyError
+from eventstudy.guards import beyond_limit_by_event
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
 from eventstudy.models import NormalReturnModel, get_model
@@ -95,12 +97,18 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     if n == 0:
         raise CalendarError("the events frame has no rows")
     if "event_id" in events.columns:
-        ids = events["event_id"].astype(str).to_numpy(dtype=object)
+        from eventstudy.calendar.schema import _cell_text
+
+        # as the calendar loader reads them: text, an empty cell gets R0001...
+        ids = np.array(
+            [_cell_text(v) or f"R{i + 1:04d}" for i, v in enumerate(events["event_id"])],
+            dtype=object,
+        )
         dup = pd.Series(ids).duplicated(keep=False).to_numpy()
         if dup.any():
             rows = np.flatnonzero(dup)[:5] + 1
             raise CalendarError(
-                f"event_id values repeat (rows {list(rows)}, e.g. "
+                f"event_id values repeat (rows {[int(r) for r in rows]}, e.g. "
                 f"{ids[rows[0] - 1]!r}); give each event a unique event_id"
             )
     else:
@@ -111,10 +119,10 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     tick = norm[np.maximum(codes, 0)].copy()
     tick[codes < 0] = None
     tick[np.asarray([t == "" for t in tick], dtype=bool)] = None
-    dates = pd.DatetimeIndex(events["date"])
-    if dates.tz is not None:
-        dates = dates.tz_localize(None)
-    dates = pd.DatetimeIndex(dates.normalize().astype("datetime64[ns]"))
+    # the date policy of every boundary: zones -> China time, times of day -> timing
+    parsed = parse_dates(events["date"], what="events", allow_missing=True, error=CalendarError)
+    dates = parsed.dates
+    from_time = timing_from_minutes(parsed.minutes)
     if "timing" in events.columns:
         timing = events["timing"].astype("string").fillna("unknown").str.strip().str.lower()
         timing = timing.str.replace("_", "-").replace({"": "unknown"})
@@ -126,8 +134,16 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
                 f"{events['timing'].iloc[i]!r} is not one of {list(TIMINGS)}"
             )
         timing_arr = timing.to_numpy(dtype=object)
+        clash = (timing_arr != "unknown") & (from_time != "unknown") & (timing_arr != from_time)
+        if clash.any():
+            i = int(np.flatnonzero(clash)[0])
+            raise CalendarError(
+                f"row {i + 1} (event_id {ids[i]}): timing {timing_arr[i]!r} contradicts "
+                f"the time {clock(parsed.minutes[i])} of its date ({from_time[i]}, China time)"
+            )
+        timing_arr = np.where(timing_arr == "unknown", from_time, timing_arr)
     else:
-        timing_arr = np.full(n, "unknown", dtype=object)
+        timing_arr = from_time
     no_tick = np.array([t is None for t in tick], dtype=bool)
     no_date = np.asarray(dates.isna())
     reason = np.where(no_tick, "no ticker", np.where(no_date, "no date", ""))
@@ -221,6 +237,12 @@ class EventStudy:
         default 0.05); pseudo-event dates drawn per firm (100), fewer when the
         firms are many so that the total stays near ``max_placebo`` (20,000;
         at least 10 per firm); their seed (0).
+    returns_unit : {"decimal", "percent"}
+        Unit of the returns in ``returns`` (default ``"decimal"``: 0.01 = 1%).
+        Percent returns are divided by 100.  The magnitudes are checked per
+        ticker and pooled either way (:func:`eventstudy.guards.check_return_scale`):
+        data that do not fit the declared unit raise a ``DataError`` saying
+        what they look like.  Panels from the readers already hold decimals.
     """
 
     events: pd.DataFrame | str
@@ -244,6 +266,7 @@ class EventStudy:
     placebo_per_firm: int = 100
     max_placebo: int = 20_000
     seed: int = 0
+    returns_unit: str = "decimal"
 
     def fit(self) -> EventStudyResults:
         """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
@@ -275,7 +298,7 @@ class EventStudy:
             )
         tests = get_tests(None if self.tests is None else tuple(self.tests), self.test_options)
         cal = _prepare_events(self.events)
-        panel = align_panel(self.returns, self.market)
+        panel = align_panel(self.returns, self.market, returns_unit=self.returns_unit)
         return _run(self, spec, model, tests, cal, panel, int(min_days))
 
 
@@ -453,6 +476,14 @@ def _run(
             hac_lags=study.hac_lags,
         )
     status = np.where(excluded, "excluded", "included")
+    beyond = beyond_limit_by_event(
+        panel.beyond_limit,
+        panel.dates,
+        d0c,
+        tkc,
+        np.union1d(est_off, taus),
+        (tk >= 0) & (d0 >= 0) & (d0 < t_len),
+    )
     return build_results(
         study=study,
         min_days=min_days,
@@ -475,6 +506,7 @@ def _run(
         n_limit_est=n_limit_est,
         limit_info=limit_info,
         leakage=leak,
+        extra_columns=beyond,
     )
 
 

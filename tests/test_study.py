@@ -205,7 +205,9 @@ def test_adding_constant_leaves_market_model_ar_unchanged(c, seed):
     np.testing.assert_allclose(ta["stat"], tb["stat"], atol=1e-7, equal_nan=True)
 
 
-@given(k=st.floats(0.1, 10.0), seed=st.integers(0, 10_000))
+# k stays where scaled returns are still plausible daily returns: beyond that the
+# magnitude guards (eventstudy.guards) refuse them (a return below -1, a median |r| > 0.2)
+@given(k=st.floats(0.1, 3.0), seed=st.integers(0, 10_000))
 def test_scaling_returns_leaves_statistics_unchanged(k, seed):
     returns, tickers = make_panel(n_firms=4, n_days=330, seed=seed)
     dates = pd.DatetimeIndex(sorted(returns["date"].unique()))

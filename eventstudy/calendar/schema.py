@@ -35,6 +35,7 @@ import pandas as pd
 from eventstudy._text import terminal_safe
 from eventstudy.calendar.sessions import TIMINGS, align_day0, timing_from_time, xshg_sessions
 from eventstudy.calendar.types import add_type_columns
+from eventstudy.dates import CHINA_TZ, clock, parse_date_value, timing_from_minutes
 from eventstudy.exceptions import CalendarError, CalendarWarning
 from eventstudy.tickers import normalize_ticker, normalize_tickers
 
@@ -88,10 +89,10 @@ _DERIVED: Final = ("ticker_input", "date_input", "calendar_status", "calendar_re
 # Input columns whose values the output replaces under the same name.
 _REPLACED: Final = ("event_id", "ticker", "date", "date_precision", "timing", "firm")
 
-_RE_DAY = re.compile(r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:[ T]00:00(?::00)?)?$")
-_RE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_RE_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
-_DATE_HELP: Final = "use YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD (YYYY-MM if only the month is known)"
+_DATE_HELP: Final = (
+    "use YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD, optionally with a time HH:MM (China time, or "
+    "with a zone such as +08:00); YYYY-MM if only the month is known"
+)
 _TIMING_WORDS: Final = {
     "": "unknown",
     "unknown": "unknown",
@@ -175,6 +176,8 @@ def _cell_text(value: object) -> str:
     if isinstance(value, np.datetime64):
         value = pd.Timestamp(value)
     if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:  # one date policy: zones are converted to China time
+            value = pd.Timestamp(value).tz_convert(CHINA_TZ).tz_localize(None)
         return value.strftime("%Y-%m-%d" if value.time() == dt.time() else "%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -221,38 +224,23 @@ def _pick_column(
 # --------------------------------------------------------------------------- values
 
 
-def _parse_date(text: str) -> tuple[str, pd.Timestamp | None, str]:
-    """Parse one date text into (precision, day or None, 'YYYY-MM').
+def _parse_date(text: str) -> tuple[str, pd.Timestamp | None, str, float]:
+    """Parse one date text into (precision, day or None, 'YYYY-MM', minutes of its time).
 
-    Raises ValueError with a short description when ``text`` is not a date.
+    The date policy of :mod:`eventstudy.dates` (year first; a zone is
+    converted to China time; a time of day is returned in minutes, NaN when
+    none).  Raises ValueError with a short description when ``text`` is not
+    a date.
     """
     if text == "":
-        return "unknown", None, ""
-    m = _RE_DAY.match(text)
-    digits: Sequence[str] | None = (m.group(1), m.group(3), m.group(4)) if m else None
-    if digits is None and (mc := _RE_COMPACT.match(text)):
-        digits = mc.groups()
-    if digits is not None:
-        year, month, day = (int(g) for g in digits)
-        _check_year(year)
-        try:
-            dt.date(year, month, day)
-        except ValueError as exc:
-            raise ValueError(str(exc)) from None
-        return "day", pd.Timestamp(year, month, day), f"{year:04d}-{month:02d}"
-    mm = _RE_MONTH.match(text)
-    if mm:
-        year, month = int(mm.group(1)), int(mm.group(2))
-        _check_year(year)
-        if not 1 <= month <= 12:
-            raise ValueError("month must be in 1..12")
-        return "month", None, f"{year:04d}-{month:02d}"
-    raise ValueError("not a recognised date")
-
-
-def _check_year(year: int) -> None:
-    if not 1678 <= year <= 2261:
-        raise ValueError("year out of range")
+        return "unknown", None, "", np.nan
+    kind, day, minutes = parse_date_value(text, allow_month=True)
+    if day is None:
+        return "unknown", None, "", np.nan
+    month = f"{day.year:04d}-{day.month:02d}"
+    if kind == "month":
+        return "month", None, month, np.nan
+    return "day", day, month, minutes
 
 
 def _timing_word(text: str) -> str | None:
@@ -347,8 +335,10 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
     ------
     CalendarError
         No ticker or date column; a date, date_precision, timing or time
-        that cannot be read (the message names the row, event_id and value);
-        a duplicated event_id.
+        that cannot be read (the message names the row, event_id and value),
+        including a day-first or month-first date (ambiguous); a timing or
+        time that contradicts the time of day in the date; a duplicated
+        event_id.
 
     Warns
     -----
@@ -358,8 +348,11 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
 
     Notes
     -----
-    Passing a frame returned by this function gives the same frame back,
-    so code may call it on whatever calendar it is handed.
+    Dates follow the one date policy of :mod:`eventstudy.dates`: year first,
+    zones converted to China time, and a time of day in the date feeds the
+    timing rule (``2023-07-03 15:30`` is after-close).  Passing a frame
+    returned by this function gives the same frame back, so code may call it
+    on whatever calendar it is handed.
     """
     raw, origin = _read_source(source)
     if len(raw) == 0:
@@ -388,6 +381,7 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
     dates: list[pd.Timestamp | None] = [None] * n
     precision = ["unknown"] * n
     months = [""] * n
+    day_minutes = [np.nan] * n  # time of day of the date cell, minutes (China time)
     for i in range(n):
         text, prior = date_text[i], prior_dates[i]
         if prior and (text == "" or _same_day(prior, text)):
@@ -397,15 +391,15 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
                 f"{where(i)}: date_precision {stated[i]!r} is not one of {', '.join(_PRECISIONS)}"
             )
         try:
-            kind, day, months[i] = _parse_date(text)
+            kind, day, months[i], day_minutes[i] = _parse_date(text)
         except ValueError as exc:
             problems.append(f"{where(i)}: date {text!r} cannot be read ({exc}); {_DATE_HELP}")
             continue
         if kind == "day" and stated[i] == "month":
-            kind, day = "month", None
+            kind, day, day_minutes[i] = "month", None, np.nan
         precision[i], dates[i] = kind, day
 
-    timings = _timings(raw, cols, where, problems)
+    timings = _timings(raw, cols, where, problems, day_minutes)
     _raise_problems(origin, problems)
 
     tickers, ticker_input, notes = _tickers(column(ticker_col), column(cols.get("ticker_input")))
@@ -455,12 +449,18 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
 
 
 def _timings(
-    raw: pd.DataFrame, cols: dict[str, Hashable], where: Callable[[int], str], problems: list[str]
+    raw: pd.DataFrame,
+    cols: dict[str, Hashable],
+    where: Callable[[int], str],
+    problems: list[str],
+    day_minutes: Sequence[float],
 ) -> list[str]:
-    """Timing per row: the timing column, else time (HH:MM), else announcement_time.
+    """Timing per row: the timing column, else time (HH:MM), else the time of the
+    date cell, else announcement_time.
 
-    ``announcement_time`` (the bundled calendar's prose) is read only when the
-    calendar has neither a ``timing`` nor a ``time`` column.
+    Sources that are given must agree.  ``announcement_time`` (the bundled
+    calendar's prose) is read only when the calendar has neither a ``timing``
+    nor a ``time`` column and the date has no time.
     """
     n = len(raw)
 
@@ -485,10 +485,21 @@ def _timings(
                 f"{where(i)}: timing {given[i]!r} contradicts time {times[i]!r} ({from_time})"
             )
             continue
+        from_date = str(timing_from_minutes(np.array([day_minutes[i]]))[0])
+        stated = from_timing if from_timing != "unknown" else from_time
+        if "unknown" not in (stated, from_date) and stated != from_date:
+            told = f"timing {given[i]!r}" if from_timing != "unknown" else f"time {times[i]!r}"
+            problems.append(
+                f"{where(i)}: {told} contradicts the time {clock(day_minutes[i])} of its date "
+                f"({from_date}, China time)"
+            )
+            continue
         if from_timing != "unknown":
             out[i] = from_timing
         elif from_time != "unknown":
             out[i] = from_time
+        elif from_date != "unknown":
+            out[i] = from_date
         elif use_prose:
             out[i] = _timing_from_free_text(prose[i])
     return out

@@ -7,6 +7,7 @@ from eventstudy.data.csvfile import (
     parse_column_mapping,
     read_prices_csv,
     read_returns_csv,
+    read_st_csv,
     returns_from_prices,
 )
 from eventstudy.data.yahoo import YahooSource, download_yahoo
@@ -21,6 +22,7 @@ __all__ = [
     "parse_column_mapping",
     "read_prices_csv",
     "read_returns_csv",
+    "read_st_csv",
     "returns_from_prices",
     "validate_returns",
 ]

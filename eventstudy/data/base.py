@@ -15,9 +15,10 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from eventstudy.dates import parse_dates
 from eventstudy.exceptions import DataError
 
-__all__ = ["DataSource", "Panel", "validate_returns"]
+__all__ = ["DataSource", "Panel", "returns_from_prices", "validate_returns"]
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,10 @@ def validate_returns(frame: pd.DataFrame, *, what: str = "returns") -> pd.DataFr
     """Check and normalise a long return frame; return a new frame.
 
     Raises :class:`~eventstudy.exceptions.DataError` naming the problem:
-    missing columns, unparseable dates, non-numeric or infinite returns,
-    duplicate ``(date, ticker)`` rows.  Missing returns (NaN) are allowed and
-    mean "no trade".
+    missing columns, dates outside the date policy of :mod:`eventstudy.dates`,
+    non-numeric or infinite returns, duplicate ``(date, ticker)`` rows.  Missing
+    returns (NaN) are allowed and mean "no trade".  Magnitudes are checked
+    where the returns enter a study (:func:`eventstudy.guards.check_return_scale`).
     """
     missing = [c for c in ("date", "ticker", "ret") if c not in frame.columns]
     if missing:
@@ -80,14 +82,7 @@ def validate_returns(frame: pd.DataFrame, *, what: str = "returns") -> pd.DataFr
     out = pd.DataFrame({"date": frame["date"], "ticker": frame["ticker"], "ret": frame["ret"]})
     if "span" in frame.columns:
         out["span"] = frame["span"]
-    dates = pd.to_datetime(out["date"], errors="coerce")
-    bad = dates.isna() & out["date"].notna()
-    if bad.any() or dates.isna().any():
-        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise DataError(
-            f"{what}: row {i + 1} has an unparseable or empty date {out['date'].iloc[i]!r}"
-        )
-    out["date"] = dates.dt.normalize().astype("datetime64[ns]")
+    out["date"] = parse_dates(out["date"], what=what).dates.to_numpy()
     tick = out["ticker"]
     if tick.isna().any():
         i = int(np.flatnonzero(tick.isna().to_numpy())[0])
@@ -124,3 +119,80 @@ def validate_returns(frame: pd.DataFrame, *, what: str = "returns") -> pd.DataFr
             f"{n} rows are involved"
         )
     return out.reset_index(drop=True)
+
+
+def returns_from_prices(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Turn a long price frame into a return frame with ``span``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``date`` (datetime64), ``ticker`` and ``close`` and/or ``ret``;
+        optional ``volume`` and ``prev_close``.  Not modified.
+
+    Returns
+    -------
+    returns : DataFrame
+        ``date, ticker, ret, span`` sorted by ticker and date, only rows with
+        a return.
+    stats : dict
+        ``zero_volume_days`` (ticker -> count of rows treated as no trading
+        because volume is zero) and ``volume_unreported`` (tickers whose
+        volume is zero or missing on every row; for them zero volume is read
+        as "not reported", not as a suspension).
+
+    Notes
+    -----
+    A row is a trading day when it has a value (``ret`` when the frame has
+    that column, else ``close``) and, where volume is reported, non-zero
+    volume.  Without ``ret`` the return is
+
+    .. math:: r_t = P_t / P_{t^-} - 1,
+
+    with :math:`t^-` the ticker's previous trading row (``prev_close`` is used
+    instead of :math:`P_{t^-}` where given, so vendors' ex-rights adjustments
+    carry through); the first trading row of a ticker has no return.
+    ``span`` counts the panel dates (the union of all dates in ``frame``)
+    from :math:`t^-` to :math:`t`: 1 on consecutive sessions, more after a
+    suspension.  With ``ret`` given, the first trading row keeps its return
+    and its span counts from the ticker's first row.
+    """
+    df = frame.reset_index(drop=True)
+    tick = df["ticker"].astype(str)
+    dates = np.sort(pd.unique(df["date"].to_numpy()))
+    pos = pd.Series(np.searchsorted(dates, df["date"].to_numpy()), index=df.index)
+    has_ret = "ret" in df.columns
+    value = df["ret"] if has_ret else df["close"]
+    zero = pd.Series(False, index=df.index)
+    unreported: list[str] = []
+    if "volume" in df.columns:
+        vol = df["volume"].astype("float64")
+        reported = (vol.fillna(0.0) != 0.0).groupby(tick).transform("any").astype(bool)
+        zero = (vol == 0.0) & reported
+        unreported = sorted(set(tick[~reported]))
+    traded = value.notna() & ~zero
+    first_pos = pos.groupby(tick).transform("min")
+
+    t = pd.DataFrame({"date": df["date"], "ticker": tick, "pos": pos})[traded]
+    t = t.sort_values(["ticker", "pos"], kind="stable")
+    prev_pos = t.groupby("ticker")["pos"].shift()
+    if has_ret:
+        ret = df.loc[t.index, "ret"].astype("float64")
+        span = (t["pos"] - prev_pos).fillna(t["pos"] - first_pos[t.index] + 1)
+    else:
+        close = df.loc[t.index, "close"].astype("float64")
+        base = close.groupby(t["ticker"]).shift()
+        if "prev_close" in df.columns:
+            given = df.loc[t.index, "prev_close"].astype("float64")
+            base = given.where(given.notna() & base.notna(), base)
+        ret = close / base - 1.0
+        span = t["pos"] - prev_pos
+    out = pd.DataFrame({"date": t["date"], "ticker": t["ticker"], "ret": ret, "span": span})
+    out = out[out["ret"].notna()]
+    out["span"] = out["span"].astype("int64")
+    counts = zero.groupby(tick).sum()
+    stats: dict[str, Any] = {
+        "zero_volume_days": {str(k): int(v) for k, v in counts.items() if v > 0},
+        "volume_unreported": unreported,
+    }
+    return validate_returns(out.reset_index(drop=True)), stats

@@ -2,8 +2,9 @@
 
 Two long layouts are read (DESIGN 2.2):
 
-* returns: ``date, ticker, ret`` with simple returns as decimals (the column
-  ``id`` is accepted for ``ticker``);
+* returns: ``date, ticker, ret`` with simple returns as decimals (or percent,
+  declared with ``returns_unit="percent"``; the column ``id`` is accepted for
+  ``ticker``);
 * prices: ``date, ticker, close`` plus optional ``open, high, low, volume,
   prev_close``; returns are computed close-to-close on each ticker's own
   trading rows (see :func:`returns_from_prices`).
@@ -12,24 +13,40 @@ Vendor exports are read through presets (``"csmar"``, ``"tushare"``) or a
 plain column mapping such as ``"date=Trddt,ticker=Stkcd"``
 (:func:`parse_column_mapping`).  Row numbers in error messages count data
 rows from 1, not counting the header line.
+
+The parts live in their own modules and are re-exported here: presets and
+column mappings in :mod:`eventstudy.data.presets`, bytes and cells in
+:mod:`eventstudy.data.parsing`, :func:`returns_from_prices` in
+:mod:`eventstudy.data.base`, dates in :mod:`eventstudy.dates` and the
+magnitude checks in :mod:`eventstudy.guards`.  This module holds the readers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.base import Panel, validate_returns
-from eventstudy.exceptions import DataError
+from eventstudy.data.base import Panel, returns_from_prices, validate_returns
+from eventstudy.data.parsing import PathOrFrame, as_text, parse_number, read_input
+from eventstudy.data.presets import (
+    COLUMN_TARGETS,
+    PRESETS,
+    Kind,
+    Preset,
+    coerce_mapping,
+    find_column,
+    get_preset,
+    parse_column_mapping,
+    resolve_columns,
+)
+from eventstudy.dates import parse_dates
+from eventstudy.exceptions import DataError, DataWarning
+from eventstudy.guards import check_return_scale, check_unit
 from eventstudy.tickers import normalize_tickers
 
 __all__ = [
@@ -40,435 +57,18 @@ __all__ = [
     "parse_column_mapping",
     "read_prices_csv",
     "read_returns_csv",
+    "read_st_csv",
     "returns_from_prices",
 ]
 
-#: Names a column mapping may assign (``target=source``).
-COLUMN_TARGETS: Final = (
-    "date",
-    "ticker",
-    "ret",
-    "close",
-    "open",
-    "high",
-    "low",
-    "volume",
-    "prev_close",
-    "status",
-)
 _PRICE_COLUMNS: Final = ("open", "high", "low", "close", "prev_close")
-_ALIASES: Final = {"id": "ticker"}
-_NA_TOKENS: Final = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
-
-Kind = Literal["auto", "returns", "prices"]
-PathOrFrame = str | os.PathLike[str] | pd.DataFrame
+#: Given returns this many times larger or smaller than the close-to-close
+#: returns of the same rows are in another unit than declared.
+_UNIT_RATIO: Final = 10.0
 
 
-@dataclass(frozen=True)
-class Preset:
-    """Column names and units of one vendor's daily file.
-
-    Attributes
-    ----------
-    name : str
-        Preset name as given to ``preset=``.
-    columns : dict
-        ``target -> source column``; source columns that are absent from a
-        file are skipped unless the target is required.
-    date_format : str or None
-        ``strptime`` format of the date column (None: inferred).
-    ret_scale : float
-        Factor turning the vendor's return into a decimal (0.01 for percent).
-    volume_scale : float
-        Factor turning the vendor's volume into shares.
-    pad_codes : bool
-        Left-pad purely numeric codes to six digits (spreadsheets drop the
-        leading zeros of ``000001``).
-    """
-
-    name: str
-    columns: dict[str, str]
-    date_format: str | None = None
-    ret_scale: float = 1.0
-    volume_scale: float = 1.0
-    pad_codes: bool = False
-
-
-#: Built-in presets; units are documented in ``docs/data.md``.
-PRESETS: Final[dict[str, Preset]] = {
-    # CSMAR daily stock file (TRD_Dalyr): Dretwd is the daily return with cash
-    # dividends reinvested, as a decimal; Dnshrtrd is volume in shares.
-    "csmar": Preset(
-        name="csmar",
-        columns={
-            "ticker": "Stkcd",
-            "date": "Trddt",
-            "close": "Clsprc",
-            "ret": "Dretwd",
-            "volume": "Dnshrtrd",
-            "status": "Trdsta",
-            "open": "Opnprc",
-            "high": "Hiprc",
-            "low": "Loprc",
-        },
-        pad_codes=True,
-    ),
-    # Tushare pro ``daily``: pct_chg in percent, vol in lots of 100 shares.
-    "tushare": Preset(
-        name="tushare",
-        columns={
-            "ticker": "ts_code",
-            "date": "trade_date",
-            "close": "close",
-            "open": "open",
-            "high": "high",
-            "low": "low",
-            "prev_close": "pre_close",
-            "ret": "pct_chg",
-            "volume": "vol",
-        },
-        date_format="%Y%m%d",
-        ret_scale=0.01,
-        volume_scale=100.0,
-    ),
-}
-
-
-def parse_column_mapping(text: str) -> dict[str, str]:
-    """Parse ``"date=Trddt,ticker=Stkcd"`` into ``{"date": "Trddt", "ticker": "Stkcd"}``.
-
-    Keys are the library's column names (:data:`COLUMN_TARGETS`), values the
-    file's column names.
-
-    Raises
-    ------
-    DataError
-        On an item without ``=``, an empty name, an unknown target or a
-        target given twice.
-
-    Examples
-    --------
-    >>> parse_column_mapping("date=Trddt, ticker=Stkcd, ret=Dretwd")
-    {'date': 'Trddt', 'ticker': 'Stkcd', 'ret': 'Dretwd'}
-    """
-    out: dict[str, str] = {}
-    items = [p.strip() for p in str(text).split(",")]
-    if not any(items):
-        raise DataError("column mapping is empty; expected e.g. 'date=Trddt,ticker=Stkcd'")
-    for item in items:
-        if not item:
-            raise DataError(f"column mapping {text!r}: empty item (doubled or trailing comma?)")
-        target, sep, source = item.partition("=")
-        target, source = target.strip(), source.strip()
-        if not sep or not target or not source:
-            raise DataError(
-                f"column mapping {text!r}: item {item!r} is not of the form "
-                f"target=column, e.g. 'date=Trddt'"
-            )
-        if target not in COLUMN_TARGETS:
-            raise DataError(
-                f"column mapping {text!r}: unknown target {target!r}; "
-                f"allowed targets are {', '.join(COLUMN_TARGETS)}"
-            )
-        if target in out:
-            raise DataError(f"column mapping {text!r}: target {target!r} is given twice")
-        out[target] = source
-    return out
-
-
-# --------------------------------------------------------------------------- #
-# returns from prices (shared with the yfinance source)
-# --------------------------------------------------------------------------- #
-
-
-def returns_from_prices(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Turn a long price frame into a return frame with ``span``.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        ``date`` (datetime64), ``ticker`` and ``close`` and/or ``ret``;
-        optional ``volume`` and ``prev_close``.  Not modified.
-
-    Returns
-    -------
-    returns : DataFrame
-        ``date, ticker, ret, span`` sorted by ticker and date, only rows with
-        a return.
-    stats : dict
-        ``zero_volume_days`` (ticker -> count of rows treated as no trading
-        because volume is zero) and ``volume_unreported`` (tickers whose
-        volume is zero or missing on every row; for them zero volume is read
-        as "not reported", not as a suspension).
-
-    Notes
-    -----
-    A row is a trading day when it has a value (``ret`` when the frame has
-    that column, else ``close``) and, where volume is reported, non-zero
-    volume.  Without ``ret`` the return is
-
-    .. math:: r_t = P_t / P_{t^-} - 1,
-
-    with :math:`t^-` the ticker's previous trading row (``prev_close`` is used
-    instead of :math:`P_{t^-}` where given, so vendors' ex-rights adjustments
-    carry through); the first trading row of a ticker has no return.
-    ``span`` counts the panel dates (the union of all dates in ``frame``)
-    from :math:`t^-` to :math:`t`: 1 on consecutive sessions, more after a
-    suspension.  With ``ret`` given, the first trading row keeps its return
-    and its span counts from the ticker's first row.
-    """
-    df = frame.reset_index(drop=True)
-    tick = df["ticker"].astype(str)
-    dates = np.sort(pd.unique(df["date"].to_numpy()))
-    pos = pd.Series(np.searchsorted(dates, df["date"].to_numpy()), index=df.index)
-    has_ret = "ret" in df.columns
-    value = df["ret"] if has_ret else df["close"]
-    zero = pd.Series(False, index=df.index)
-    unreported: list[str] = []
-    if "volume" in df.columns:
-        vol = df["volume"].astype("float64")
-        reported = (vol.fillna(0.0) != 0.0).groupby(tick).transform("any").astype(bool)
-        zero = (vol == 0.0) & reported
-        unreported = sorted(set(tick[~reported]))
-    traded = value.notna() & ~zero
-    first_pos = pos.groupby(tick).transform("min")
-
-    t = pd.DataFrame({"date": df["date"], "ticker": tick, "pos": pos})[traded]
-    t = t.sort_values(["ticker", "pos"], kind="stable")
-    prev_pos = t.groupby("ticker")["pos"].shift()
-    if has_ret:
-        ret = df.loc[t.index, "ret"].astype("float64")
-        span = (t["pos"] - prev_pos).fillna(t["pos"] - first_pos[t.index] + 1)
-    else:
-        close = df.loc[t.index, "close"].astype("float64")
-        base = close.groupby(t["ticker"]).shift()
-        if "prev_close" in df.columns:
-            given = df.loc[t.index, "prev_close"].astype("float64")
-            base = given.where(given.notna() & base.notna(), base)
-        ret = close / base - 1.0
-        span = t["pos"] - prev_pos
-    out = pd.DataFrame({"date": t["date"], "ticker": t["ticker"], "ret": ret, "span": span})
-    out = out[out["ret"].notna()]
-    out["span"] = out["span"].astype("int64")
-    counts = zero.groupby(tick).sum()
-    stats: dict[str, Any] = {
-        "zero_volume_days": {str(k): int(v) for k, v in counts.items() if v > 0},
-        "volume_unreported": unreported,
-    }
-    return validate_returns(out.reset_index(drop=True)), stats
-
-
-# --------------------------------------------------------------------------- #
-# reading
-# --------------------------------------------------------------------------- #
-
-
-def _read_input(path_or_frame: PathOrFrame) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
-    notes: list[str] = []
-    if isinstance(path_or_frame, pd.DataFrame):
-        frame = path_or_frame.copy()
-        prov: dict[str, Any] = {"path": None, "sha256": None, "input": "DataFrame"}
-    else:
-        path = Path(path_or_frame)
-        if not path.is_file():
-            raise DataError(f"{path}: no such file")
-        data = path.read_bytes()
-        prov = {
-            "path": str(path.resolve()),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "bytes": len(data),
-        }
-        kwargs: dict[str, Any] = {
-            "dtype": str,
-            "keep_default_na": False,
-            "na_values": _NA_TOKENS,
-            "skipinitialspace": True,
-        }
-        try:
-            try:
-                frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", **kwargs)
-            except UnicodeDecodeError:
-                frame = pd.read_csv(io.BytesIO(data), encoding="gb18030", **kwargs)
-                notes.append(f"{path.name}: not UTF-8; read as GB18030")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise DataError(f"{path}: cannot be read as CSV ({exc})") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, prov, notes
-
-
-def _find_column(columns: Sequence[str], name: str) -> str | None:
-    if name in columns:
-        return name
-    hits = [c for c in columns if c.lower() == name.lower()]
-    return hits[0] if len(hits) == 1 else None
-
-
-def _coerce_mapping(columns: Mapping[str, str] | str | None) -> dict[str, str]:
-    if columns is None:
-        return {}
-    if isinstance(columns, str):
-        return parse_column_mapping(columns)
-    out = dict(columns)
-    for target in out:
-        if target not in COLUMN_TARGETS:
-            raise DataError(
-                f"columns: unknown target {target!r}; allowed targets are "
-                f"{', '.join(COLUMN_TARGETS)}"
-            )
-    return out
-
-
-def _get_preset(name: str | None) -> Preset | None:
-    if name is None:
-        return None
-    try:
-        return PRESETS[name.lower()]
-    except KeyError:
-        raise DataError(
-            f"preset: unknown preset {name!r}; choose one of "
-            f"{', '.join(sorted(PRESETS))}, or give columns="
-        ) from None
-
-
-def _resolve(
-    found: Sequence[str], preset: Preset | None, user: dict[str, str], kind: Kind, what: str
-) -> dict[str, str]:
-    wanted = dict(preset.columns) if preset else {}
-    wanted.update(user)
-    resolved: dict[str, str] = {}
-    for target in COLUMN_TARGETS:
-        source = wanted.get(target)
-        if source is not None:
-            actual = _find_column(found, source)
-            if actual is None and target in user:
-                raise DataError(
-                    f"{what}: column mapping {target}={source}: the file has no "
-                    f"column {source!r} (found {list(found)})"
-                )
-        else:
-            actual = _find_column(found, target)
-            if actual is None:
-                alias = [a for a, t in _ALIASES.items() if t == target]
-                actual = next((c for a in alias if (c := _find_column(found, a))), None)
-        if actual is not None:
-            resolved[target] = actual
-    need = ["date", "ticker"] + {"returns": ["ret"], "prices": ["close"], "auto": []}[kind]
-    missing = [t for t in need if t not in resolved]
-    if kind == "auto" and "ret" not in resolved and "close" not in resolved:
-        missing.append("ret or close")
-    if missing:
-        how = (
-            f" (preset {preset.name!r} expects {preset.columns})"
-            if preset
-            else "; map them with columns='date=...,ticker=...' or a preset"
-        )
-        raise DataError(f"{what}: missing column(s) {missing}; found {list(found)}{how}")
-    return resolved
-
-
-def _show(value: object) -> str:
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _as_text(raw: pd.Series) -> pd.Series:
-    """Stripped text with empty cells as missing (vectorised)."""
-    text = raw.astype("string").str.strip()
-    return text.mask(text == "")
-
-
-def _parse_dates(raw: pd.Series, fmt: str | None, what: str) -> pd.Series:
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        parsed = raw.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_any_dtype(raw):
-        parsed = raw
-    else:
-        if pd.api.types.is_float_dtype(raw):
-            raw_int = raw.where(raw.isna() | (raw == raw.round()))
-            text = _as_text(raw_int.astype("Int64")).where(
-                raw_int.notna() | raw.isna(), _as_text(raw)
-            )
-        else:
-            text = _as_text(raw)
-        present = text.dropna()
-        if fmt is None and len(present) and bool(present.str.fullmatch(r"\d{8}").all()):
-            fmt = "%Y%m%d"
-        with warnings.catch_warnings():
-            # unparseable values become NaT and are reported below, naming the row
-            warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
-            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        later_ok = bool((~bad[i + 1 :]).any())
-        hint = (
-            " (a second header row, e.g. the labels and units rows of a CSMAR export? delete it)"
-            if i < 2 and later_ok
-            else ""
-        )
-        raise DataError(
-            f"{what}: row {i + 1} has an unparseable or empty date {_show(raw.iloc[i])}{hint}"
-        )
-    return parsed.dt.normalize().astype("datetime64[ns]")
-
-
-def _parse_number(
-    raw: pd.Series,
-    col: str,
-    label: str,
-    what: str,
-    tick: pd.Series,
-    date: pd.Series,
-    *,
-    positive: bool = False,
-) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-        num = raw.astype("float64")
-    else:
-        text = _as_text(raw)
-        num = pd.Series(
-            pd.to_numeric(text, errors="coerce").to_numpy("float64", na_value=np.nan),
-            index=raw.index,
-        )
-        bad = (num.isna() & text.notna()).to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{what}: row {i + 1} ({tick.iloc[i]}, {date.iloc[i].date()}) has a "
-                f"non-numeric {label} {_show(raw.iloc[i])} in column {col!r}"
-            )
-    arr = num.to_numpy()
-    checks = [(np.isinf(arr), "an infinite")]
-    if positive:
-        checks.append((arr <= 0, "a non-positive"))
-    elif label == "volume":
-        checks.append((arr < 0, "a negative"))
-    for mask, adj in checks:
-        if mask.any():
-            i = int(np.flatnonzero(mask)[0])
-            raise DataError(
-                f"{what}: row {i + 1} ({tick.iloc[i]}, {date.iloc[i].date()}) has "
-                f"{adj} {label} {_show(raw.iloc[i])} in column {col!r}"
-            )
-    return num
-
-
-def _read_panel(
-    path_or_frame: PathOrFrame,
-    *,
-    kind: Kind,
-    columns: Mapping[str, str] | str | None,
-    preset: str | None,
-) -> Panel:
-    raw, prov, notes = _read_input(path_or_frame)
-    what = Path(prov["path"]).name if prov["path"] else "frame"
-    pre = _get_preset(preset)
-    mapping = _resolve(list(raw.columns), pre, _coerce_mapping(columns), kind, what)
-    if len(raw) == 0:
-        raise DataError(f"{what}: no data rows")
-    if kind == "auto":
-        kind = "prices" if "close" in mapping else "returns"
-
-    codes = _as_text(raw[mapping["ticker"]])
+def _tickers(raw: pd.Series, pre: Preset | None, what: str, notes: list[str]) -> pd.Series:
+    codes = as_text(raw)
     if codes.isna().any():
         i = int(np.flatnonzero(codes.isna().to_numpy())[0])
         raise DataError(f"{what}: row {i + 1} has an empty ticker")
@@ -477,18 +77,75 @@ def _read_panel(
         codes = codes.where(~short, codes.str.zfill(6))
     uniq = pd.Series(pd.unique(codes.to_numpy(dtype=object)), dtype=object)
     normalized, tick_notes = normalize_tickers(uniq)
-    tick = codes.astype(object).map(dict(zip(uniq, normalized, strict=True))).astype(str)
     notes.extend(tick_notes)
-    date = _parse_dates(raw[mapping["date"]], pre.date_format if pre else None, what)
+    return codes.astype(object).map(dict(zip(uniq, normalized, strict=True))).astype(str)
+
+
+def _check_unit_against_closes(
+    body: pd.DataFrame, col: str, unit: str, what: str, has_prev: bool
+) -> None:
+    """Refuse given returns that are ~100x the close-to-close returns of the same rows."""
+    order = body.sort_values(["ticker", "date"], kind="stable")
+    base = order["close"].groupby(order["ticker"]).shift()
+    if has_prev:
+        base = order["prev_close"].where(order["prev_close"].notna(), base)
+    implied = (order["close"] / base - 1.0).abs()
+    given = order["ret"].abs() * (0.01 if unit == "percent" else 1.0)
+    both = implied.notna() & given.notna() & (implied > 0) & (given > 0)
+    if int(both.sum()) < 5:
+        return
+    a, b = float(given[both].median()), float(implied[both].median())
+    ratio = a / b
+    if 1.0 / _UNIT_RATIO <= ratio <= _UNIT_RATIO:
+        return
+    other = "percent" if ratio > 1 else "decimal"
+    raise DataError(
+        f"{what}: the returns in column {col!r} (read as {unit}) are about {ratio:.3g} times "
+        f"the close-to-close returns of the same rows (median |ret| {a:.3g} against "
+        f"{b:.3g}): the column looks like {other}. To fix: declare returns_unit='{other}' "
+        f"(command line: --returns-unit {other})"
+    )
+
+
+def _read_panel(
+    path_or_frame: PathOrFrame,
+    *,
+    kind: Kind,
+    columns: Mapping[str, str] | str | None,
+    preset: str | None,
+    returns_unit: str | None = None,
+) -> Panel:
+    raw, prov, notes = read_input(path_or_frame)
+    what = Path(prov["path"]).name if prov["path"] else "frame"
+    pre = get_preset(preset)
+    unit = check_unit(returns_unit) if returns_unit is not None else None
+    mapping = resolve_columns(list(raw.columns), pre, coerce_mapping(columns), kind, what)
+    if len(raw) == 0:
+        raise DataError(f"{what}: no data rows")
+    if kind == "auto":
+        kind = "prices" if "close" in mapping else "returns"
+    use_ret = "ret" in mapping
+    if unit == "percent" and not use_ret:
+        raise DataError(
+            f"{what}: returns_unit='percent' was given, but the file has no return column: "
+            "returns computed from closes are always decimals"
+        )
+    unit = unit or (pre.ret_unit if pre is not None else "decimal")
+
+    tick = _tickers(raw[mapping["ticker"]], pre, what, notes)
+    date = pd.Series(
+        parse_dates(
+            raw[mapping["date"]],
+            what=what,
+            fmt=pre.date_format if pre else None,
+            header_hint=True,
+        ).dates.to_numpy(),
+        index=raw.index,
+    )
 
     body = pd.DataFrame({"date": date, "ticker": tick})
-    use_ret = "ret" in mapping
     if use_ret:
-        ret = _parse_number(raw[mapping["ret"]], mapping["ret"], "return", what, tick, date)
-        if pre is not None and pre.ret_scale != 1.0:
-            ret = ret * pre.ret_scale
-            notes.append(f"returns in column {mapping['ret']!r} are percent; divided by 100")
-        body["ret"] = ret
+        body["ret"] = parse_number(raw[mapping["ret"]], mapping["ret"], "return", what, tick, date)
     # duplicates and the remaining checks on the full frame, so row numbers match the file
     validate_returns(body.assign(ret=body["ret"] if use_ret else np.nan), what=what)
 
@@ -496,7 +153,7 @@ def _read_panel(
     for target in targets:
         if target in mapping:
             label = "close" if target == "close" else target.replace("_", " ")
-            body[target] = _parse_number(
+            body[target] = parse_number(
                 raw[mapping[target]],
                 mapping[target],
                 label,
@@ -505,6 +162,21 @@ def _read_panel(
                 date,
                 positive=target in _PRICE_COLUMNS,
             )
+    if use_ret:
+        if "close" in body.columns:
+            _check_unit_against_closes(
+                body, mapping["ret"], unit, what, "prev_close" in body.columns
+            )
+        body["ret"] = check_return_scale(
+            body["ret"].to_numpy(),
+            what=what,
+            unit=unit,
+            tickers=tick.to_numpy(),
+            dates=date.to_numpy(),
+            column=mapping["ret"],
+        )
+        if unit == "percent":
+            notes.append(f"returns in column {mapping['ret']!r} are percent; divided by 100")
     if "volume" in body.columns and pre is not None and pre.volume_scale != 1.0:
         body["volume"] = body["volume"] * pre.volume_scale
         notes.append(
@@ -539,21 +211,8 @@ def _read_panel(
         if "volume" in body.columns:
             silent = body["ticker"].isin(stats["volume_unreported"])
             keep &= ~((body["volume"] == 0.0) & ~silent)
-        cols = [
-            c
-            for c in (
-                "date",
-                "ticker",
-                "open",
-                "high",
-                "low",
-                "close",
-                "volume",
-                "prev_close",
-                "status",
-            )
-            if c in body.columns
-        ]
+        order = ("date", "ticker", "open", "high", "low", "close", "volume", "prev_close", "status")
+        cols = [c for c in order if c in body.columns]
         prices = (
             body.loc[keep, cols]
             .sort_values(["ticker", "date"], kind="stable")
@@ -565,6 +224,7 @@ def _read_panel(
             "kind": kind,
             "preset": pre.name if pre else None,
             "columns": mapping,
+            "returns_unit": unit if use_ret else None,
             "rows_read": len(raw),
             "return_rows": len(returns),
             "price_rows": None if prices is None else len(prices),
@@ -599,6 +259,7 @@ def read_returns_csv(
     *,
     columns: Mapping[str, str] | str | None = None,
     preset: str | None = None,
+    returns_unit: str | None = None,
 ) -> Panel:
     """Read a long return file ``date, ticker, ret`` into a :class:`Panel`.
 
@@ -611,22 +272,29 @@ def read_returns_csv(
         overrides the preset.
     preset : {"csmar", "tushare"}, optional
         Vendor layout, see :data:`PRESETS`.
+    returns_unit : {"decimal", "percent"}, optional
+        Unit of the return column; default the preset's (percent for
+        Tushare's ``pct_chg``), else decimal.  Percent is divided by 100.
 
     Returns
     -------
     Panel
-        ``returns`` with ``date, ticker, ret, span``; ``prices`` is None.  An
-        empty return cell (or a zero-volume row where volume is given) is a
-        day without trading and has no row.
+        ``returns`` with ``date, ticker, ret, span`` (decimals); ``prices`` is
+        None.  An empty return cell (or a zero-volume row where volume is
+        given) is a day without trading and has no row.
 
     Raises
     ------
     DataError
-        Naming the row, ticker and date of the first bad value: unparseable
-        date, empty ticker, non-numeric or infinite return, duplicate
-        ``(date, ticker)``.
+        Naming the row, ticker and date of the first bad value: a date outside
+        the date policy (:mod:`eventstudy.dates`), empty ticker, non-numeric
+        or infinite return, duplicate ``(date, ticker)``; and, saying what
+        the data look like, returns that do not fit the declared unit or are
+        -1 or below (:func:`eventstudy.guards.check_return_scale`).
     """
-    return _read_panel(path_or_frame, kind="returns", columns=columns, preset=preset)
+    return _read_panel(
+        path_or_frame, kind="returns", columns=columns, preset=preset, returns_unit=returns_unit
+    )
 
 
 def read_prices_csv(
@@ -634,6 +302,7 @@ def read_prices_csv(
     *,
     columns: Mapping[str, str] | str | None = None,
     preset: str | None = None,
+    returns_unit: str | None = None,
 ) -> Panel:
     """Read a long price file ``date, ticker, close`` (+ ``open, high, low, volume,
     prev_close``) into a :class:`Panel` with returns.
@@ -641,9 +310,12 @@ def read_prices_csv(
     Returns are close-to-close on each ticker's own trading rows (see
     :func:`returns_from_prices`); when the file also has a return column (as
     the CSMAR and Tushare exports do) the given returns are used and the
-    prices serve the limit and volume diagnostics.  Zero-volume rows are days
-    without trading; they are dropped from ``prices`` and counted in
-    ``notes``.  Parameters as in :func:`read_returns_csv`.
+    prices serve the limit and volume diagnostics.  The given returns'
+    unit is then also checked against the closes: returns about 100 times
+    the close-to-close ones (or a hundredth of them) are refused.  Zero-volume
+    rows are days without trading; they are dropped from ``prices`` and
+    counted in ``notes``.  Parameters as in :func:`read_returns_csv`
+    (``returns_unit="percent"`` needs a return column).
 
     Raises
     ------
@@ -651,7 +323,76 @@ def read_prices_csv(
         As :func:`read_returns_csv`, and for a non-numeric, non-positive or
         infinite price, or a negative volume, naming the row.
     """
-    return _read_panel(path_or_frame, kind="prices", columns=columns, preset=preset)
+    return _read_panel(
+        path_or_frame, kind="prices", columns=columns, preset=preset, returns_unit=returns_unit
+    )
+
+
+def read_st_csv(path_or_frame: PathOrFrame) -> pd.DataFrame:
+    """Read a list of risk-warning (ST, \\*ST) periods ``ticker, start[, end]``.
+
+    The file is read like the other CSV files (UTF-8, else GB18030/GBK with a
+    :class:`~eventstudy.exceptions.DataWarning`); column names are matched
+    without regard to case; dates follow :mod:`eventstudy.dates`; tickers are
+    normalised (bare codes of fewer than six digits get their leading zeros
+    back).  Other columns (a firm name, say) are ignored.
+
+    Returns
+    -------
+    DataFrame
+        ``ticker`` (Yahoo style), ``start`` and ``end`` (datetime64; NaT =
+        still under warning), one row per period: what ``EventStudy(st=...)``
+        and :func:`eventstudy.market.flags.limit_flags` take.
+
+    Raises
+    ------
+    DataError
+        A missing ``ticker`` or ``start`` column, an empty ticker or start, a
+        date outside the policy, or an end before its start (naming the row).
+    """
+    raw, prov, notes = read_input(path_or_frame)
+    what = f"ST list {Path(prov['path']).name}" if prov["path"] else "ST list"
+    for note in notes:
+        warnings.warn(DataWarning(note), stacklevel=2)
+    found = list(raw.columns)
+    cols = {t: find_column(found, t) for t in ("ticker", "start", "end")}
+    missing = [t for t in ("ticker", "start") if cols[t] is None]
+    if missing:
+        raise DataError(
+            f"{what}: missing column(s) {missing}; expected ticker, start[, end] (found {found})"
+        )
+    if len(raw) == 0:
+        return pd.DataFrame(
+            {
+                "ticker": pd.Series(dtype=object),
+                "start": pd.Series(dtype="datetime64[ns]"),
+                "end": pd.Series(dtype="datetime64[ns]"),
+            }
+        )
+    codes = as_text(raw[cols["ticker"]])
+    if codes.isna().any():
+        i = int(np.flatnonzero(codes.isna().to_numpy())[0])
+        raise DataError(f"{what}: row {i + 1} has an empty ticker")
+    short = codes.str.isdigit() & (codes.str.len() < 6)
+    codes = codes.where(~short, codes.str.zfill(6))
+    tickers, _ = normalize_tickers(codes.astype(object))
+    start = parse_dates(raw[cols["start"]], what=f"{what}, column {cols['start']!r}").dates
+    end_col = cols["end"]
+    end = (
+        parse_dates(raw[end_col], what=f"{what}, column {end_col!r}", allow_missing=True).dates
+        if end_col is not None
+        else pd.DatetimeIndex(np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    )
+    back = np.asarray(end < start)
+    if back.any():
+        i = int(np.flatnonzero(back)[0])
+        raise DataError(
+            f"{what}: row {i + 1} ({tickers.iloc[i]}) ends on {end[i].date()}, before its "
+            f"start {start[i].date()}"
+        )
+    return pd.DataFrame(
+        {"ticker": tickers.astype(str).to_numpy(), "start": start.values, "end": end.values}
+    )
 
 
 class CsvSource:
@@ -666,7 +407,7 @@ class CsvSource:
         The file (or frame).
     kind : {"auto", "prices", "returns"}
         ``"auto"`` reads prices when a close column is present, else returns.
-    columns, preset
+    columns, preset, returns_unit
         As in :func:`read_returns_csv`.
     """
 
@@ -679,6 +420,7 @@ class CsvSource:
         kind: Kind = "auto",
         columns: Mapping[str, str] | str | None = None,
         preset: str | None = None,
+        returns_unit: str | None = None,
     ) -> None:
         if kind not in ("auto", "prices", "returns"):
             raise DataError(f"kind: unknown kind {kind!r}; choose auto, prices or returns")
@@ -686,13 +428,18 @@ class CsvSource:
         self.kind: Kind = kind
         self.columns = columns
         self.preset = preset
+        self.returns_unit = returns_unit
         self._panel: Panel | None = None
 
     def panel(self) -> Panel:
         """Return the whole file as a :class:`Panel` (read on first use)."""
         if self._panel is None:
             self._panel = _read_panel(
-                self.path_or_frame, kind=self.kind, columns=self.columns, preset=self.preset
+                self.path_or_frame,
+                kind=self.kind,
+                columns=self.columns,
+                preset=self.preset,
+                returns_unit=self.returns_unit,
             )
         return self._panel
 

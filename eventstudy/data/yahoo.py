@@ -36,11 +36,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
-from eventstudy.data.base import Panel
+from eventstudy.data.base import Panel, returns_from_prices
 from eventstudy.data.cache import default_cache_dir, lookup_cached, write_cached
-from eventstudy.data.csvfile import returns_from_prices
 from eventstudy.exceptions import DataError, DataWarning
 from eventstudy.tickers import normalize_ticker
 
@@ -402,6 +402,32 @@ def download_yahoo(
     return _assemble(names, frames, info, missing, notes, lo, hi, cdir, version)
 
 
+def _refuse_bad_prices(long: pd.DataFrame, info: dict[str, dict[str, Any]]) -> None:
+    """Zero, negative or infinite prices are refused, as the CSV reader refuses them."""
+    for col in ("close", "open", "high", "low"):
+        if col not in long.columns:
+            continue
+        v = long[col].to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isnan(v) & ((v <= 0.0) | np.isinf(v))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            t = str(long["ticker"].iloc[i])
+            where = info.get(t, {})
+            cached = (
+                f" (served from the cache file {where.get('cache_file')}; delete it to fetch again)"
+                if where.get("from_cache")
+                else ""
+            )
+            raise DataError(
+                f"yfinance data for {t}: {int(bad.sum())} row(s) with a zero, negative or "
+                f"infinite price, first {col} {v[i]:g} on {pd.Timestamp(long['date'].iloc[i]).date()}"
+                f"{cached}. A listed share never closes at or below zero, so these returns would "
+                "be wrong; check the ticker, or correct the prices and pass them as a CSV file "
+                "(read_prices_csv, --prices)"
+            )
+
+
 def _assemble(
     names: list[str],
     frames: dict[str, pd.DataFrame],
@@ -424,6 +450,7 @@ def _assemble(
     for col in ("volume", "dividend", "split"):
         if col not in long.columns:
             long[col] = 0.0 if col != "volume" else float("nan")
+    _refuse_bad_prices(long, info)
     returns, stats = returns_from_prices(long[["date", "ticker", "close", "volume"]])
 
     no_close = long["close"].isna().groupby(long["ticker"]).sum()

@@ -162,13 +162,15 @@ def st_matrix(
         raise DataError(
             f"the ST list needs columns ticker, start[, end]; missing {sorted(missing)}"
         )
+    from eventstudy.dates import parse_dates
     from eventstudy.tickers import normalize_ticker
 
-    start = pd.to_datetime(st["start"], errors="coerce")
+    # the date policy of every boundary (eventstudy.dates); an empty start is reported below
+    start = pd.Series(parse_dates(st["start"], what="ST list start", allow_missing=True).dates)
     end = (
-        pd.to_datetime(st["end"], errors="coerce")
+        pd.Series(parse_dates(st["end"], what="ST list end", allow_missing=True).dates)
         if "end" in st
-        else pd.Series(pd.NaT, index=st.index)
+        else pd.Series(pd.NaT, index=range(len(st)))
     )
     for i, (tk, a, b) in enumerate(zip(st["ticker"].astype(str), start, end, strict=True)):
         if pd.isna(a):
@@ -220,8 +222,15 @@ def limit_flags(
     need = {"date", "ticker", "close"} - set(prices.columns)
     if need:
         raise DataError(f"prices need columns date, ticker, close; missing {sorted(need)}")
+    from eventstudy.dates import parse_dates
+
     long = prices.copy()
-    long["date"] = pd.to_datetime(long["date"])
+    long["date"] = parse_dates(long["date"], what="prices").dates.to_numpy()  # one date policy
+    text = long["ticker"].astype("string").str.strip()
+    if text.isna().any() or (text == "").any():
+        i = int(np.flatnonzero((text.isna() | (text == "")).to_numpy())[0])
+        raise DataError(f"prices: row {i + 1} has an empty ticker")
+    long["ticker"] = text.astype(str).to_numpy(dtype=object)
     dates = pd.DatetimeIndex(np.sort(long["date"].unique()))
     tickers = pd.Index(np.sort(long["ticker"].astype(str).unique()))
     rows = dates.get_indexer(pd.DatetimeIndex(long["date"]))

@@ -37,10 +37,10 @@ def _exact_pick(rng: np.random.Generator, n: int, share: float) -> np.ndarray:
 def _parse_dates(col: pd.Series) -> pd.Series:
     """datetime64 dates; text must be YYYY-MM-DD (anything else, e.g. a month, is NaT)."""
     if pd.api.types.is_datetime64_any_dtype(col):
-        out = pd.to_datetime(col)
-        if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_localize(None)
-        return out.dt.normalize().astype("datetime64[ns]")
+        from eventstudy.dates import parse_dates  # zones -> China time, as everywhere
+
+        days = parse_dates(col, what="events", allow_missing=True).dates
+        return pd.Series(days.to_numpy(), index=col.index)
     text = col.astype(object).where(col.notna(), "").astype(str).str.strip()
     ok = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
     parsed = pd.to_datetime(text.where(ok), errors="coerce", format="%Y-%m-%d")

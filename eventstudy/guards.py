@@ -1,0 +1,457 @@
+"""Plausibility guards shared by every input boundary: units and magnitudes.
+
+The readers check the *form* of their input (a date is a date, a number a
+number); the functions here check its *substance*, so that data in the wrong
+unit end in a clear error instead of a wrong number.  Every boundary calls
+them: the CSV readers (:mod:`eventstudy.data.csvfile`), the DataFrame and
+:class:`~eventstudy.data.Panel` inputs of :class:`~eventstudy.EventStudy`
+(through :func:`eventstudy.align.align_panel`) and factor files.  What each
+guard refuses and why is listed in ``docs/data.md`` ("Plausibility guards").
+
+Daily simple returns of listed shares, as decimals, have a median absolute
+value near 0.01 (1%) for stocks and below that for indexes; A-share boards
+cap a day's move at ±5% to ±30%.  Returns in percent are a hundred times
+larger (median near 1), price levels are positive numbers in the units of a
+currency, and decimals divided by 100 once too often are a hundred times
+smaller.  :func:`check_return_scale` tells these apart per series (each ticker
+and the market index separately, and all of them pooled), so firm returns in
+percent next to a market index in decimals are caught too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from eventstudy.exceptions import DataError
+
+__all__ = [
+    "LIMIT_TOLERANCE",
+    "MIN_SERIES_OBS",
+    "RETURN_UNITS",
+    "TYPICAL_DAILY_ABS",
+    "beyond_limit",
+    "beyond_limit_by_event",
+    "beyond_limit_note",
+    "check_return_scale",
+    "check_unit",
+]
+
+#: Units a return column may be declared in.
+RETURN_UNITS: Final = ("decimal", "percent")
+
+#: Plausible range of the median absolute daily return of one series, as a
+#: decimal: below the lower bound only after a percent conversion (decimals
+#: divided by 100 once too often), above the upper bound never.
+TYPICAL_DAILY_ABS: Final = (5e-4, 0.2)
+
+#: A series is judged on its own once it has this many returns; shorter ones
+#: are judged together (pooled).
+MIN_SERIES_OBS: Final = 20
+
+#: Slack added to a board's limit before a return counts as beyond it: the
+#: tick rounding of limit prices (half a cent on a price of 1 CNY) and small
+#: vendor adjustments stay inside.
+LIMIT_TOLERANCE: Final = 0.01
+
+_SCALE: Final = {"decimal": 1.0, "percent": 0.01}
+
+
+def check_unit(unit: object, *, name: str = "returns_unit") -> str:
+    """Validate a unit argument and return it (``"decimal"`` or ``"percent"``).
+
+    Raises
+    ------
+    DataError
+        Naming ``name`` and the allowed values.
+    """
+    if not isinstance(unit, str) or unit.strip().lower() not in RETURN_UNITS:
+        raise DataError(f"{name} must be 'decimal' or 'percent', got {unit!r}")
+    return unit.strip().lower()
+
+
+def _how(unit: str, unit_arg: str, cli_flag: str | None) -> str:
+    cli = f" (command line: {cli_flag} {unit})" if cli_flag else ""
+    return f"declare {unit_arg}='{unit}'{cli}"
+
+
+def _where(i: int, ticker: str | None, dates: NDArray[Any] | None) -> str:
+    parts = []
+    if ticker is not None:
+        parts.append(ticker)
+    if dates is not None:
+        d = pd.Timestamp(dates[i])
+        parts.append(str(d.date()) if d is not pd.NaT else "no date")
+    return f"row {i + 1}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def _profile(
+    dec: NDArray[np.float64], codes: NDArray[np.int64], k: int, nonzero: bool
+) -> pd.DataFrame:
+    """Per-series count, median |r|, share beyond ±1, share negative, median nonzero |r|.
+
+    Bin counts and grouped medians (pandas' grouped median does not sort the
+    whole panel); the median of the non-zero values only when ``nonzero``.
+    Series without a return are left out.
+    """
+    ok = ~np.isnan(dec)
+    g, a = codes[ok], np.abs(dec[ok])
+    n = np.bincount(g, minlength=k)
+    idx = np.arange(k)
+    med = pd.Series(a).groupby(g).median().reindex(idx).to_numpy()
+    med_nz = (
+        pd.Series(np.where(a > 0.0, a, np.nan)).groupby(g).median().reindex(idx).to_numpy()
+        if nonzero
+        else np.full(k, np.nan)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prof = pd.DataFrame(
+            {
+                "n": n,
+                "median": med,
+                "beyond_one": np.bincount(g, weights=(a > 1.0), minlength=k) / n,
+                "negative": np.bincount(g, weights=(dec[ok] < 0.0), minlength=k) / n,
+                "n_nonzero": np.bincount(g, weights=(a > 0.0), minlength=k).astype(np.int64),
+                "median_nonzero": med_nz,
+            }
+        )
+    return prof[prof["n"] > 0]
+
+
+def _pooled(dec: NDArray[np.float64]) -> pd.Series:
+    """:func:`_profile` of all values together (numpy only)."""
+    v = dec[~np.isnan(dec)]
+    a = np.abs(v)
+    nz = a[a > 0.0]
+    n = len(a)
+    return pd.Series(
+        {
+            "n": n,
+            "median": float(np.median(a)) if n else np.nan,
+            "beyond_one": float((a > 1.0).mean()) if n else np.nan,
+            "negative": float((v < 0.0).mean()) if n else np.nan,
+            "n_nonzero": len(nz),
+            "median_nonzero": float(np.median(nz)) if len(nz) else np.nan,
+        }
+    )
+
+
+def _looks(row: pd.Series, unit: str) -> str:
+    text = f"median |ret| {row['median']:.3g}, {row['beyond_one']:.0%} of values beyond ±1 (±100%)"
+    if row["negative"] < 0.02:
+        return text + ", no negative values: these look like price levels, not returns"
+    if unit == "decimal":
+        return text + ": these look like percent"
+    return text + " even after dividing by 100: basis points or price levels?"
+
+
+def check_return_scale(
+    values: ArrayLike,
+    *,
+    what: str = "returns",
+    unit: str = "decimal",
+    tickers: ArrayLike | None = None,
+    dates: ArrayLike | None = None,
+    column: str = "ret",
+    typical: tuple[float, float] = TYPICAL_DAILY_ABS,
+    min_obs: int = MIN_SERIES_OBS,
+    unit_arg: str = "returns_unit",
+    cli_flag: str | None = "--returns-unit",
+    labels: Sequence[str] | pd.Index | None = None,
+) -> NDArray[np.float64]:
+    """Turn daily simple returns into decimals and refuse implausible magnitudes.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Returns in ``unit``; NaN means no return and is skipped.
+    what : str
+        Name of the input for messages (a file name, ``"returns"``,
+        ``"factors"``).
+    unit : {"decimal", "percent"}
+        Unit the values are declared in; percent values are divided by 100.
+    tickers : array-like, optional
+        Series of each value (ticker, or factor name); each series is judged
+        on its own and all values together.  None: one series.  With
+        ``labels``, integer codes into ``labels`` instead (faster on large
+        panels).
+    dates : array-like, optional
+        Date of each value, for messages.
+    column : str
+        Column name, for messages.
+    typical : (float, float)
+        Plausible range of a series' median absolute return as a decimal
+        (default :data:`TYPICAL_DAILY_ABS`).  The lower bound applies only to
+        percent input; pass ``(0, hi)`` for series that may be near zero
+        every day (a risk-free rate).
+    min_obs : int
+        Returns a series needs to be judged on its own
+        (:data:`MIN_SERIES_OBS`); all values are also judged pooled once
+        there are five.
+    unit_arg, cli_flag : str
+        How the user declares the unit, for the message
+        (``returns_unit=...`` and ``--returns-unit`` by default).
+    labels : sequence of str, optional
+        Names of the series when ``tickers`` holds integer codes.
+
+    Returns
+    -------
+    ndarray of float64
+        The returns as decimals (a new array).
+
+    Raises
+    ------
+    DataError
+        Saying what the data look like and how to declare them when
+
+        * a series' median absolute return as a decimal exceeds
+          ``typical[1]`` (returns in percent, price levels), checked per
+          series and pooled;
+        * percent input divided by 100 has a median absolute (non-zero)
+          return below ``typical[0]`` (a file already in decimals);
+        * a return is below -1: a simple return cannot lose more than 100%;
+        * a return is exactly -1: a close of zero, which no listed share
+          has; in practice a missing-value code or -1 in percent.
+
+    Notes
+    -----
+    With :math:`a_i = |r_i|` over the non-missing returns of one series, the
+    series passes when :math:`\\operatorname{median}(a) \\le 0.2`: more than
+    half of the days beyond ±20% is impossible on any A-share board
+    (±10% to ±30%) and absurd elsewhere, while percent returns of stocks
+    have medians near 1 and of broad indexes near 0.6.  A daily return
+    beyond the board's limit is not an error here (it may be a listing day or
+    a split); :func:`beyond_limit` flags it.
+    """
+    unit = check_unit(unit, name=unit_arg)
+    raw = np.asarray(values, dtype=np.float64).reshape(-1)
+    dec = raw * _SCALE[unit]
+    n = len(dec)
+    tick = None if tickers is None else np.asarray(tickers, dtype=object).reshape(-1)
+    day = None if dates is None else np.asarray(dates).reshape(-1)
+    if tick is None:
+        codes, names = np.zeros(n, dtype=np.int64), ["all"]
+    elif labels is not None:
+        codes, names = tick.astype(np.int64), [str(x) for x in labels]
+    else:
+        fac, uniq = pd.factorize(pd.Series(tick, dtype=object), use_na_sentinel=False)
+        codes, names = np.asarray(fac, dtype=np.int64), [str(x) for x in uniq]
+
+    def label(i: int) -> str | None:
+        return None if tick is None else names[int(codes[i])]
+
+    in_unit = "as decimals (0.01 = 1%)" if unit == "decimal" else "in percent (1 = 1%)"
+    col = f"column {column!r}"
+    if np.isfinite(dec).sum():
+        pooled = _pooled(dec)
+        prof = (
+            _profile(dec, codes, len(names), unit == "percent")
+            if len(names) > 1
+            else pooled.to_frame().T
+        )
+        big = prof[(prof["n"] >= min_obs) & (prof["median"] > typical[1])]
+        if len(big) or (pooled["n"] >= 5 and pooled["median"] > typical[1]):
+            if tick is None or (len(big) == 0):
+                subject, looks, rest = f"the returns in {col}", _looks(pooled, unit), ""
+            else:
+                shown = "; ".join(
+                    f"{names[int(g)]}: {_looks(big.loc[g], unit)}" for g in big.index[:3]
+                )
+                more = f" (and {len(big) - 3} more)" if len(big) > 3 else ""
+                subject = f"the returns in {col} of {len(big)} of {len(prof)} series"
+                looks = shown + more
+                fine = prof[(prof["median"] <= typical[1]) & (prof["n"] >= min_obs)]
+                rest = (
+                    f". The other series look plausible (e.g. {names[fine.index[0]]}: median "
+                    f"|ret| {fine['median'].iloc[0]:.3g}): every series, the market index "
+                    "included, must be in one unit"
+                    if len(fine)
+                    else ""
+                )
+            price_like = "price levels" in looks
+            if price_like:
+                fix = "read prices as prices (read_prices_csv, --prices): returns are computed from them"
+            elif unit == "decimal":
+                fix = _how("percent", unit_arg, cli_flag)
+            else:
+                fix = "check the column: even in percent these are far too large for daily returns"
+            raise DataError(
+                f"{what}: {subject} do not look like daily simple returns {in_unit}: "
+                f"{looks}{rest}. To fix: {fix}"
+            )
+        if unit == "percent" and typical[0] > 0:
+            small = prof[(prof["n_nonzero"] >= min_obs) & (prof["median_nonzero"] < typical[0])]
+            if len(small):
+                g = small.index[0]
+                which = (
+                    ""
+                    if tick is None
+                    else f" of {len(small)} of {len(prof)} series (e.g. {names[int(g)]})"
+                )
+                raise DataError(
+                    f"{what}: read as percent (divided by 100), the returns in {col}{which} are "
+                    f"implausibly small for daily returns: median |ret| "
+                    f"{small['median_nonzero'].iloc[0]:.2g} ({small['median_nonzero'].iloc[0]:.4%}) "
+                    f"after the division; the column seems to hold decimals already. To fix: "
+                    f"{_how('decimal', unit_arg, cli_flag)}"
+                )
+    with np.errstate(invalid="ignore"):
+        below = dec < -1.0
+        total = dec == -1.0
+    hint = (
+        f"; if the column is in percent, {_how('percent', unit_arg, cli_flag)}"
+        if unit == "decimal"
+        else ""
+    )
+    if below.any():
+        i = int(np.flatnonzero(below)[0])
+        shown = f"{raw[i]:g}" + (f" (= {dec[i]:g} as a decimal)" if unit == "percent" else "")
+        raise DataError(
+            f"{what}: {_where(i, label(i), day)} has the return {shown} in {col}: below -1 "
+            f"(a loss of more than 100%), which no simple return can be{hint}"
+        )
+    if total.any():
+        i = int(np.flatnonzero(total)[0])
+        raise DataError(
+            f"{what}: {_where(i, label(i), day)} has the return {raw[i]:g} in {col}, a loss of "
+            f"exactly 100% (a close of zero). No listed share closes at zero: this is a "
+            f"missing-value code or a data error (leave the cell empty for a day without a "
+            f"return; a delisted stock's series ends on its last trading day){hint}"
+        )
+    return dec
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def beyond_limit(
+    ret: NDArray[np.float64],
+    tickers: Sequence[str] | pd.Index,
+    dates: pd.DatetimeIndex,
+    span: NDArray[np.float64] | None = None,
+    *,
+    tol: float = LIMIT_TOLERANCE,
+) -> NDArray[np.bool_]:
+    """Mark daily returns beyond their board's price limit (a days x tickers grid).
+
+    Parameters
+    ----------
+    ret : ndarray, (days, tickers)
+        Simple returns as decimals; NaN = no return.
+    tickers : sequence of str
+        Ticker of each column; the board (and so the limit) comes from the code
+        (:func:`eventstudy.market.boards.board_of`).  Indexes and anything
+        else without a known limit are never marked.
+    dates : DatetimeIndex
+        Date of each row; limits are dated (:data:`eventstudy.market.limits.LIMIT_RULES`).
+    span : ndarray, (days, tickers), optional
+        Sessions each return covers (1 when absent or NaN).
+    tol : float
+        Slack beyond the limit (:data:`LIMIT_TOLERANCE`).
+
+    Returns
+    -------
+    ndarray of bool, (days, tickers)
+
+    Notes
+    -----
+    With limit :math:`\\ell` (the board's, not the stricter risk-warning
+    limit, which needs the ST list) and span :math:`s`, a return is beyond the
+    limit when
+
+    .. math:: r > (1+\\ell)^s - 1 + \\mathrm{tol} \\quad\\text{or}\\quad
+              r < (1-\\ell)^s - 1 - \\mathrm{tol}.
+
+    Such a return is possible (the first sessions of a new listing trade
+    without limit; an unadjusted split or bonus issue moves the close) but
+    also the mark of a data error, so studies flag it per event instead of
+    refusing it.
+    """
+    from eventstudy.market.boards import board_of
+    from eventstudy.market.limits import limit_fractions
+
+    r = np.asarray(ret, dtype=np.float64)
+    if r.size == 0:
+        return np.zeros(r.shape, dtype=bool)
+    boards = np.array([board_of(str(t)) for t in tickers], dtype=object)
+    ub, inv = np.unique(boards.astype(str), return_inverse=True)
+    d = np.asarray(pd.DatetimeIndex(dates).values, dtype="datetime64[ns]")
+    per_board = limit_fractions(ub.astype(object)[None, :], d[:, None])  # (days, boards)
+    lim = per_board[:, inv]
+    s = np.ones(r.shape) if span is None else np.where(np.isnan(span), 1.0, span)
+    s = np.maximum(s, 1.0)
+    with np.errstate(invalid="ignore"):
+        up = (1.0 + lim) ** s - 1.0 + tol
+        down = (1.0 - lim) ** s - 1.0 - tol
+        out = ~np.isnan(lim) & ~np.isnan(r) & ((r > up) | (r < down))
+    return np.asarray(out, dtype=bool)
+
+
+def beyond_limit_note(
+    mask: NDArray[np.bool_],
+    ret: NDArray[np.float64],
+    tickers: Sequence[str] | pd.Index,
+    dates: pd.DatetimeIndex,
+) -> str | None:
+    """One note for ``results.notes`` describing the returns :func:`beyond_limit` marked."""
+    n = int(mask.sum())
+    if n == 0:
+        return None
+    t, j = np.argwhere(mask)[0]
+    firms = len(np.flatnonzero(mask.any(axis=0)))
+    return (
+        f"{n} daily return(s) of {firms} ticker(s) lie beyond the board's daily price limit "
+        f"(e.g. {tickers[j]} on {pd.Timestamp(dates[t]).date()}: {ret[t, j]:+.1%}): a listing "
+        "day, an unadjusted split or bonus issue, or a data error? They are kept; each event "
+        "counts those in its windows in n_beyond_limit (dates in beyond_limit_dates)"
+    )
+
+
+def beyond_limit_by_event(
+    mask: NDArray[np.bool_] | None,
+    dates: pd.DatetimeIndex,
+    d0: NDArray[np.int64],
+    tk: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    placed: NDArray[np.bool_],
+) -> dict[str, NDArray[Any]]:
+    """Per event: how many returns beyond the limit its windows hold, and their dates.
+
+    Parameters
+    ----------
+    mask : ndarray of bool (days, tickers) or None
+        From :func:`beyond_limit`; None gives zeros.
+    dates : DatetimeIndex
+        The rows of ``mask``.
+    d0, tk : ndarray of int
+        Day-0 row and ticker column of each event.
+    offsets : ndarray of int
+        Event-time days to look at (estimation and event windows).
+    placed : ndarray of bool
+        Events with a ticker and a day 0 inside the data; the others get 0.
+
+    Returns
+    -------
+    dict
+        ``n_beyond_limit`` (int per event) and ``beyond_limit_dates``
+        (``"YYYY-MM-DD;..."``, empty when none).
+    """
+    n_ev = len(d0)
+    count = np.zeros(n_ev, dtype=np.int64)
+    text = np.full(n_ev, "", dtype=object)
+    if mask is None or not mask.any() or not placed.any():
+        return {"n_beyond_limit": count, "beyond_limit_dates": text}
+    from eventstudy.align import window_values
+
+    rows = np.flatnonzero(placed)
+    hits = window_values(mask, d0[rows], offsets, tk[rows], False).astype(bool)
+    count[rows] = hits.sum(axis=1)
+    pos = d0[rows][:, None] + offsets[None, :]
+    for k in np.flatnonzero(count[rows]):  # only the flagged events
+        days = dates[pos[k][hits[k]]]
+        text[rows[k]] = ";".join(str(d.date()) for d in days)
+    return {"n_beyond_limit": count, "beyond_limit_dates": text}
