@@ -36,6 +36,8 @@ _LAZY = {
     "CalendarError": "eventstudy.exceptions",
     "DataError": "eventstudy.exceptions",
     "WindowError": "eventstudy.exceptions",
+    "ExclusionError": "eventstudy.exceptions",
+    "NoEventsIncludedError": "eventstudy.exceptions",
     "EventStudyWarning": "eventstudy.exceptions",
     "write_outputs": "eventstudy.report.files",
     "plot_caar": "eventstudy.report.plots",

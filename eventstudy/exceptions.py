@@ -14,6 +14,8 @@ __all__ = [
     "DataWarning",
     "EventStudyError",
     "EventStudyWarning",
+    "ExclusionError",
+    "NoEventsIncludedError",
     "WindowError",
 ]
 
@@ -32,6 +34,24 @@ class DataError(EventStudyError):
 
 class WindowError(EventStudyError):
     """An estimation, event or CAR window is invalid or inconsistent."""
+
+
+class ExclusionError(EventStudyError):
+    """The study excluded more events than it may (``max_loss``, or every event).
+
+    The message names the most frequent exclusion reasons; ``exclusions`` holds
+    the excluded events (``event_id, ticker, date, reason``) and ``n_events``
+    the number of input events.
+    """
+
+    def __init__(self, message: str, exclusions: object = None, n_events: int = 0) -> None:
+        super().__init__(message)
+        self.exclusions = exclusions
+        self.n_events = n_events
+
+
+class NoEventsIncludedError(ExclusionError):
+    """No event of the calendar could be included in the study."""
 
 
 class EventStudyWarning(UserWarning):
