@@ -26,17 +26,12 @@ from eventstudy.estimation_checks import (
     estimation_problems,
     standardised_outliers,
 )
-from eventstudy.exceptions import (
-    CalendarWarning,
-    EventStudyError,
-    ExclusionError,
-    NoEventsIncludedError,
-    WindowError,
-)
+from eventstudy.exceptions import CalendarWarning, EventStudyError
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
 from eventstudy.models import NormalReturnModel, get_model
-from eventstudy.results import EventStudyResults, build_results, reason_category
+from eventstudy.results import EventStudyResults, build_results
+from eventstudy.study_guards import LEAKAGE_EST_END, check_losses, check_span, leakage_window
 from eventstudy.tickers import normalize_ticker
 from eventstudy.windows import Window, WindowSpec
 
@@ -64,10 +59,6 @@ EXCLUSION_REASONS: dict[str, str] = {
 
 #: Events per block of the estimation stage (bounds its temporary arrays).
 ESTIMATION_BLOCK = 20_000
-
-#: Estimation window of the leakage diagnostics must end on or before this day,
-#: before their earliest pre-event window [-20,-1] (see :func:`leakage_window`).
-LEAKAGE_EST_END = -21
 
 
 _SLOW_COLUMNS = {
@@ -307,53 +298,13 @@ class EventStudy:
         tests = get_tests(None if self.tests is None else tuple(self.tests), self.test_options)
         cal = _prepare_events(self.events)
         panel = align_panel(self.returns, self.market)
-        _check_span(spec, int(min_days), panel)
+        check_span(spec, int(min_days), panel)
         # Missing data make NaN on purpose (an event without a return on a day, a
         # placebo date without estimation days); every such value is handled by
         # the exclusion rules and the NaN-aware statistics, so numpy's floating
         # point warnings are not the user's business.
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return _run(self, spec, model, tests, cal, panel, int(min_days))
-
-
-def _check_span(spec: WindowSpec, min_days: int, panel: AlignedPanel) -> None:
-    """Refuse windows that no event can fit in the data, before any heavy work.
-
-    An event needs its whole event window and ``min_days`` estimation days
-    inside the data; the shortest stretch that allows this runs from day
-    ``est.end - min_days + 1`` to day ``event.end``.
-    """
-    need = spec.event.end - spec.estimation.end + min_days
-    have = len(panel.dates)
-    if need > have:
-        raise WindowError(
-            f"the windows need at least {need} trading days of data per event "
-            f"({min_days} estimation days up to day {spec.estimation.end}, then days "
-            f"{spec.estimation.end + 1} to {spec.event.end}), but the returns have {have} "
-            f"(from {panel.dates[0].date()} to {panel.dates[-1].date()}); shorten the "
-            "estimation or event window or lower min_estimation_days"
-        )
-
-
-def leakage_window(estimation: Window) -> tuple[Window, str]:
-    """The estimation window of the leakage diagnostics, and a note when it moved.
-
-    The diagnostics measure CAR[-20,-1], [-10,-1] and [-5,-1]; a model fitted on
-    days inside those windows would explain the very run-up it is meant to
-    measure (with ``estimation_window=(-20, -1)`` every pre-event CAR is zero by
-    construction).  A study window that ends after day -21 is therefore moved
-    back, keeping its length, to end at day -21; otherwise it is used as is.
-    """
-    if estimation.end <= LEAKAGE_EST_END:
-        return estimation, ""
-    shift = estimation.end - LEAKAGE_EST_END
-    moved = Window(estimation.start - shift, LEAKAGE_EST_END)
-    note = (
-        f"leakage diagnostics: the estimation window {estimation.label} overlaps their "
-        f"pre-event windows [-20,-1], so their model was fitted on {moved.label} "
-        f"(the same {estimation.length} days, ending at day {LEAKAGE_EST_END})"
-    )
-    return moved, note
 
 
 def _gather(
@@ -479,7 +430,7 @@ def _run(
         fit = _subset_fit(fit, ok)
         est_ar, y_ev, x_ev, ar = est_ar[ok], y_ev[ok], x_ev[ok], ar[ok]
         ab = _subset_fit(ab, ok)
-    _check_losses(study, cal, excluded, reason, n_ev, len(inc))
+    check_losses(cal, excluded, reason, len(inc), study.max_loss)
     data = TestData(
         ar=ab.ar,
         sar=ab.sar,
@@ -567,48 +518,6 @@ def _run(
         limit_info=limit_info,
         leakage=leak,
         notes=notes,
-    )
-
-
-def _check_losses(
-    study: EventStudy,
-    cal: pd.DataFrame,
-    excluded: NDArray[np.bool_],
-    reason: NDArray[Any],
-    n_ev: int,
-    n_inc: int,
-) -> None:
-    """Raise when no event is included, or more than ``max_loss`` of them are excluded."""
-    lost = n_ev - n_inc
-    limit = 1.0 if study.max_loss is None else float(study.max_loss)
-    too_many = n_ev > 0 and lost / n_ev > limit
-    if n_inc and not too_many:
-        return
-    led = pd.DataFrame(
-        {
-            "event_id": cal["event_id"].astype(str).to_numpy()[excluded],
-            "ticker": cal["ticker"].to_numpy()[excluded],
-            "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy()[excluded],
-            "reason": reason[excluded].astype(str),
-        }
-    )
-    cats = led["reason"].map(reason_category)
-    counts = cats.value_counts(sort=True)
-    top = []
-    for why, k in counts.head(3).items():
-        eg = led.loc[cats == why].iloc[0]
-        top.append(f"{why}: {k} (e.g. {eg['event_id']} {eg['ticker']})")
-    more = f"; {len(counts) - 3} other reason(s)" if len(counts) > 3 else ""
-    tail = f"top reasons: {'; '.join(top)}{more}"
-    if not n_inc:
-        raise NoEventsIncludedError(
-            f"no event included: all {n_ev} events were excluded; {tail}", led, n_ev
-        )
-    raise ExclusionError(
-        f"{lost} of {n_ev} events excluded ({lost / n_ev:.0%}), more than "
-        f"max_loss={limit:.0%}; {tail}",
-        led,
-        n_ev,
     )
 
 
