@@ -416,20 +416,21 @@ def leakage_diagnostics(
             table[c] = stats[c].to_numpy()
     for r in avail:
         table[f"p_{r}"] = pvals[r]
-    fired: list[str] = []
+    # the rules that fired, in rule order; text is built only for the events flagged
+    texts = np.full(len(table), "", dtype=object)
     flags = np.zeros(len(table), dtype=bool)
     any_p = np.zeros(len(table), dtype=bool)
-    for i in range(len(table)):
-        parts = []
-        for r in rules:
-            p = pvals[r][i]
-            if np.isfinite(p):
-                any_p[i] = True
-                if p <= threshold:
-                    v = stats[LEAK_RULES[r][0]].iloc[i]
-                    parts.append(f"{label[r]} = {v:.3g} (placebo p = {p:.2g})")
-        flags[i] = bool(parts)
-        fired.append("; ".join(parts))
+    for r in rules:
+        p = pvals[r]
+        fin = np.isfinite(p)
+        any_p |= fin
+        hit = fin & (p <= threshold)
+        flags |= hit
+        vals = stats[LEAK_RULES[r][0]].to_numpy(dtype=float)
+        for i in np.flatnonzero(hit):
+            part = f"{label[r]} = {vals[i]:.3g} (placebo p = {p[i]:.2g})"
+            texts[i] = f"{texts[i]}; {part}" if texts[i] else part
+    fired: list[str] = [str(t) for t in texts]
     confounded = _confounders(events, tk, d0, others)
     conf = confounded != ""
     fired = [
