@@ -36,6 +36,8 @@ _LAZY = {
     "CalendarError": "eventstudy.exceptions",
     "DataError": "eventstudy.exceptions",
     "WindowError": "eventstudy.exceptions",
+    "ExclusionError": "eventstudy.exceptions",
+    "NoEventsIncludedError": "eventstudy.exceptions",
     "EventStudyWarning": "eventstudy.exceptions",
     "OutputError": "eventstudy.exceptions",
     "OutputWarning": "eventstudy.exceptions",

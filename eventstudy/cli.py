@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from eventstudy._text import terminal_safe
-from eventstudy.exceptions import EventStudyError
+from eventstudy.exceptions import EventStudyError, NoEventsIncludedError
 
 __all__ = ["main"]
 
@@ -77,6 +77,14 @@ def _study_options(p: argparse.ArgumentParser) -> None:
         choices=["present", "drop"],
         default="present",
         help="CAR over days present (default) or NaN when a day is missing",
+    )
+    g.add_argument(
+        "--max-loss",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="fail (exit 2, with the top exclusion reasons) when more than this share of "
+        "the events is excluded, e.g. 0.2; a run that includes no event always fails",
     )
     g.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory")
     d = p.add_argument_group(
@@ -267,6 +275,7 @@ def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: s
         car_windows=args.car_window,
         min_estimation_days=args.min_estimation_days,
         car_missing=args.car_missing,
+        max_loss=args.max_loss,
         st=None if args.st is None else read_st_csv(args.st),
         exclude_limit_days=args.exclude_limit_days,
         leakage=not args.no_leakage,
@@ -305,7 +314,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from eventstudy.calendar import load_calendar
+    from eventstudy.calendar import BUNDLED_CALENDARS, load_calendar
     from eventstudy.data.csvfile import read_prices_csv, read_returns_csv
     from eventstudy.report.files import write_outputs
     from eventstudy.tickers import normalize_ticker
@@ -314,6 +323,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("eventstudy-output")
     cal = load_calendar(args.calendar)
     source = args.source or ("csv" if (args.prices or args.returns) else "yfinance")
+    bundled = str(args.calendar) in BUNDLED_CALENDARS
+    if bundled:
+        print(
+            f"calendar: the bundled {args.calendar} calendar ({len(cal)} announcements)"
+            + ("; give --calendar FILE to study your own events" if source == "csv" else "")
+        )
+    else:
+        print(f"calendar: {args.calendar} ({len(cal)} rows)")
     inputs: dict[str, Path] = {}
     if Path(str(args.calendar)).is_file():
         inputs["calendar"] = Path(args.calendar)
@@ -360,7 +377,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         panel = download_yahoo(
             tickers, start, end, cache_dir=args.cache_dir, offline=args.offline, progress=True
         )
-    res = _fit(args, cal, panel, args.market)
+    try:
+        res = _fit(args, cal, panel, args.market)
+    except NoEventsIncludedError as exc:
+        if bundled and source == "csv":
+            raise NoEventsIncludedError(
+                f"{exc} (the calendar was the bundled {args.calendar} calendar, because no "
+                "--calendar was given: pass --calendar FILE with your own events)",
+                exc.exclusions,
+                exc.n_events,
+            ) from None
+        raise
     write_outputs(
         res,
         out,

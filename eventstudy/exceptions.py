@@ -16,6 +16,8 @@ __all__ = [
     "EventStudyWarning",
     "OutputError",
     "OutputWarning",
+    "ExclusionError",
+    "NoEventsIncludedError",
     "WindowError",
 ]
 
@@ -38,6 +40,24 @@ class WindowError(EventStudyError):
 
 class OutputError(EventStudyError):
     """An output directory cannot be written, read, reproduced or compared as asked."""
+
+
+class ExclusionError(EventStudyError):
+    """The study excluded more events than it may (``max_loss``, or every event).
+
+    The message names the most frequent exclusion reasons; ``exclusions`` holds
+    the excluded events (``event_id, ticker, date, reason``) and ``n_events``
+    the number of input events.
+    """
+
+    def __init__(self, message: str, exclusions: object = None, n_events: int = 0) -> None:
+        super().__init__(message)
+        self.exclusions = exclusions
+        self.n_events = n_events
+
+
+class NoEventsIncludedError(ExclusionError):
+    """No event of the calendar could be included in the study."""
 
 
 class EventStudyWarning(UserWarning):

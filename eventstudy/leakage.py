@@ -47,6 +47,8 @@ from numpy.typing import NDArray
 
 from eventstudy.abnormal import compute_abnormal
 from eventstudy.align import window_values
+from eventstudy.estimation_checks import MAX_STANDARDISED, estimation_problems
+from eventstudy.exceptions import WindowError
 from eventstudy.models import NormalReturnModel
 from eventstudy.windows import Window
 
@@ -80,6 +82,8 @@ class LeakageResult:
     rules: list[str]
     placebo_path: pd.DataFrame = field(default_factory=pd.DataFrame)
     labels: dict[str, str] = field(default_factory=dict)
+    estimation_window: tuple[int, int] | None = None
+    note: str = ""
 
     def summary(self) -> dict[str, Any]:
         """Aggregate facts for ``summary.json``."""
@@ -87,6 +91,10 @@ class LeakageResult:
         flagged = t[t["leak_flag"] == True]  # noqa: E712 - nullable boolean
         return {
             "alpha": self.alpha,
+            "estimation_window": None
+            if self.estimation_window is None
+            else list(self.estimation_window),
+            "estimation_note": self.note or None,
             "threshold_p": None if not np.isfinite(self.threshold) else float(self.threshold),
             "rules": {r: self.labels.get(r, LEAK_RULES[r][1]) for r in self.rules},
             "n_placebo": len(self.placebo),
@@ -99,7 +107,47 @@ class LeakageResult:
         }
 
 
+#: Events per block of :func:`_stats` (bounds its temporary arrays).
+STATS_BLOCK: Final = 20_000
+
+
 def _stats(
+    panel: Any,
+    model: NormalReturnModel,
+    est: Window,
+    tk: NDArray[np.int64],
+    d0: NDArray[np.int64],
+    lu: NDArray[np.int8] | None,
+    status: NDArray[np.int8] | None,
+    logvol: NDArray[np.float64] | None,
+    min_days: int,
+    exclude: NDArray[np.bool_] | None = None,
+) -> tuple[pd.DataFrame, NDArray[np.float64]]:
+    """Statistics of events (tk, d0), computed in blocks of :data:`STATS_BLOCK` events."""
+    parts = [
+        _stats_block(
+            panel,
+            model,
+            est,
+            tk[lo : lo + STATS_BLOCK],
+            d0[lo : lo + STATS_BLOCK],
+            lu,
+            status,
+            logvol,
+            min_days,
+            exclude,
+        )
+        for lo in range(0, max(len(tk), 1), STATS_BLOCK)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return (
+        pd.concat([p[0] for p in parts], ignore_index=True),
+        np.concatenate([p[1] for p in parts], axis=0),
+    )
+
+
+def _stats_block(
     panel: Any,
     model: NormalReturnModel,
     est: Window,
@@ -119,25 +167,40 @@ def _stats(
     x_est = window_values(panel.market, d0, est_off)
     y_ev = window_values(panel.firm, d0, _TAUS, tk)
     x_ev = window_values(panel.market, d0, _TAUS)
-    fit = model.fit(y_est, x_est)
-    ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0)
-    ar = model.abnormal(fit, y_ev, x_ev)
-    ar[~ok] = np.nan
-    wins = tuple(Window(a, b) for a, b in (*PRE_WINDOWS, (-5, 1)))
-    ab = compute_abnormal(fit, ar, x_ev, _TAUS, wins)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # rows without estimation days (placebo dates early in a firm's data)
+        # give NaN; they are marked unusable here
+        fit = model.fit(y_est, x_est)
+        ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0)
+        slope = getattr(model, "k", 1) >= 2
+        ok[ok] &= (
+            estimation_problems(fit.sigma2[ok], y_est[ok], x_est[ok], market_slope=slope) == ""
+        )
+        ar = model.abnormal(fit, y_ev, x_ev)
+        ar[~ok] = np.nan
+        wins = tuple(Window(a, b) for a, b in (*PRE_WINDOWS, (-5, 1)))
+        ab = compute_abnormal(fit, ar, x_ev, _TAUS, wins)
+    # a degenerate variance (|SCAR| beyond the bound) gives no statistic, as in the study
+    mag = np.where(np.isnan(ab.scar), 0.0, np.abs(ab.scar))
+    wild = np.asarray((mag > MAX_STANDARDISED).any(axis=1), dtype=bool)
+    ok &= ~wild
+    ar[wild] = np.nan
+    car = np.where(wild[:, None], np.nan, ab.car)
+    scar = np.where(wild[:, None], np.nan, ab.scar)
     out = pd.DataFrame(
         {
-            "car_m20_m1": ab.car[:, 0],
-            "car_m10_m1": ab.car[:, 1],
-            "car_m5_m1": ab.car[:, 2],
-            "scar_m20_m1": ab.scar[:, 0],
-            "scar_m10_m1": ab.scar[:, 1],
-            "scar_m5_m1": ab.scar[:, 2],
+            "car_m20_m1": car[:, 0],
+            "car_m10_m1": car[:, 1],
+            "car_m5_m1": car[:, 2],
+            "scar_m20_m1": scar[:, 0],
+            "scar_m10_m1": scar[:, 1],
+            "scar_m5_m1": scar[:, 2],
         }
     )
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = ab.car[:, 2] / ab.car[:, 3]
-    out["runup_ratio"] = np.where(np.abs(ab.scar[:, 3]) >= MATERIAL_SCAR, ratio, np.nan)
+        ratio = car[:, 2] / car[:, 3]
+        material = np.abs(scar[:, 3]) >= MATERIAL_SCAR
+    out["runup_ratio"] = np.where(material, ratio, np.nan)
     pre = (_TAUS >= -5) & (_TAUS <= -1)
     if lu is not None and status is not None:
         up = window_values(lu, d0, _TAUS, tk, -1)[:, pre]
@@ -218,19 +281,31 @@ def _confounders(
     d0: NDArray[np.int64],
     others: pd.DataFrame | None,
 ) -> NDArray[np.object_]:
-    """Ids of other announcements of the same firm with day 0 in [-20,-1], per event."""
+    """Ids of other announcements of the same firm with day 0 in [-20,-1], per event.
+
+    In the order of ``others``; sorted searches, not a self-merge
+    (:mod:`eventstudy._neighbours`).
+    """
+    from eventstudy._neighbours import firm_codes, neighbour_ids, neighbour_pairs
+
     out = np.full(len(tk), "", dtype=object)
     if others is None or len(others) == 0 or len(tk) == 0:
         return out
-    left = pd.DataFrame(
-        {"i": np.arange(len(tk)), "tk": tk, "d0": d0, "id": events["event_id"].to_numpy()}
+    o_ids = others["event_id"].to_numpy(dtype=object)
+    q_key, r_key = firm_codes(events["event_id"].to_numpy(dtype=object), o_ids)
+    qi, rj, count = neighbour_pairs(
+        np.asarray(tk, dtype=np.int64),
+        np.asarray(d0, dtype=np.int64),
+        q_key,
+        others["tk"].to_numpy(dtype=np.int64),
+        others["d0"].to_numpy(dtype=np.int64),
+        r_key,
+        PRE_WINDOWS[0][0],
+        PRE_WINDOWS[0][1],
     )
-    pairs = left.merge(others.rename(columns={"event_id": "id_o", "d0": "d0_o"}), on="tk")
-    rel = pairs["d0_o"] - pairs["d0"]
-    hit = pairs[(pairs["id"] != pairs["id_o"]) & (rel >= -20) & (rel <= -1)]
-    for i, g in hit.groupby("i"):
-        out[int(str(i))] = ";".join(g["id_o"].astype(str))
-    return out
+    order = np.lexsort((rj, qi))  # each event's list in the order of ``others``
+    qi, rj = qi[order], rj[order]
+    return neighbour_ids(len(tk), qi, o_ids[rj], count)
 
 
 def leakage_diagnostics(
@@ -252,6 +327,7 @@ def leakage_diagnostics(
     max_placebo: int = 20_000,
     seed: int = 0,
     others: pd.DataFrame | None = None,
+    note: str = "",
 ) -> LeakageResult:
     """Leakage statistics, placebo p-values and flags of the included events.
 
@@ -262,7 +338,26 @@ def leakage_diagnostics(
     [-20,-1] holds another announcement of the same firm is not flagged (its
     run-up may be that announcement's reaction); ``leak_flag`` is then empty
     and ``leak_rules`` names the other event.
+
+    ``est`` is the estimation window of the diagnostics' own model.  It must
+    end by day -21, before the pre-event windows it measures (a model fitted
+    on [-20,-1] leaves every pre-event CAR at zero by construction); the
+    study passes :func:`eventstudy.study.leakage_window` of its estimation
+    window and states the move in ``note``.
+
+    Raises
+    ------
+    WindowError
+        ``est`` ends after day -21.
     """
+    if est.end >= PRE_WINDOWS[0][0]:
+        raise WindowError(
+            f"leakage estimation window {est.label} ends on day {est.end}, inside the "
+            f"pre-event window [{PRE_WINDOWS[0][0]},{PRE_WINDOWS[0][1]}] the diagnostics "
+            "measure: the model would be fitted in-sample on the run-up it tests; give a "
+            f"window that ends by day {PRE_WINDOWS[0][0] - 1} (eventstudy.study.leakage_window "
+            "moves one back, keeping its length)"
+        )
     logvol = None
     if volume is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -321,20 +416,21 @@ def leakage_diagnostics(
             table[c] = stats[c].to_numpy()
     for r in avail:
         table[f"p_{r}"] = pvals[r]
-    fired: list[str] = []
+    # the rules that fired, in rule order; text is built only for the events flagged
+    texts = np.full(len(table), "", dtype=object)
     flags = np.zeros(len(table), dtype=bool)
     any_p = np.zeros(len(table), dtype=bool)
-    for i in range(len(table)):
-        parts = []
-        for r in rules:
-            p = pvals[r][i]
-            if np.isfinite(p):
-                any_p[i] = True
-                if p <= threshold:
-                    v = stats[LEAK_RULES[r][0]].iloc[i]
-                    parts.append(f"{label[r]} = {v:.3g} (placebo p = {p:.2g})")
-        flags[i] = bool(parts)
-        fired.append("; ".join(parts))
+    for r in rules:
+        p = pvals[r]
+        fin = np.isfinite(p)
+        any_p |= fin
+        hit = fin & (p <= threshold)
+        flags |= hit
+        vals = stats[LEAK_RULES[r][0]].to_numpy(dtype=float)
+        for i in np.flatnonzero(hit):
+            part = f"{label[r]} = {vals[i]:.3g} (placebo p = {p[i]:.2g})"
+            texts[i] = f"{texts[i]}; {part}" if texts[i] else part
+    fired: list[str] = [str(t) for t in texts]
     confounded = _confounders(events, tk, d0, others)
     conf = confounded != ""
     fired = [
@@ -358,4 +454,14 @@ def leakage_diagnostics(
     placebo = pd.concat(
         [pd.DataFrame({"ticker": panel.tickers[ptk[keep]], "day0_pos": pd0[keep]}), pstats], axis=1
     )
-    return LeakageResult(table, placebo, threshold, alpha, rules, ptaus, labels=label)
+    return LeakageResult(
+        table,
+        placebo,
+        threshold,
+        alpha,
+        rules,
+        ptaus,
+        labels=label,
+        estimation_window=(est.start, est.end),
+        note=note,
+    )

@@ -373,6 +373,7 @@ def build_results(
     limit_info: dict[str, Any] | None = None,
     leakage: Any = None,
     extra_columns: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
 ) -> EventStudyResults:
     """Attach labels to the arrays of a fitted study (internal)."""
     n_ev = len(cal)
@@ -551,41 +552,43 @@ def build_results(
         _limit_tests=limit_tests,
         _limit_block=limit_block,
         _leakage=leakage,
-        notes=tuple(panel.notes),
+        notes=tuple(panel.notes if notes is None else notes),
     )
 
 
 def _overlaps(
     cal: pd.DataFrame, d0: NDArray[np.int64], status: NDArray[Any], spec: WindowSpec
 ) -> NDArray[Any]:
-    """Event ids of the same firm whose day 0 lies in this event's estimation window."""
+    """Event ids of the same firm whose day 0 lies in this event's estimation window.
+
+    For each included event with ``d0 >= 0``, the other events with ``d0 >= 0``
+    (included or not) of the same ticker and ``d0_other - d0`` inside the
+    estimation window, by day 0 then calendar order; sorted searches, not a
+    self-merge (:mod:`eventstudy._neighbours`).
+    """
+    from eventstudy._neighbours import firm_codes, neighbour_ids, neighbour_pairs
+
     n = len(cal)
-    out = np.full(n, "", dtype=object)
-    placed = (d0 >= 0) & (status == "included")
-    if placed.sum() == 0:
-        return out
-    df = pd.DataFrame(
-        {
-            "i": np.arange(n),
-            "ticker": cal["ticker"].astype(str).to_numpy(),
-            "d0": d0,
-            "id": cal["event_id"].astype(str).to_numpy(),
-        }
+    placed = np.asarray(d0 >= 0, dtype=bool)
+    query = np.flatnonzero(placed & (status == "included"))
+    if len(query) == 0:
+        return np.full(n, "", dtype=object)
+    ref = np.flatnonzero(placed)
+    (firm,) = firm_codes(cal["ticker"].astype(str).to_numpy())
+    d = np.asarray(d0, dtype=np.int64)
+    qi, rj, count = neighbour_pairs(
+        firm[query],
+        d[query],
+        query,
+        firm[ref],
+        d[ref],
+        ref,
+        spec.estimation.start,
+        spec.estimation.end,
     )
-    left = df[placed]
-    right = df[(d0 >= 0)]
-    pairs = left.merge(right, on="ticker", suffixes=("", "_o"))
-    rel = pairs["d0_o"] - pairs["d0"]
-    hit = pairs[
-        (pairs["i"] != pairs["i_o"]) & (rel >= spec.estimation.start) & (rel <= spec.estimation.end)
-    ]
-    if len(hit):
-        hit = hit.sort_values(["i", "d0_o"], kind="stable")
-        owner = hit["i"].to_numpy()
-        ids = hit["id_o"].to_numpy(dtype=object)
-        cuts = np.flatnonzero(np.diff(owner)) + 1
-        starts = np.concatenate([[0], cuts])
-        out[owner[starts]] = [";".join(part) for part in np.split(ids, cuts)]
+    ids = cal["event_id"].astype(str).to_numpy(dtype=object)
+    out = np.full(n, "", dtype=object)
+    out[query] = neighbour_ids(len(query), qi, ids[ref[rj]], count)
     return out
 
 

@@ -22,16 +22,28 @@ from eventstudy.align import AlignedPanel, align_panel, window_values
 from eventstudy.calendar.sessions import align_day0, xshg_sessions
 from eventstudy.data.base import Panel
 from eventstudy.dates import clock, parse_dates, timing_from_minutes
+from eventstudy.estimation_checks import (
+    CHECK_REASONS,
+    estimation_problems,
+    standardised_outliers,
+)
 from eventstudy.exceptions import CalendarWarning, EventStudyError
 from eventstudy.guards import beyond_limit_by_event
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
 from eventstudy.models import NormalReturnModel, get_model
 from eventstudy.results import EventStudyResults, build_results
+from eventstudy.study_guards import LEAKAGE_EST_END, check_losses, check_span, leakage_window
 from eventstudy.tickers import normalize_ticker
 from eventstudy.windows import Window, WindowSpec
 
-__all__ = ["EXCLUSION_REASONS", "EventStudy", "default_min_estimation_days"]
+__all__ = [
+    "EXCLUSION_REASONS",
+    "LEAKAGE_EST_END",
+    "EventStudy",
+    "default_min_estimation_days",
+    "leakage_window",
+]
 
 #: Reasons an event can be excluded by the study itself (the calendar adds its own).
 EXCLUSION_REASONS: dict[str, str] = {
@@ -43,10 +55,12 @@ EXCLUSION_REASONS: dict[str, str] = {
     "no_day0_return": "no return on day 0 (suspended or not traded)",
     "duplicate": "duplicate of {other} (same ticker and day 0)",
     "few_estimation_days": "too few estimation days ({n} < {min})",
-    "flat_market": "market return constant over the estimation days",
-    "zero_variance": "no residual variance over the estimation days (returns fitted exactly)",
+    **CHECK_REASONS,
     "date_before_data": "announcement date before the start of the data",
 }
+
+#: Events per block of the estimation stage (bounds its temporary arrays).
+ESTIMATION_BLOCK = 20_000
 
 
 _SLOW_COLUMNS = {
@@ -296,10 +310,24 @@ class EventStudy:
             raise EventStudyError(
                 f"car_missing must be 'present' or 'drop', got {self.car_missing!r}"
             )
+        if self.max_loss is not None and (
+            isinstance(self.max_loss, bool)
+            or not isinstance(self.max_loss, (int, float, np.integer, np.floating))
+            or not 0 <= float(self.max_loss) <= 1
+        ):
+            raise EventStudyError(
+                f"max_loss must be a share between 0 and 1 (e.g. 0.2), got {self.max_loss!r}"
+            )
         tests = get_tests(None if self.tests is None else tuple(self.tests), self.test_options)
         cal = _prepare_events(self.events)
         panel = align_panel(self.returns, self.market, returns_unit=self.returns_unit)
-        return _run(self, spec, model, tests, cal, panel, int(min_days))
+        check_span(spec, int(min_days), panel)
+        # Missing data make NaN on purpose (an event without a return on a day, a
+        # placebo date without estimation days); every such value is handled by
+        # the exclusion rules and the NaN-aware statistics, so numpy's floating
+        # point warnings are not the user's business.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return _run(self, spec, model, tests, cal, panel, int(min_days))
 
 
 def _gather(
@@ -347,9 +375,13 @@ def _run(
     before = np.asarray(dates.to_numpy() < panel.dates.values[0], dtype=bool)
     mark(before, EXCLUSION_REASONS["date_before_data"])
     mark(d0 >= t_len, EXCLUSION_REASONS["day0_after_data"])
+    # placed: day 0 is a date of the data; the others get no day 0 (d0 = -1, NaT)
+    placed = (d0 >= 0) & (d0 < t_len) & ~before
+    d0 = np.where(placed, d0, -1).astype(np.int64)
+    day0 = pd.DatetimeIndex(np.where(placed, day0.values, np.datetime64("NaT")))
     _cross_check(dates, timing, day0, panel, excluded)
-    mark(d0 + spec.event.start < 0, EXCLUSION_REASONS["window_before_data"])
-    mark(d0 + spec.event.end >= t_len, EXCLUSION_REASONS["window_after_data"])
+    mark(placed & (d0 + spec.event.start < 0), EXCLUSION_REASONS["window_before_data"])
+    mark(placed & (d0 + spec.event.end >= t_len), EXCLUSION_REASONS["window_after_data"])
     d0c = np.clip(d0, 0, t_len - 1)
     tkc = np.maximum(tk, 0)
     day0_ret = panel.firm[d0c, tkc] if panel.firm.shape[1] else np.full(n_ev, np.nan)
@@ -360,62 +392,68 @@ def _run(
     dup = (~excluded) & (first != np.arange(n_ev))
     if dup.any():
         ids = cal["event_id"].astype(str).to_numpy()
-        why = np.array(
-            [EXCLUSION_REASONS["duplicate"].format(other=ids[f]) for f in first], dtype=object
-        )
+        why = np.empty(n_ev, dtype=object)
+        why[dup] = [EXCLUSION_REASONS["duplicate"].format(other=ids[f]) for f in first[dup]]
         mark(dup, why)
-    # estimation
+    # estimation, in blocks of events so that the temporaries of the fit and the
+    # checks stay bounded; only the estimation-window ARs of kept events are stored
     cand = np.flatnonzero(~excluded)
     est_off = np.arange(spec.estimation.start, spec.estimation.end + 1, dtype=np.int64)
-    y_est, x_est = _gather(panel, d0c[cand], tkc[cand], est_off)
     flags, volume = _price_flags(study, panel)
     n_limit_est = None
     hit = None
     if flags is not None:
         n_limit_est = np.full(n_ev, np.nan)
         hit = (flags.limit_up == 1) | (flags.limit_down == 1)
-        hit_est = window_values(hit, d0c[cand], est_off, tkc[cand], False)
-        n_limit_est[cand] = hit_est.sum(axis=1)
-        if study.exclude_limit_days:
-            y_est = np.where(hit_est, np.nan, y_est)
-    fit = model.fit(y_est, x_est)
+    slope = getattr(model, "k", 1) >= 2
+    fits, bads, est_ars = [], [], []
+    for lo in range(0, max(len(cand), 1), ESTIMATION_BLOCK):
+        blk = cand[lo : lo + ESTIMATION_BLOCK]
+        y_est, x_est = _gather(panel, d0c[blk], tkc[blk], est_off)
+        if hit is not None and n_limit_est is not None:
+            hit_est = window_values(hit, d0c[blk], est_off, tkc[blk], False)
+            n_limit_est[blk] = hit_est.sum(axis=1)
+            if study.exclude_limit_days:
+                y_est = np.where(hit_est, np.nan, y_est)
+        f = model.fit(y_est, x_est)
+        # degenerate estimation (flat market, stale returns, no residual variance)
+        bad_b = estimation_problems(f.sigma2, y_est, x_est, market_slope=slope)
+        bad_b[f.n < min_days] = ""
+        keep_b = (f.n >= min_days) & (bad_b == "")
+        est_ars.append(model.abnormal(_subset_fit(f, keep_b), y_est[keep_b], x_est[keep_b]))
+        fits.append(f)
+        bads.append(bad_b)
+    fit = _concat_fits(fits)
+    bad = np.concatenate(bads)
+    est_ar = np.concatenate(est_ars, axis=0)
     few = fit.n < min_days
-    why_few = np.array(
-        [EXCLUSION_REASONS["few_estimation_days"].format(n=int(n), min=min_days) for n in fit.n],
-        dtype=object,
-    )
-    full_few = np.zeros(n_ev, dtype=bool)
-    full_few[cand[few]] = True
     full_why = np.empty(n_ev, dtype=object)
-    full_why[cand] = why_few
-    mark(full_few, full_why)
-    flat = np.zeros(n_ev, dtype=bool)
-    if model.name == "market":
-        flat[cand] = ~(fit.sxx > 0)
-    mark(flat, EXCLUSION_REASONS["flat_market"])
-    degenerate = np.zeros(n_ev, dtype=bool)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        # a residual variance that is zero up to rounding (R^2 = 1 within 1e-14)
-        scale = np.nanvar(np.where(np.isnan(x_est), np.nan, y_est), axis=1)
-        usable = np.isfinite(fit.sigma2) & (fit.sigma2 > 1e-14 * np.where(scale > 0, scale, 1.0))
-    degenerate[cand] = ~few & ~flat[cand] & ~usable
-    mark(degenerate, EXCLUSION_REASONS["zero_variance"])
-    keep_local = ~(few | flat[cand] | degenerate[cand])
+    full_why[cand[few]] = [
+        EXCLUSION_REASONS["few_estimation_days"].format(n=int(n), min=min_days) for n in fit.n[few]
+    ]
+    mark(_mask(n_ev, cand[few]), full_why)
+    full_why = np.empty(n_ev, dtype=object)
+    full_why[cand] = bad
+    mark(_mask(n_ev, cand[bad != ""]), full_why)
+    keep_local = ~few & (bad == "")
     inc = cand[keep_local]
     fit = _subset_fit(fit, keep_local)
-    y_est, x_est = y_est[keep_local], x_est[keep_local]
-    if study.max_loss is not None and n_ev and (n_ev - len(inc)) / n_ev > study.max_loss:
-        raise EventStudyError(
-            f"{n_ev - len(inc)} of {n_ev} events excluded, more than "
-            f"max_loss={study.max_loss:.0%}; see the reasons with "
-            "max_loss=None and results.exclusions"
-        )
     taus = np.arange(spec.event.start, spec.event.end + 1, dtype=np.int64)
     y_ev, x_ev = _gather(panel, d0c[inc], tkc[inc], taus)
     ar = model.abnormal(fit, y_ev, x_ev)
     ab = compute_abnormal(fit, ar, x_ev, taus, spec.car, car_missing=study.car_missing)
-    est_ar = model.abnormal(fit, y_est, x_est)
+    # one event must not decide the standardised tests: |SAR| or |SCAR| beyond the bound
+    wild = standardised_outliers(ab.sar, ab.scar, taus, [(w.start, w.end) for w in spec.car])
+    if (wild != "").any():
+        full_why = np.empty(n_ev, dtype=object)
+        full_why[inc] = wild
+        mark(_mask(n_ev, inc[wild != ""]), full_why)
+        ok = wild == ""
+        inc = inc[ok]
+        fit = _subset_fit(fit, ok)
+        est_ar, y_ev, x_ev, ar = est_ar[ok], y_ev[ok], x_ev[ok], ar[ok]
+        ab = _subset_fit(ab, ok)
+    check_losses(cal, excluded, reason, len(inc), study.max_loss)
     data = TestData(
         ar=ab.ar,
         sar=ab.sar,
@@ -433,17 +471,20 @@ def _run(
     test_out = {t.name: (t, t.daily(data), t.window(data)) for t in tests}
     limit_info = None
     leak = None
+    notes = list(panel.notes)
     if flags is not None:
         limit_info = _limit_window(flags, panel, d0c[inc], tkc[inc], taus, fit, ar, x_ev)
     if study.leakage and len(inc):
         from eventstudy.leakage import leakage_diagnostics
 
-        placed = (tk >= 0) & (d0 >= 0) & (d0 < t_len)
-
+        leak_est, leak_note = leakage_window(spec.estimation)
+        if leak_note:
+            notes.append(leak_note)
+        others = placed & (tk >= 0)
         leak = leakage_diagnostics(
             panel,
             model,
-            spec.estimation,
+            leak_est,
             spec.event,
             cal.iloc[inc][["event_id", "ticker"]],
             tkc[inc].astype(np.int64),
@@ -459,11 +500,12 @@ def _run(
             seed=study.seed,
             others=pd.DataFrame(
                 {
-                    "event_id": cal["event_id"].astype(str).to_numpy()[placed],
-                    "tk": tkc[placed].astype(np.int64),
-                    "d0": d0c[placed].astype(np.int64),
+                    "event_id": cal["event_id"].astype(str).to_numpy()[others],
+                    "tk": tkc[others].astype(np.int64),
+                    "d0": d0c[others].astype(np.int64),
                 }
             ),
+            note=leak_note,
         )
     ctime = None
     if study.calendar_time:
@@ -507,6 +549,7 @@ def _run(
         limit_info=limit_info,
         leakage=leak,
         extra_columns=beyond,
+        notes=notes,
     )
 
 
@@ -563,6 +606,24 @@ def _limit_window(
         "var_limit": np.where(ok, var, np.nan),
         "n_days_limit": n_w,
     }
+
+
+def _concat_fits(fits: list[Any]) -> Any:
+    """One fit from the fits of consecutive blocks of events (fields stacked on axis 0)."""
+    from dataclasses import fields, replace
+
+    if len(fits) == 1:
+        return fits[0]
+    return replace(
+        fits[0],
+        **{f.name: np.concatenate([getattr(x, f.name) for x in fits]) for f in fields(fits[0])},
+    )
+
+
+def _mask(n: int, idx: NDArray[np.int64]) -> NDArray[np.bool_]:
+    out = np.zeros(n, dtype=bool)
+    out[idx] = True
+    return out
 
 
 def _subset_fit(fit: Any, keep: NDArray[np.bool_]) -> Any:

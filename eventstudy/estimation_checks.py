@@ -1,0 +1,204 @@
+r"""Can an event's normal-return model standardise its abnormal returns?
+
+The standardised tests (Patell, BMP, their Kolari-Pynnönen versions, the rank
+tests on SAR) divide each abnormal return by the event's own estimated
+standard deviation :math:`\hat\sigma_i`.  A variance that is zero *up to
+rounding* passes a test ``sigma2 > 0``: a return series that repeats one
+non-zero value (a stale price, a money-market fund) gives
+:math:`\hat\sigma \approx 10^{-19}`, a standardised CAR near :math:`10^{17}`,
+and one such event then sets the sign and size of every standardised
+statistic of the study (BMP falls to about 1 whatever the other events do).
+These checks are absolute, not relative to the series' own rounding noise,
+and they only read the data and ``fit.sigma2``, so they hold for every
+normal-return model.
+
+An event is excluded, with the reason given here, when over its complete
+estimation days (firm and market return both present):
+
+1. **flat market** (models with a market slope): the market return's
+   standard deviation is below :data:`SIGMA_FLOOR`;
+2. **stale firm returns**: one value accounts for more than
+   :data:`STALE_SHARE` of the firm's returns (a constant series is the
+   extreme case).  A traded A-share moves by at least one tick (0.01 CNY):
+   even a 2 CNY stock with a 1% daily volatility closes unchanged on about
+   one day in five, so a value repeated on most days means stale, filled or
+   administered prices;
+3. **no residual variance**: :math:`\hat\sigma_i` is not finite or below
+   :data:`SIGMA_FLOOR`, :math:`10^{-6}` per day (0.0001%) in the decimal
+   returns every reader produces (the calmest large caps have a residual
+   volatility near 0.5% per day).  This also catches a firm whose returns
+   the model fits exactly up to rounding (a copy of the index).
+
+After the event window is read, an event is also excluded when
+
+4. **a standardised abnormal return is beyond** :data:`MAX_STANDARDISED`
+   (1000) in absolute value, on any day of the event window or in any CAR
+   window.  By Chebyshev's inequality a standardised value beyond 1000 has
+   probability at most :math:`10^{-6}` under *any* distribution with the
+   estimated variance; the largest real reactions (ten limit-up days in a
+   row of a low-volatility stock, a first return after a long suspension)
+   stay near 100.  A value beyond 1000 therefore means the variance is
+   degenerate, not that the news was large: such an event would decide
+   every standardised test alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from eventstudy.windows import window_label
+
+__all__ = [
+    "CHECK_REASONS",
+    "MAX_STANDARDISED",
+    "SIGMA_FLOOR",
+    "STALE_SHARE",
+    "estimation_problems",
+    "majority_value",
+    "standardised_outliers",
+]
+
+#: Smallest residual (and market) standard deviation accepted, per day, in decimal returns.
+SIGMA_FLOOR: Final = 1e-6
+#: Largest share of the estimation days on which the firm's return may repeat one value
+#: (at least 1/2: a value on more than half of the days is the median, found by one sort).
+STALE_SHARE: Final = 0.5
+#: Largest absolute standardised AR or CAR accepted (beyond: degenerate variance).
+MAX_STANDARDISED: Final = 1e3
+
+#: Reason templates of these checks (the study's ``EXCLUSION_REASONS`` lists them too).
+CHECK_REASONS: Final = {
+    "flat_market": "market return constant over the estimation days "
+    f"(standard deviation {{sd:.2g}} < {SIGMA_FLOOR:g} per day)",
+    "constant_returns": "firm return constant over the estimation days "
+    "({value:.6g} on all {n} days: stale or filled prices)",
+    "stale_returns": "firm return repeats one value on most estimation days "
+    "({k} of {n}: stale or filled prices)",
+    "zero_variance": "no residual variance over the estimation days "
+    f"(sigma {{sigma:.2g}} < {SIGMA_FLOOR:g} per day)",
+    "degenerate_variance": "standardised abnormal return beyond "
+    f"{MAX_STANDARDISED:g} in absolute value: degenerate estimation variance "
+    "({where} = {value:.3g})",
+}
+
+
+def majority_value(y: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Per row, the value that may fill most of it, and how often it occurs.
+
+    A value that occupies more than half of a row's non-NaN entries is
+    necessarily its (lower) median, so one sort per row finds it: returns the
+    lower median of each row and its count.  When the count is at most half
+    of the row, no value holds a majority.  NaN (and 0 counts) for all-NaN rows.
+    """
+    e, w = y.shape
+    if w == 0:
+        return np.full(e, np.nan), np.zeros(e, dtype=np.int64)
+    s = np.sort(y, axis=1)  # NaN last
+    n = (~np.isnan(y)).sum(axis=1)
+    mid = s[np.arange(e), np.maximum(n - 1, 0) // 2]
+    mid = np.where(n > 0, mid, np.nan)
+    k = (y == mid[:, None]).sum(axis=1).astype(np.int64)
+    return mid, k
+
+
+def estimation_problems(
+    sigma2: NDArray[np.float64],
+    y: NDArray[np.float64],
+    x: NDArray[np.float64],
+    *,
+    market_slope: bool,
+) -> NDArray[np.object_]:
+    """Reason per event why its estimation cannot standardise ARs ("" when it can).
+
+    Parameters
+    ----------
+    sigma2 : ndarray (E,)
+        Residual variances of the fitted model (``ModelFit.sigma2``).
+    y, x : ndarray (E, L)
+        Firm and market returns over the estimation window (NaN where missing);
+        only days on which both are present count, as in the models.
+    market_slope : bool
+        Whether the model estimates a slope on the market return (then a flat
+        market makes the fit degenerate).
+
+    Returns
+    -------
+    ndarray of object (E,)
+        The first rule that fails (module docstring, rules 1-3), formatted
+        with the event's numbers, or ``""``.
+    """
+    e = len(sigma2)
+    out = np.full(e, "", dtype=object)
+    if e == 0:
+        return out
+    both = ~(np.isnan(y) | np.isnan(x))
+    n = both.sum(axis=1)
+    todo = n > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma = np.sqrt(sigma2)
+
+    def put(mask: NDArray[np.bool_], texts: Any) -> None:
+        new = mask & todo & (out == "")
+        if new.any():
+            out[new] = texts(np.flatnonzero(new))
+
+    if market_slope:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            xbar = np.where(both, x, 0.0).sum(axis=1) / n
+            dx = np.where(both, x - xbar[:, None], 0.0)
+            sd_x = np.sqrt(np.einsum("ij,ij->i", dx, dx) / n)
+        put(
+            ~(sd_x >= SIGMA_FLOOR),
+            lambda idx: [CHECK_REASONS["flat_market"].format(sd=sd_x[i]) for i in idx],
+        )
+    value, k = majority_value(np.where(both, y, np.nan))
+    put(
+        k == n,
+        lambda idx: [
+            CHECK_REASONS["constant_returns"].format(value=value[i], n=int(n[i])) for i in idx
+        ],
+    )
+    put(
+        k > STALE_SHARE * n,
+        lambda idx: [CHECK_REASONS["stale_returns"].format(k=int(k[i]), n=int(n[i])) for i in idx],
+    )
+    finite = np.isfinite(sigma2)
+    put(
+        ~(finite & (sigma >= SIGMA_FLOOR)),
+        lambda idx: [CHECK_REASONS["zero_variance"].format(sigma=sigma[i]) for i in idx],
+    )
+    return out
+
+
+def standardised_outliers(
+    sar: NDArray[np.float64],
+    scar: NDArray[np.float64],
+    taus: NDArray[np.int64],
+    windows: Sequence[tuple[int, int]],
+) -> NDArray[np.object_]:
+    """Reason per event whose largest ``|SAR|`` or ``|SCAR|`` exceeds :data:`MAX_STANDARDISED`.
+
+    ``sar`` is (E, days) over ``taus``, ``scar`` is (E, windows); NaN is
+    ignored and an infinite value counts as beyond the bound.  The reason
+    names the day or window with the largest absolute value.
+    """
+    e = sar.shape[0]
+    out = np.full(e, "", dtype=object)
+    if e == 0:
+        return out
+    both = np.concatenate([sar, scar], axis=1)
+    mag = np.where(np.isnan(both), 0.0, np.abs(both))
+    worst = mag.argmax(axis=1) if both.shape[1] else np.zeros(e, dtype=np.int64)
+    top = mag[np.arange(e), worst] if both.shape[1] else np.zeros(e)
+    names = [f"SAR on day {int(t):+d}" for t in taus] + [
+        "SCAR" + window_label(a, b) for a, b in windows
+    ]
+    for i in np.flatnonzero(top > MAX_STANDARDISED):
+        out[i] = CHECK_REASONS["degenerate_variance"].format(
+            where=names[worst[i]], value=both[i, worst[i]]
+        )
+    return out
