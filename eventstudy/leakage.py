@@ -113,14 +113,13 @@ def _stats(
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Statistics of events (tk, d0); also returns each event's CAR path over -20..+1."""
     est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
-    y_est = window_values(panel.firm, d0, est_off, tk)
+    reg = model.regressors(panel)  # the model's regressors (market, factors, lags/leads)
+    y_est, x_est = reg.windows(panel.firm, d0, est_off, tk)
     if exclude is not None:  # limit-hit days left out of the model, as in the study
         y_est = np.where(window_values(exclude, d0, est_off, tk, False), np.nan, y_est)
-    x_est = window_values(panel.market, d0, est_off)
-    y_ev = window_values(panel.firm, d0, _TAUS, tk)
-    x_ev = window_values(panel.market, d0, _TAUS)
+    y_ev, x_ev = reg.windows(panel.firm, d0, _TAUS, tk)
     fit = model.fit(y_est, x_est)
-    ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0)
+    ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0) & ~fit.degenerate
     ar = model.abnormal(fit, y_ev, x_ev)
     ar[~ok] = np.nan
     wins = tuple(Window(a, b) for a, b in (*PRE_WINDOWS, (-5, 1)))

@@ -74,6 +74,7 @@ def _study_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     return {
         "market": config["market"],
         "model": config["model"],
+        "model_options": config.get("model_options") or None,
         "estimation_window": tuple(config["estimation_window"]),
         "event_window": tuple(config["event_window"]),
         "car_windows": [tuple(w) for w in config["car_windows"]],
@@ -121,6 +122,8 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
         provenance=dict(src.get("provenance") or {}),
     )
     kwargs = _study_kwargs(summary["config"])
+    if (data / "factors.parquet").is_file():  # factor models: the exact factor frame used
+        kwargs["factors"] = pd.read_parquet(data / "factors.parquet")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the original run already showed its warnings
         res = EventStudy(cal, panel, **kwargs).fit()

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from eventstudy.abnormal import compute_abnormal
+from eventstudy.abnormal import car_variance, compute_abnormal
 from eventstudy.align import AlignedPanel, align_panel, window_values
 from eventstudy.calendar.sessions import align_day0, xshg_sessions
 from eventstudy.data.base import Panel
 from eventstudy.exceptions import CalendarWarning, EventStudyError
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
-from eventstudy.models import NormalReturnModel, get_model
+from eventstudy.models import DEGENERATE_REASONS, NormalReturnModel, Regressors, get_model
 from eventstudy.results import EventStudyResults, build_results
 from eventstudy.tickers import normalize_ticker
 from eventstudy.windows import Window, WindowSpec
@@ -41,7 +41,9 @@ EXCLUSION_REASONS: dict[str, str] = {
     "no_day0_return": "no return on day 0 (suspended or not traded)",
     "duplicate": "duplicate of {other} (same ticker and day 0)",
     "few_estimation_days": "too few estimation days ({n} < {min})",
-    "flat_market": "market return constant over the estimation days",
+    "flat_market": DEGENERATE_REASONS["flat_market"],
+    "collinear": DEGENERATE_REASONS["collinear"],
+    "sw_undefined": DEGENERATE_REASONS["sw_undefined"],
     "zero_variance": "no residual variance over the estimation days (returns fitted exactly)",
     "date_before_data": "announcement date before the start of the data",
 }
@@ -182,8 +184,18 @@ class EventStudy:
         the market index as one ticker; or a :class:`~eventstudy.data.Panel`.
     market : str
         Ticker of the market index in ``returns`` (default ``000300.SS``).
-    model : str
-        ``"market"`` (default), ``"market-adjusted"`` or ``"constant-mean"``.
+    model : str or NormalReturnModel
+        ``"market"`` (default), ``"market-adjusted"``, ``"constant-mean"``,
+        ``"scholes-williams"``, ``"dimson"``, or a factor model ``"factors"``,
+        ``"ff3"``, ``"carhart"``, ``"ch3"`` (needs ``factors``); or an instance
+        such as ``eventstudy.models.Dimson(lags=2, leads=2)``.
+    factors : FactorFrame, DataFrame or path, optional
+        Daily factor returns for the factor models
+        (:func:`eventstudy.data.factors.read_factors`; a path is read with
+        its defaults).  Aligned on the market's sessions.
+    model_options : mapping, optional
+        Options of a model given by name, e.g. ``{"lags": 2, "leads": 2}``
+        for ``"dimson"`` (:data:`eventstudy.models.MODEL_OPTIONS`).
     estimation_window, event_window : (int, int)
         Inclusive trading-day offsets from day 0.
     car_windows : sequence of (int, int), optional
@@ -227,6 +239,8 @@ class EventStudy:
     returns: pd.DataFrame | Panel
     market: str = "000300.SS"
     model: str | NormalReturnModel = "market"
+    factors: Any = None
+    model_options: Mapping[str, Any] | None = None
     estimation_window: Window | Sequence[int] | str = (-250, -21)
     event_window: Window | Sequence[int] | str = (-20, 20)
     car_windows: Iterable[Window | Sequence[int] | str] | None = None
@@ -248,7 +262,7 @@ class EventStudy:
     def fit(self) -> EventStudyResults:
         """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
         spec = WindowSpec.build(self.estimation_window, self.event_window, self.car_windows)
-        model = get_model(self.model)
+        model = get_model(self.model, factors=self.factors, **dict(self.model_options or {}))
         min_days = self.min_estimation_days
         if min_days is None:
             min_days = default_min_estimation_days(spec.estimation.length)
@@ -258,6 +272,11 @@ class EventStudy:
             or min_days < 5
         ):
             raise EventStudyError(f"min_estimation_days must be an integer >= 5, got {min_days!r}")
+        if min_days <= model.k:
+            raise EventStudyError(
+                f"min_estimation_days={min_days} must exceed the {model.k} parameters "
+                f"of model {model.name!r}"
+            )
         if min_days > spec.estimation.length:
             raise EventStudyError(
                 f"min_estimation_days={min_days} exceeds the "
@@ -280,10 +299,14 @@ class EventStudy:
 
 
 def _gather(
-    panel: AlignedPanel, d0: NDArray[np.int64], tk: NDArray[np.int64], offsets: NDArray[np.int64]
+    panel: AlignedPanel,
+    d0: NDArray[np.int64],
+    tk: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    reg: Regressors,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Firm and market returns of each event on ``d0 + offsets`` (NaN outside the data)."""
-    return window_values(panel.firm, d0, offsets, tk), window_values(panel.market, d0, offsets)
+    """Firm (excess) returns and the model's regressors on ``d0 + offsets`` (NaN outside)."""
+    return reg.windows(panel.firm, d0, offsets, tk)
 
 
 def _run(
@@ -344,7 +367,10 @@ def _run(
     # estimation
     cand = np.flatnonzero(~excluded)
     est_off = np.arange(spec.estimation.start, spec.estimation.end + 1, dtype=np.int64)
-    y_est, x_est = _gather(panel, d0c[cand], tkc[cand], est_off)
+    reg = model.regressors(panel)
+    if reg.notes:
+        panel = replace(panel, notes=[*panel.notes, *reg.notes])
+    y_est, x_est = _gather(panel, d0c[cand], tkc[cand], est_off, reg)
     flags, volume = _price_flags(study, panel)
     n_limit_est = None
     hit = None
@@ -367,14 +393,14 @@ def _run(
     full_why[cand] = why_few
     mark(full_few, full_why)
     flat = np.zeros(n_ev, dtype=bool)
-    if model.name == "market":
-        flat[cand] = ~(fit.sxx > 0)
-    mark(flat, EXCLUSION_REASONS["flat_market"])
+    flat[cand] = fit.degenerate
+    mark(flat, model.degenerate_reason)
     degenerate = np.zeros(n_ev, dtype=bool)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         # a residual variance that is zero up to rounding (R^2 = 1 within 1e-14)
-        scale = np.nanvar(np.where(np.isnan(x_est), np.nan, y_est), axis=1)
+        x_na = np.isnan(x_est) if x_est.ndim == 2 else np.isnan(x_est).any(axis=-1)
+        scale = np.nanvar(np.where(x_na, np.nan, y_est), axis=1)
         usable = np.isfinite(fit.sigma2) & (fit.sigma2 > 1e-14 * np.where(scale > 0, scale, 1.0))
     degenerate[cand] = ~few & ~flat[cand] & ~usable
     mark(degenerate, EXCLUSION_REASONS["zero_variance"])
@@ -389,7 +415,7 @@ def _run(
             "max_loss=None and results.exclusions"
         )
     taus = np.arange(spec.event.start, spec.event.end + 1, dtype=np.int64)
-    y_ev, x_ev = _gather(panel, d0c[inc], tkc[inc], taus)
+    y_ev, x_ev = _gather(panel, d0c[inc], tkc[inc], taus, reg)
     ar = model.abnormal(fit, y_ev, x_ev)
     ab = compute_abnormal(fit, ar, x_ev, taus, spec.car, car_missing=study.car_missing)
     est_ar = model.abnormal(fit, y_est, x_est)
@@ -467,8 +493,9 @@ def _run(
         inc=inc,
         fit=fit,
         ab=ab,
-        y_ev=y_ev,
-        x_ev=x_ev,
+        y_ev=y_ev if reg.rf is None else window_values(panel.firm, d0c[inc], taus, tkc[inc]),
+        x_ev=window_values(panel.market, d0c[inc], taus),
+        rf_ev=None if reg.rf is None else window_values(reg.rf, d0c[inc], taus),
         taus=taus,
         tests=test_out,
         calendar_time=ctime,
@@ -516,9 +543,7 @@ def _limit_window(
     present = inwin & ~np.isnan(ar)
     n_w = present.sum(axis=1).astype(float)
     car = np.where(present, ar, 0.0).sum(axis=1)
-    dx = np.where(present, x_ev - fit.xbar[:, None], 0.0)
-    c1 = np.where(np.isnan(fit.c1), 0.0, fit.c1)
-    var = fit.sigma2 * (n_w + fit.c0 * n_w * n_w + c1 * dx.sum(axis=1) ** 2)
+    var = car_variance(fit, x_ev, present)
     ok = ~np.isnan(end) & (n_w > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         scar = np.where(ok, car / np.sqrt(var), np.nan)
@@ -534,9 +559,7 @@ def _limit_window(
 
 
 def _subset_fit(fit: Any, keep: NDArray[np.bool_]) -> Any:
-    from dataclasses import fields, replace
-
-    return replace(fit, **{f.name: getattr(fit, f.name)[keep] for f in fields(fit)})
+    return fit.subset(keep)
 
 
 def _cross_check(
