@@ -468,6 +468,10 @@ def _one(
                 ) from None
             frame.columns = [str(c).strip() for c in frame.columns]
             lines = np.arange(2, len(frame) + 2, dtype=np.int64)
+            mangled = [c for c in frame.columns if re.fullmatch(r"(.+)\.\d+", c)]
+            dups = [c for c in mangled if c.rsplit(".", 1)[0] in frame.columns]
+            if dups:  # read_csv renames a repeated header "SMB" to "SMB.1"
+                raise DataError(f"{label}: column names repeat in the header: {dups[0]!r}")
     if mapping:
         missing = [s for s in mapping.values() if s not in frame.columns]
         if missing:
@@ -607,8 +611,10 @@ def read_factors(
     for p in parts[1:]:
         clash = [c for c in p.data.columns if c in data.columns]
         for c in clash:
-            both = data[[c]].join(p.data[[c]], how="inner", rsuffix="__2").dropna()
-            if not np.allclose(both[c], both[c + "__2"], rtol=0, atol=1e-12):
+            common = data.index.intersection(p.data.index)
+            a, b = data.loc[common, c].to_numpy(), p.data.loc[common, c].to_numpy()
+            ok = ~(np.isnan(a) | np.isnan(b))
+            if not np.allclose(a[ok], b[ok], rtol=0, atol=1e-12):
                 raise DataError(f"factor column {c!r} appears in two sources with different values")
         data = data.join(p.data.drop(columns=clash), how="outer")
     data.index.name = "date"
