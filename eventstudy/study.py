@@ -24,7 +24,13 @@ from eventstudy.data.base import Panel
 from eventstudy.exceptions import CalendarWarning, EventStudyError
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
-from eventstudy.models import DEGENERATE_REASONS, NormalReturnModel, Regressors, get_model
+from eventstudy.models import (
+    DEGENERATE_REASONS,
+    NormalReturnModel,
+    Regressors,
+    get_model,
+    regressors_missing,
+)
 from eventstudy.results import EventStudyResults, build_results
 from eventstudy.tickers import normalize_ticker
 from eventstudy.windows import Window, WindowSpec
@@ -399,8 +405,7 @@ def _run(
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         # a residual variance that is zero up to rounding (R^2 = 1 within 1e-14)
-        x_na = np.isnan(x_est) if x_est.ndim == 2 else np.isnan(x_est).any(axis=-1)
-        scale = np.nanvar(np.where(x_na, np.nan, y_est), axis=1)
+        scale = np.nanvar(np.where(regressors_missing(x_est), np.nan, y_est), axis=1)
         usable = np.isfinite(fit.sigma2) & (fit.sigma2 > 1e-14 * np.where(scale > 0, scale, 1.0))
     degenerate[cand] = ~few & ~flat[cand] & ~usable
     mark(degenerate, EXCLUSION_REASONS["zero_variance"])

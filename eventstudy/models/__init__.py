@@ -30,6 +30,7 @@ from eventstudy.models.base import (
     OlsBatch,
     Regressors,
     ols_batch,
+    regressors_missing,
 )
 from eventstudy.models.factors import CH3, FF3, Carhart, FactorModel
 from eventstudy.models.market import Dimson, MarketModel, ScholesWilliams
@@ -39,6 +40,7 @@ __all__ = [
     "DEGENERATE_REASONS",
     "FF3",
     "MODELS",
+    "MODEL_OPTIONS",
     "Carhart",
     "ConstantMean",
     "Dimson",
@@ -52,6 +54,7 @@ __all__ = [
     "ScholesWilliams",
     "get_model",
     "ols_batch",
+    "regressors_missing",
 ]
 
 MODELS: dict[str, type[NormalReturnModel]] = {

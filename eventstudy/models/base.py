@@ -52,6 +52,7 @@ __all__ = [
     "OlsBatch",
     "Regressors",
     "ols_batch",
+    "regressors_missing",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -177,10 +178,23 @@ class Regressors:
         """Regressors on ``d0 + offsets``: (E, D) or (E, D, p), NaN outside the data."""
         if self.x.ndim == 1:
             return window_values(self.x, d0, offsets)
-        cols = [window_values(self.x[:, j], d0, offsets) for j in range(self.x.shape[1])]
-        if not cols:
-            return np.zeros((len(d0), len(offsets), 0))
-        return np.stack(cols, axis=-1)
+        p = self.x.shape[1]
+        # (E, D, p) view of (E, p, D) memory: each regressor's days are contiguous,
+        # which makes the solver's sums over days fast
+        out = np.empty((len(d0), p, len(offsets)))
+        for j in range(p):
+            out[:, j, :] = window_values(self.x[:, j], d0, offsets)
+        return out.transpose(0, 2, 1)
+
+
+def regressors_missing(x: FloatArray) -> BoolArray:
+    """(E, D) mask of days on which any regressor of ``x`` (E, D) or (E, D, p) is missing."""
+    if x.ndim == 2:
+        return np.isnan(x)
+    miss = np.zeros(x.shape[:2], dtype=bool)
+    for j in range(x.shape[-1]):
+        miss |= np.isnan(x[..., j])
+    return miss
 
 
 class NormalReturnModel(ABC):
@@ -239,8 +253,7 @@ class NormalReturnModel(ABC):
 
     @staticmethod
     def _complete(y: FloatArray, x: FloatArray) -> tuple[BoolArray, IntArray]:
-        xm = np.isnan(x) if x.ndim == 2 else np.isnan(x).any(axis=-1)
-        mask = ~(np.isnan(y) | xm)
+        mask = ~(np.isnan(y) | regressors_missing(x))
         return mask, mask.sum(axis=1).astype(np.int64)
 
 
@@ -300,21 +313,27 @@ def ols_batch(y: FloatArray, x: FloatArray, mask: BoolArray | None = None) -> Ol
     no more days than parameters.
     """
     e, d, p = x.shape
+    xt = np.moveaxis(x, -1, 1)  # (E, p, D): sums over days run along contiguous memory
+    if not xt.flags.c_contiguous:
+        xt = np.ascontiguousarray(xt)
     if mask is None:
-        mask = ~(np.isnan(y) | np.isnan(x).any(axis=-1))
+        mask = ~(np.isnan(y) | regressors_missing(x))
     n = mask.sum(axis=1).astype(np.int64)
     nf = n.astype(np.float64)
-    m3 = mask[..., None]
-    xm = np.where(m3, x, 0.0)
-    ym = np.where(mask, y, 0.0)
-    xbar = _safe_div(xm.sum(axis=1), nf[:, None])
-    ybar = _safe_div(ym.sum(axis=1), nf)
-    xc = np.where(m3, x - xbar[:, None, :], 0.0)
-    yc = np.where(mask, y - ybar[:, None], 0.0)
-    s = np.einsum("edi,edj->eij", xc, xc)
-    sxy = np.einsum("edi,ed->ei", xc, yc)
+    m3 = mask[:, None, :]
+    # few large temporaries: xc starts as the masked regressors and is centred in place
+    xc = np.where(m3, xt, 0.0)
+    raw = np.einsum("eid,eid->ei", xc, xc)
+    xbar = _safe_div(xc.sum(axis=2), nf[:, None])
+    np.subtract(xc, xbar[:, :, None], out=xc)
+    np.multiply(xc, m3, out=xc)
+    yc = np.where(mask, y, 0.0)
+    ybar = _safe_div(yc.sum(axis=1), nf)
+    np.subtract(yc, ybar[:, None], out=yc)
+    np.multiply(yc, mask, out=yc)
+    s = np.matmul(xc, xc.transpose(0, 2, 1))
+    sxy = np.matmul(xc, yc[:, :, None])[..., 0]
     diag = np.einsum("eii->ei", s)
-    raw = np.einsum("edi,edi->ei", xm, xm)
     const = ~(diag > CONSTANT_TOL * raw) | ~(diag > 0)
     bad = const.any(axis=1) | (n <= p + 1)
     scale = np.where(const, 1.0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)))
@@ -330,7 +349,8 @@ def ols_batch(y: FloatArray, x: FloatArray, mask: BoolArray | None = None) -> Ol
     b[bad] = np.nan
     sinv[bad] = np.nan
     a = ybar - np.einsum("ei,ei->e", xbar, b)
-    resid = yc - np.einsum("edi,ei->ed", xc, b)
+    resid = np.matmul(b[:, None, :], xc)[:, 0, :]
+    np.subtract(yc, resid, out=resid)
     ssr = np.einsum("ed,ed->e", resid, resid)
     dof = n - (p + 1)
     sigma2 = _safe_div(ssr, dof.astype(np.float64))

@@ -214,8 +214,7 @@ class FactorModel(NormalReturnModel):
         for j, nm in enumerate(names):
             cols[f"coef_{nm}"] = r.coef[:, j]
             cols[f"se_{nm}"] = se[:, j]
-        xmiss = np.isnan(x).any(axis=-1)
-        cols["n_missing_factor_days"] = (~np.isnan(y) & xmiss).sum(axis=1).astype(np.float64)
+        cols["n_missing_factor_days"] = (~np.isnan(y) & ~r.mask).sum(axis=1).astype(np.float64)
         return ModelFit(
             alpha=r.alpha,
             beta=beta,
@@ -235,7 +234,7 @@ class FactorModel(NormalReturnModel):
         if x.ndim == 2:
             x = x[..., None]
         coef = np.column_stack([fit.columns[f"coef_{nm}"] for nm in fit.names])
-        return y - fit.alpha[:, None] - np.einsum("ewi,ei->ew", x, coef)
+        return y - fit.alpha[:, None] - np.matmul(x, coef[:, :, None])[..., 0]
 
 
 @dataclass(frozen=True, eq=False)

@@ -347,4 +347,4 @@ class Dimson(NormalReturnModel):
         if self.ar == "sum":
             return y - fit.alpha[:, None] - fit.beta[:, None] * x[..., int(self.lags)]
         coef = np.column_stack([fit.columns[f"coef_{nm}"] for nm in self.coef_names])
-        return y - fit.alpha[:, None] - np.einsum("ewi,ei->ew", x, coef)
+        return y - fit.alpha[:, None] - np.matmul(x, coef[:, :, None])[..., 0]
