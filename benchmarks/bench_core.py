@@ -169,6 +169,8 @@ def models_benchmark(returns: pd.DataFrame, repeat: int, write: Path | None) -> 
             f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python "
             f"{platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}",
             f"- date: {time.strftime('%Y-%m-%d')}",
+            f"- load average (1 min) at the end of the run: {os.getloadavg()[0]:.1f}; on a "
+            "shared machine compare the ratios, not the seconds, with other tables",
             "",
             "| model | included | fit() seconds | relative to the market model |",
             "|---|---:|---:|---:|",

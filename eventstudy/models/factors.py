@@ -23,9 +23,10 @@ Carhart (1997), JF 52, 57-82 (adds momentum, UMD); Liu, Stambaugh & Yuan
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
+import pandas as pd
 
 from eventstudy.data.factors import FactorFrame, factor_key, read_factors
 from eventstudy.exceptions import EventStudyError
@@ -184,15 +185,21 @@ class FactorModel(NormalReturnModel):
 
     # -- estimation --------------------------------------------------------
     def regressors(self, panel: Any) -> Regressors:
+        # aligned once per panel: the study and its leakage diagnostics ask again
+        cached = self.__dict__.get("_aligned")
+        if cached is not None and cached[0].equals(panel.dates):
+            return cast(Regressors, cached[1])
         pairs, rf = self._resolve()
         cols = [c for _, c in pairs] + ([rf] if rf else [])
         vals, notes = self._frame().align(panel.dates, cols)
         p = len(pairs)
-        return Regressors(
+        reg = Regressors(
             x=vals[:, :p],
             rf=vals[:, p] if rf else None,
             notes=tuple(self._frame().notes) + tuple(notes),
         )
+        object.__setattr__(self, "_aligned", (pd.DatetimeIndex(panel.dates), reg))
+        return reg
 
     def fit(self, y: FloatArray, x: FloatArray) -> ModelFit:
         names = self.coef_names
@@ -233,8 +240,10 @@ class FactorModel(NormalReturnModel):
     def abnormal(self, fit: ModelFit, y: FloatArray, x: FloatArray) -> FloatArray:
         if x.ndim == 2:
             x = x[..., None]
-        coef = np.column_stack([fit.columns[f"coef_{nm}"] for nm in fit.names])
-        return y - fit.alpha[:, None] - np.matmul(x, coef[:, :, None])[..., 0]
+        out = y - fit.alpha[:, None]
+        for j, nm in enumerate(fit.names):  # one (E, D) pass per regressor, contiguous
+            out -= fit.columns[f"coef_{nm}"][:, None] * x[..., j]
+        return out
 
 
 @dataclass(frozen=True, eq=False)

@@ -346,5 +346,7 @@ class Dimson(NormalReturnModel):
     def abnormal(self, fit: ModelFit, y: FloatArray, x: FloatArray) -> FloatArray:
         if self.ar == "sum":
             return y - fit.alpha[:, None] - fit.beta[:, None] * x[..., int(self.lags)]
-        coef = np.column_stack([fit.columns[f"coef_{nm}"] for nm in self.coef_names])
-        return y - fit.alpha[:, None] - np.matmul(x, coef[:, :, None])[..., 0]
+        out = y - fit.alpha[:, None]
+        for j, nm in enumerate(self.coef_names):  # one (E, D) pass per regressor, contiguous
+            out -= fit.columns[f"coef_{nm}"][:, None] * x[..., j]
+        return out
