@@ -60,6 +60,8 @@ class FactorModel(NormalReturnModel):
     excess : bool, optional
         Subtract ``RF`` from firm returns (default: when the frame has ``RF``).
 
+    Notes
+    -----
     ``beta`` in ``events.csv`` is the coefficient of the market factor (the
     column named MKT-RF, Mkt-RF, MKT, RMRF, ...), NaN if there is none; every
     coefficient is reported as ``coef_<name>`` with its ``se_<name>``, and

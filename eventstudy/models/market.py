@@ -263,6 +263,8 @@ class Dimson(NormalReturnModel):
         \hat\beta_{ij} R_{m,t+j}` (uses the market's lead inside the event
         window), with the OLS prediction-error variance.
 
+    Notes
+    -----
     ``events.csv`` adds ``coef_MKT_lag<j>``, ``coef_MKT``, ``coef_MKT_lead<j>``
     and their ``se_``; ``se_beta`` is :math:`\hat\sigma\sqrt{\iota'S^{-1}\iota}`.
     """
