@@ -29,6 +29,8 @@ _LAZY = {
     "Panel": "eventstudy.data.base",
     "read_returns_csv": "eventstudy.data.csvfile",
     "read_prices_csv": "eventstudy.data.csvfile",
+    "read_factors": "eventstudy.data.factors",
+    "FactorFrame": "eventstudy.data.factors",
     "download_yahoo": "eventstudy.data.yahoo",
     "simulate_market": "eventstudy.data.simulate",
     "TESTS": "eventstudy.inference",
@@ -56,6 +58,8 @@ __all__ = sorted(_LAZY) + ["__version__"]
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "models":  # es.models.Dimson(lags=2, leads=2)
+        return importlib.import_module("eventstudy.models")
     raise AttributeError(f"module 'eventstudy' has no attribute {name!r}")
 
 

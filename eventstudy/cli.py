@@ -38,8 +38,69 @@ def _study_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--model",
         default="market",
-        choices=["market", "market-adjusted", "constant-mean"],
-        help="normal-return model (default: market)",
+        choices=[
+            "market",
+            "market-adjusted",
+            "constant-mean",
+            "scholes-williams",
+            "dimson",
+            "factors",
+            "ff3",
+            "carhart",
+            "ch3",
+        ],
+        help="normal-return model (default: market); factors, ff3, carhart and ch3 need "
+        "--factors FILE",
+    )
+    g.add_argument(
+        "--factors",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="daily factor file (repeatable: the files are joined on the date, e.g. "
+        "Ken French's three factors and momentum)",
+    )
+    g.add_argument(
+        "--factors-preset",
+        choices=["french", "ch3"],
+        default=None,
+        help="layout of the factor file: Ken French's daily CSV or the CH-3 daily file "
+        "(both in percent)",
+    )
+    g.add_argument(
+        "--factors-columns",
+        default=None,
+        metavar="MAP",
+        help="factor column mapping name=column, e.g. date=trade_date,MKT-RF=mktrf,RF=rf "
+        "(only mapped columns are kept)",
+    )
+    g.add_argument(
+        "--factors-units",
+        choices=["decimal", "percent"],
+        default=None,
+        help="units of the factor values (default: the preset's, else decimal)",
+    )
+    g.add_argument(
+        "--dimson-lags",
+        type=int,
+        default=None,
+        metavar="N",
+        help="--model dimson: lagged market returns (default 1)",
+    )
+    g.add_argument(
+        "--dimson-leads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="--model dimson: leading market returns (default 1)",
+    )
+    g.add_argument(
+        "--dimson-ar",
+        choices=["sum", "full"],
+        default=None,
+        help="--model dimson: AR = R - a - (sum of betas) R_m (sum, default) or the "
+        "regression's fitted value with lags and leads (full)",
     )
     g.add_argument(
         "--estimation-window",
@@ -261,15 +322,41 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _model_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The factor frame and the model options given by the model flags."""
+    dims = {"lags": args.dimson_lags, "leads": args.dimson_leads, "ar": args.dimson_ar}
+    opts = {k: v for k, v in dims.items() if v is not None}
+    if opts and args.model != "dimson":
+        raise EventStudyError("--dimson-lags/--dimson-leads/--dimson-ar apply to --model dimson")
+    factors = None
+    if args.factors:
+        from eventstudy.data.factors import read_factors
+
+        factors = read_factors(
+            args.factors[0] if len(args.factors) == 1 else args.factors,
+            preset=args.factors_preset,
+            columns=args.factors_columns,
+            units=args.factors_units,
+        )
+    elif args.factors_preset or args.factors_columns or args.factors_units:
+        raise EventStudyError(
+            "--factors-preset/--factors-columns/--factors-units need --factors FILE"
+        )
+    return factors, opts
+
+
 def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: str) -> Any:
     from eventstudy.data.csvfile import read_st_csv
     from eventstudy.study import EventStudy
 
+    factors, options = _model_inputs(args)
     return EventStudy(
         events,
         returns,
         market=market,
         model=args.model,
+        factors=factors,
+        model_options=options or None,
         estimation_window=args.estimation_window,
         event_window=args.event_window,
         car_windows=args.car_window,
@@ -334,6 +421,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs: dict[str, Path] = {}
     if Path(str(args.calendar)).is_file():
         inputs["calendar"] = Path(args.calendar)
+    for i, f in enumerate(args.factors or []):
+        inputs["factors" if i == 0 else f"factors{i + 1}"] = f
     if source == "yfinance" and (
         args.returns or args.prices or args.preset or args.columns or args.returns_unit
     ):

@@ -49,7 +49,7 @@ from eventstudy.abnormal import compute_abnormal
 from eventstudy.align import window_values
 from eventstudy.estimation_checks import MAX_STANDARDISED, estimation_problems
 from eventstudy.exceptions import WindowError
-from eventstudy.models import NormalReturnModel
+from eventstudy.models import NormalReturnModel, regressors_missing
 from eventstudy.windows import Window
 
 __all__ = ["LEAK_RULES", "LEAK_STATS", "LeakageResult", "leakage_diagnostics"]
@@ -161,20 +161,21 @@ def _stats_block(
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Statistics of events (tk, d0); also returns each event's CAR path over -20..+1."""
     est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
-    y_est = window_values(panel.firm, d0, est_off, tk)
+    reg = model.regressors(panel)  # the model's regressors (market, factors, lags/leads)
+    y_est, x_est = reg.windows(panel.firm, d0, est_off, tk)
     if exclude is not None:  # limit-hit days left out of the model, as in the study
         y_est = np.where(window_values(exclude, d0, est_off, tk, False), np.nan, y_est)
-    x_est = window_values(panel.market, d0, est_off)
-    y_ev = window_values(panel.firm, d0, _TAUS, tk)
-    x_ev = window_values(panel.market, d0, _TAUS)
+    y_ev, x_ev = reg.windows(panel.firm, d0, _TAUS, tk)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # rows without estimation days (placebo dates early in a firm's data)
         # give NaN; they are marked unusable here
         fit = model.fit(y_est, x_est)
-        ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0)
-        slope = getattr(model, "k", 1) >= 2
+        ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0) & ~fit.degenerate
+        one = x_est.ndim == 2  # a single regressor: the market (or none)
+        slope = getattr(model, "k", 1) >= 2 and one
+        x_chk = x_est if one else np.where(regressors_missing(x_est), np.nan, 0.0)
         ok[ok] &= (
-            estimation_problems(fit.sigma2[ok], y_est[ok], x_est[ok], market_slope=slope) == ""
+            estimation_problems(fit.sigma2[ok], y_est[ok], x_chk[ok], market_slope=slope) == ""
         )
         ar = model.abnormal(fit, y_ev, x_ev)
         ar[~ok] = np.nan

@@ -176,6 +176,10 @@ def _study_kwargs(config: Any, where: str) -> dict[str, Any]:
     return {
         "market": get("market", lambda v: isinstance(v, str), "a ticker"),
         "model": get("model", lambda v: isinstance(v, str), "a model name"),
+        "model_options": get(
+            "model_options", lambda v: v is None or isinstance(v, dict), "an object", None
+        )
+        or None,
         "estimation_window": tuple(get("estimation_window", _pair, "[start, end]")),
         "event_window": tuple(get("event_window", _pair, "[start, end]")),
         "car_windows": [
@@ -287,6 +291,10 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
         provenance=dict(src.get("provenance") or {}),
         notes=list(notes),
     )
+    if "data/factors.parquet" in files:  # factor models: the exact factor frame used
+        kwargs["factors"] = read_plain_parquet(
+            data / "factors.parquet", str(data / "factors.parquet")
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the original run already showed its warnings
         res = EventStudy(cal, panel, **kwargs).fit()

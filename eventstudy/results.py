@@ -68,6 +68,7 @@ class EventStudyResults:
     _limit_tests: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     _limit_block: dict[str, Any] = field(repr=False, default_factory=dict)
     _leakage: Any = field(repr=False, default=None)
+    _factors: pd.DataFrame | None = field(repr=False, default=None)
     notes: tuple[str, ...] = ()
 
     # ---------------------------------------------------------------- tables
@@ -111,6 +112,11 @@ class EventStudyResults:
     def tests(self) -> pd.DataFrame:
         """Tidy table of every test for every event day and window."""
         return self._tests.copy()
+
+    @property
+    def factors(self) -> pd.DataFrame | None:
+        """The factor frame a factor model used (dates x factors, decimals), else None."""
+        return None if self._factors is None else self._factors.copy()
 
     @property
     def caar_path(self) -> pd.DataFrame:
@@ -374,6 +380,7 @@ def build_results(
     leakage: Any = None,
     extra_columns: dict[str, Any] | None = None,
     notes: list[str] | None = None,
+    rf_ev: NDArray[np.float64] | None = None,
 ) -> EventStudyResults:
     """Attach labels to the arrays of a fitted study (internal)."""
     n_ev = len(cal)
@@ -396,11 +403,14 @@ def build_results(
         ("alpha", fit.alpha),
         ("beta", fit.beta),
         ("sigma", np.sqrt(fit.sigma2)),
+        *fit.columns.items(),  # standard errors and named coefficients of the model
     ):
         col = np.full(n_ev, np.nan)
         col[inc] = vals
         ledger[name] = col
     ledger["n_estimation"] = ledger["n_estimation"].astype("Int64")
+    if "n_missing_factor_days" in ledger:
+        ledger["n_missing_factor_days"] = ledger["n_missing_factor_days"].astype("Int64")
     ledger["timing"] = cal["timing"].to_numpy()
     miss = np.zeros(n_ev, dtype=np.int64)
     miss[inc] = np.isnan(ab.ar).sum(axis=1)
@@ -430,6 +440,8 @@ def build_results(
             "sar": ab.sar.reshape(-1),
         }
     )
+    if rf_ev is not None:  # excess-return models: ar = ret - rf - normal return
+        ar_long.insert(list(ar_long.columns).index("market_ret") + 1, "rf", rf_ev.reshape(-1))
     if limit_info is not None and e:
         for name in ("up", "locked"):
             v = limit_info[name].reshape(-1)
@@ -507,6 +519,10 @@ def build_results(
         tests_df = pd.concat([tests_df, ct_rows], ignore_index=True)
     config = {
         "model": model.name,
+        "model_options": model.options,
+        "model_label": model.label,
+        "model_coefficients": list(model.coef_names),
+        **({"factors": model.describe()["factors"]} if "factors" in model.describe() else {}),
         "market": panel.market_ticker,
         "estimation_window": [spec.estimation.start, spec.estimation.end],
         "event_window": [spec.event.start, spec.event.end],
@@ -552,6 +568,7 @@ def build_results(
         _limit_tests=limit_tests,
         _limit_block=limit_block,
         _leakage=leakage,
+        _factors=None if getattr(model, "factors", None) is None else model.factors.data,  # type: ignore[attr-defined]
         notes=tuple(panel.notes if notes is None else notes),
     )
 

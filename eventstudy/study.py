@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from eventstudy.abnormal import compute_abnormal
+from eventstudy.abnormal import car_variance, compute_abnormal
 from eventstudy.align import AlignedPanel, align_panel, window_values
 from eventstudy.calendar.sessions import align_day0, xshg_sessions
 from eventstudy.data.base import Panel
@@ -31,7 +31,13 @@ from eventstudy.exceptions import CalendarWarning, EventStudyError
 from eventstudy.guards import beyond_limit_by_event
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
-from eventstudy.models import NormalReturnModel, get_model
+from eventstudy.models import (
+    DEGENERATE_REASONS,
+    NormalReturnModel,
+    Regressors,
+    get_model,
+    regressors_missing,
+)
 from eventstudy.results import EventStudyResults, build_results
 from eventstudy.study_guards import LEAKAGE_EST_END, check_losses, check_span, leakage_window
 from eventstudy.tickers import normalize_ticker
@@ -56,6 +62,8 @@ EXCLUSION_REASONS: dict[str, str] = {
     "duplicate": "duplicate of {other} (same ticker and day 0)",
     "few_estimation_days": "too few estimation days ({n} < {min})",
     **CHECK_REASONS,
+    "collinear": DEGENERATE_REASONS["collinear"],
+    "sw_undefined": DEGENERATE_REASONS["sw_undefined"],
     "date_before_data": "announcement date before the start of the data",
 }
 
@@ -212,8 +220,18 @@ class EventStudy:
         the market index as one ticker; or a :class:`~eventstudy.data.Panel`.
     market : str
         Ticker of the market index in ``returns`` (default ``000300.SS``).
-    model : str
-        ``"market"`` (default), ``"market-adjusted"`` or ``"constant-mean"``.
+    model : str or NormalReturnModel
+        ``"market"`` (default), ``"market-adjusted"``, ``"constant-mean"``,
+        ``"scholes-williams"``, ``"dimson"``, or a factor model ``"factors"``,
+        ``"ff3"``, ``"carhart"``, ``"ch3"`` (needs ``factors``); or an instance
+        such as ``eventstudy.models.Dimson(lags=2, leads=2)``.
+    factors : FactorFrame, DataFrame or path, optional
+        Daily factor returns for the factor models
+        (:func:`eventstudy.data.factors.read_factors`; a path is read with
+        its defaults).  Aligned on the market's sessions.
+    model_options : mapping, optional
+        Options of a model given by name, e.g. ``{"lags": 2, "leads": 2}``
+        for ``"dimson"`` (:data:`eventstudy.models.MODEL_OPTIONS`).
     estimation_window, event_window : (int, int)
         Inclusive trading-day offsets from day 0.
     car_windows : sequence of (int, int), optional
@@ -263,6 +281,8 @@ class EventStudy:
     returns: pd.DataFrame | Panel
     market: str = "000300.SS"
     model: str | NormalReturnModel = "market"
+    factors: Any = None
+    model_options: Mapping[str, Any] | None = None
     estimation_window: Window | Sequence[int] | str = (-250, -21)
     event_window: Window | Sequence[int] | str = (-20, 20)
     car_windows: Iterable[Window | Sequence[int] | str] | None = None
@@ -285,7 +305,7 @@ class EventStudy:
     def fit(self) -> EventStudyResults:
         """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
         spec = WindowSpec.build(self.estimation_window, self.event_window, self.car_windows)
-        model = get_model(self.model)
+        model = get_model(self.model, factors=self.factors, **dict(self.model_options or {}))
         min_days = self.min_estimation_days
         if min_days is None:
             min_days = default_min_estimation_days(spec.estimation.length)
@@ -295,6 +315,11 @@ class EventStudy:
             or min_days < 5
         ):
             raise EventStudyError(f"min_estimation_days must be an integer >= 5, got {min_days!r}")
+        if min_days <= model.k:
+            raise EventStudyError(
+                f"min_estimation_days={min_days} must exceed the {model.k} parameters "
+                f"of model {model.name!r}"
+            )
         if min_days > spec.estimation.length:
             raise EventStudyError(
                 f"min_estimation_days={min_days} exceeds the "
@@ -331,10 +356,14 @@ class EventStudy:
 
 
 def _gather(
-    panel: AlignedPanel, d0: NDArray[np.int64], tk: NDArray[np.int64], offsets: NDArray[np.int64]
+    panel: AlignedPanel,
+    d0: NDArray[np.int64],
+    tk: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    reg: Regressors,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Firm and market returns of each event on ``d0 + offsets`` (NaN outside the data)."""
-    return window_values(panel.firm, d0, offsets, tk), window_values(panel.market, d0, offsets)
+    """Firm (excess) returns and the model's regressors on ``d0 + offsets`` (NaN outside)."""
+    return reg.windows(panel.firm, d0, offsets, tk)
 
 
 def _run(
@@ -399,6 +428,9 @@ def _run(
     # checks stay bounded; only the estimation-window ARs of kept events are stored
     cand = np.flatnonzero(~excluded)
     est_off = np.arange(spec.estimation.start, spec.estimation.end + 1, dtype=np.int64)
+    reg = model.regressors(panel)
+    if reg.notes:
+        panel = replace(panel, notes=[*panel.notes, *reg.notes])
     flags, volume = _price_flags(study, panel)
     n_limit_est = None
     hit = None
@@ -409,15 +441,19 @@ def _run(
     fits, bads, est_ars = [], [], []
     for lo in range(0, max(len(cand), 1), ESTIMATION_BLOCK):
         blk = cand[lo : lo + ESTIMATION_BLOCK]
-        y_est, x_est = _gather(panel, d0c[blk], tkc[blk], est_off)
+        y_est, x_est = _gather(panel, d0c[blk], tkc[blk], est_off, reg)
         if hit is not None and n_limit_est is not None:
             hit_est = window_values(hit, d0c[blk], est_off, tkc[blk], False)
             n_limit_est[blk] = hit_est.sum(axis=1)
             if study.exclude_limit_days:
                 y_est = np.where(hit_est, np.nan, y_est)
         f = model.fit(y_est, x_est)
-        # degenerate estimation (flat market, stale returns, no residual variance)
-        bad_b = estimation_problems(f.sigma2, y_est, x_est, market_slope=slope)
+        # degenerate estimation: a design the model cannot estimate (constant or
+        # collinear regressors), then flat market, stale returns, no residual variance
+        one = x_est.ndim == 2  # a single regressor: the market (or none)
+        x_chk = x_est if one else np.where(regressors_missing(x_est), np.nan, 0.0)
+        bad_b = estimation_problems(f.sigma2, y_est, x_chk, market_slope=slope and one)
+        bad_b = np.where(f.degenerate, model.degenerate_reason, bad_b)
         bad_b[f.n < min_days] = ""
         keep_b = (f.n >= min_days) & (bad_b == "")
         est_ars.append(model.abnormal(_subset_fit(f, keep_b), y_est[keep_b], x_est[keep_b]))
@@ -439,7 +475,7 @@ def _run(
     inc = cand[keep_local]
     fit = _subset_fit(fit, keep_local)
     taus = np.arange(spec.event.start, spec.event.end + 1, dtype=np.int64)
-    y_ev, x_ev = _gather(panel, d0c[inc], tkc[inc], taus)
+    y_ev, x_ev = _gather(panel, d0c[inc], tkc[inc], taus, reg)
     ar = model.abnormal(fit, y_ev, x_ev)
     ab = compute_abnormal(fit, ar, x_ev, taus, spec.car, car_missing=study.car_missing)
     # one event must not decide the standardised tests: |SAR| or |SCAR| beyond the bound
@@ -540,8 +576,9 @@ def _run(
         inc=inc,
         fit=fit,
         ab=ab,
-        y_ev=y_ev,
-        x_ev=x_ev,
+        y_ev=y_ev if reg.rf is None else window_values(panel.firm, d0c[inc], taus, tkc[inc]),
+        x_ev=window_values(panel.market, d0c[inc], taus),
+        rf_ev=None if reg.rf is None else window_values(reg.rf, d0c[inc], taus),
         taus=taus,
         tests=test_out,
         calendar_time=ctime,
@@ -591,9 +628,7 @@ def _limit_window(
     present = inwin & ~np.isnan(ar)
     n_w = present.sum(axis=1).astype(float)
     car = np.where(present, ar, 0.0).sum(axis=1)
-    dx = np.where(present, x_ev - fit.xbar[:, None], 0.0)
-    c1 = np.where(np.isnan(fit.c1), 0.0, fit.c1)
-    var = fit.sigma2 * (n_w + fit.c0 * n_w * n_w + c1 * dx.sum(axis=1) ** 2)
+    var = car_variance(fit, x_ev, present)
     ok = ~np.isnan(end) & (n_w > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         scar = np.where(ok, car / np.sqrt(var), np.nan)
@@ -614,10 +649,15 @@ def _concat_fits(fits: list[Any]) -> Any:
 
     if len(fits) == 1:
         return fits[0]
-    return replace(
-        fits[0],
-        **{f.name: np.concatenate([getattr(x, f.name) for x in fits]) for f in fields(fits[0])},
-    )
+    arrays: dict[str, Any] = {
+        f.name: np.concatenate([getattr(x, f.name) for x in fits])
+        for f in fields(fits[0])
+        if isinstance(getattr(fits[0], f.name), np.ndarray)
+    }
+    cols = getattr(fits[0], "columns", None)
+    if isinstance(cols, dict):
+        arrays["columns"] = {k: np.concatenate([x.columns[k] for x in fits]) for k in cols}
+    return replace(fits[0], **arrays)
 
 
 def _mask(n: int, idx: NDArray[np.int64]) -> NDArray[np.bool_]:
@@ -627,7 +667,10 @@ def _mask(n: int, idx: NDArray[np.int64]) -> NDArray[np.bool_]:
 
 
 def _subset_fit(fit: Any, keep: NDArray[np.bool_]) -> Any:
-    from dataclasses import fields, replace
+    """The rows ``keep`` of a fit or of another dataclass of per-event arrays."""
+    if hasattr(fit, "subset"):
+        return fit.subset(keep)
+    from dataclasses import fields
 
     return replace(fit, **{f.name: getattr(fit, f.name)[keep] for f in fields(fit)})
 

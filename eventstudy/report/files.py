@@ -315,6 +315,8 @@ def _write_study(
         panel.returns.to_parquet(out / "data" / "returns.parquet", index=False)
         if panel.prices is not None:
             panel.prices.to_parquet(out / "data" / "prices.parquet", index=False)
+    if res.factors is not None:  # the factor frame of a factor model, for reproduce
+        res.factors.reset_index().to_parquet(out / "data" / "factors.parquet", index=False)
     manifest = {
         "package": "ashare-eventstudy",
         "versions": versions(),

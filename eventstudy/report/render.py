@@ -87,7 +87,7 @@ def build_blocks(
             "value": [
                 str(src),
                 str(cfg["market"]),
-                str(cfg["model"]),
+                str(cfg.get("model_label", cfg["model"])),
                 window_label(*cfg["estimation_window"]),
                 window_label(*cfg["event_window"]),
                 str(cfg["min_estimation_days"]),
@@ -182,6 +182,7 @@ def build_blocks(
         ["event_id"]
         + [c for c in ("firm", "company_cn") if c in inc.columns][:1]
         + ["ticker", "board", "date", "day0", "n_estimation", "beta"]
+        + [c for c in inc.columns if c.startswith("coef_")]  # factor / Dimson coefficients
         + [c for c in inc.columns if c.startswith("car[")]
         + [c for c in ("limit_ups_0_4", "first_open_day", "leak_flag") if c in inc.columns]
         + ["other_event_in_estimation"]

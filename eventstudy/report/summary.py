@@ -239,7 +239,7 @@ def build_summary(res: EventStudyResults, level: float = 0.05) -> Summary:
             str(res.data_source.get("source", "?"))
             + (" (SIMULATED prices)" if res.data_source.get("source") == "simulated" else ""),
         ),
-        ("Model", str(cfg["model"])),
+        ("Model", str(cfg.get("model_label", cfg["model"]))),
         ("Estimation window", str(cfg["estimation_window"])),
         ("Event window", str(cfg["event_window"])),
         ("Market", str(cfg["market"])),
