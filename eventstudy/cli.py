@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from eventstudy.cli_questions import add_question_options, data_days_after, question_kwargs
 from eventstudy.exceptions import EventStudyError
 
 __all__ = ["main"]
@@ -116,6 +117,7 @@ def _study_options(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seed of the pseudo-event dates (default 0)",
     )
+    add_question_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -245,7 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: str) -> Any:
+def _fit(
+    args: argparse.Namespace,
+    events: pd.DataFrame,
+    returns: Any,
+    market: str,
+    questions: dict[str, Any] | None = None,
+) -> Any:
     from eventstudy.study import EventStudy
 
     return EventStudy(
@@ -264,6 +272,7 @@ def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: s
         leak_alpha=args.leak_alpha,
         placebo_per_firm=args.placebo_per_firm,
         seed=args.placebo_seed,
+        **(questions or {}),
     ).fit()
 
 
@@ -273,20 +282,24 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from eventstudy.calendar import load_calendar
+    from eventstudy.cli_questions import sim_end
     from eventstudy.data.simulate import simulate_market
     from eventstudy.report.files import write_outputs
 
     t0 = time.perf_counter()
     out = args.out or Path("demo-output")
     cal = load_calendar("compute-leasing")
-    sim = simulate_market(cal, seed=args.seed)
-    res = _fit(args, cal, sim.panel, sim.panel.provenance.get("market", "000300.SS"))
+    q = question_kwargs(args, cal, flagship=True)
+    end = sim_end(cal, q["bhar_windows"], simulate_market.__kwdefaults__["end"])
+    sim = simulate_market(cal, seed=args.seed, end=end)
+    res = _fit(args, cal, sim.panel, sim.panel.provenance.get("market", "000300.SS"), q)
     write_outputs(
         res,
         out,
         panel=sim.panel,
         calendar=cal,
         parameters=_params(args),
+        inputs={"characteristics": args.characteristics} if args.characteristics else None,
         extra={"truth.csv": sim.truth, "truth_events.csv": sim.truth_events},
         title="Compute-leasing announcements: event study (SIMULATED market)",
     )
@@ -308,6 +321,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs: dict[str, Path] = {}
     if Path(str(args.calendar)).is_file():
         inputs["calendar"] = Path(args.calendar)
+    q = question_kwargs(args, cal, flagship=args.calendar == "compute-leasing")
+    if args.characteristics is not None:
+        inputs["characteristics"] = args.characteristics
     if source == "yfinance" and (args.returns or args.prices or args.preset or args.columns):
         raise EventStudyError(
             "--returns/--prices/--preset/--columns apply to --source csv, not yfinance"
@@ -332,13 +348,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise EventStudyError("no calendar row has a usable date and ticker")
         dates = pd.to_datetime(ok["date"])
         pad_before = int(abs(args.estimation_window[0]) * 1.6) + 30
-        pad_after = int(abs(args.event_window[1]) * 1.6) + 30
+        pad_after = int(abs(data_days_after(args, q)) * 1.6) + 30
         start = dates.min() - pd.Timedelta(days=pad_before)
         end = dates.max() + pd.Timedelta(days=pad_after)
         panel = download_yahoo(
             tickers, start, end, cache_dir=args.cache_dir, offline=args.offline, progress=True
         )
-    res = _fit(args, cal, panel, args.market)
+    res = _fit(args, cal, panel, args.market, q)
     write_outputs(
         res,
         out,

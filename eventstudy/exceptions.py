@@ -8,6 +8,7 @@ ticker or date that is wrong and, where possible, what to do about it.
 from __future__ import annotations
 
 __all__ = [
+    "AnalysisWarning",
     "CalendarError",
     "CalendarWarning",
     "DataError",
@@ -44,3 +45,7 @@ class CalendarWarning(EventStudyWarning):
 
 class DataWarning(EventStudyWarning):
     """Something in the data was normalised or is doubtful (not fatal)."""
+
+
+class AnalysisWarning(EventStudyWarning):
+    """A group, cross-section or long-run analysis left events out (they are named)."""

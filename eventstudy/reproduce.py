@@ -96,6 +96,7 @@ def _study_kwargs(config: dict[str, Any]) -> dict[str, Any]:
 def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -> Reproduction:
     """Verify the snapshot of ``folder``, recompute it offline and compare every number."""
     from eventstudy.data.base import Panel
+    from eventstudy.questions import reproduce_kwargs
     from eventstudy.report.files import write_outputs
     from eventstudy.study import EventStudy
 
@@ -121,6 +122,7 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
         provenance=dict(src.get("provenance") or {}),
     )
     kwargs = _study_kwargs(summary["config"])
+    kwargs.update(reproduce_kwargs(summary["config"], data))  # groups, BHAR, cross-sections
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the original run already showed its warnings
         res = EventStudy(cal, panel, **kwargs).fit()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,8 @@ from eventstudy.exceptions import CalendarWarning, EventStudyError
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
 from eventstudy.models import NormalReturnModel, get_model
+from eventstudy.overlap import OVERLAP_REASONS, overlap_step
+from eventstudy.questions import finish_questions, prepare_questions, run_questions
 from eventstudy.results import EventStudyResults, build_results
 from eventstudy.tickers import normalize_ticker
 from eventstudy.windows import Window, WindowSpec
@@ -45,6 +48,7 @@ EXCLUSION_REASONS: dict[str, str] = {
     "zero_variance": "no residual variance over the estimation days (returns fitted exactly)",
     "date_before_data": "announcement date before the start of the data",
 }
+EXCLUSION_REASONS.update(OVERLAP_REASONS)  # overlap="first" / "drop-all" (eventstudy.overlap)
 
 
 _SLOW_COLUMNS = {
@@ -220,7 +224,24 @@ class EventStudy:
         Share of placebo events the leakage flag may fire on (family-wise,
         default 0.05); pseudo-event dates drawn per firm (100), fewer when the
         firms are many so that the total stays near ``max_placebo`` (20,000;
-        at least 10 per firm); their seed (0).
+        at least 10 per firm); their seed (0), also the default seed of the
+        BHAR bootstrap.
+    groups, headline : str, optional
+        Group column (per-group AAR/CAAR with every test and tests of the
+        differences, :mod:`eventstudy.groups`), and a value of it whose CAAR
+        leads the summary and report (the flagship: ``event_type``, ``entry``).
+    overlap : {"keep", "first", "drop-all"}
+        Events of one firm whose day 0 lies in another's event window: keep
+        them (ledger column ``overlaps_with``), keep the first, or drop them all.
+    bhar_windows, bhar_benchmark, bhar_missing, bhar_options
+        Buy-and-hold abnormal returns (:mod:`eventstudy.longrun`): windows such
+        as ``[(0, 60), (2, 120)]``; benchmark ``"market"`` or ``"model"``; rule
+        ``"fill"``, ``"truncate"`` or ``"exclude"`` for returns that stop early;
+        options ``reps``, ``fraction``, ``seed`` (LBT bootstrap), ``initial``.
+    cross_section, characteristics : optional
+        Regressions run at fit time (formulas or mappings ``formula, window,
+        cov_type, cluster, weights``; :mod:`eventstudy.crosssection`), and a
+        table joined on ``event_id`` or ``(ticker, date)``.
     """
 
     events: pd.DataFrame | str
@@ -244,6 +265,15 @@ class EventStudy:
     placebo_per_firm: int = 100
     max_placebo: int = 20_000
     seed: int = 0
+    groups: str | None = None
+    headline: str | None = None
+    overlap: str = "keep"
+    bhar_windows: Iterable[Window | Sequence[int] | str] | None = None
+    bhar_benchmark: str = "market"
+    bhar_missing: str = "fill"
+    bhar_options: Mapping[str, Any] | None = None
+    cross_section: str | Mapping[str, Any] | Sequence[str | Mapping[str, Any]] | None = None
+    characteristics: pd.DataFrame | str | Path | None = None
 
     def fit(self) -> EventStudyResults:
         """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
@@ -274,7 +304,7 @@ class EventStudy:
                 f"car_missing must be 'present' or 'drop', got {self.car_missing!r}"
             )
         tests = get_tests(None if self.tests is None else tuple(self.tests), self.test_options)
-        cal = _prepare_events(self.events)
+        cal = prepare_questions(self, _prepare_events(self.events))
         panel = align_panel(self.returns, self.market)
         return _run(self, spec, model, tests, cal, panel, int(min_days))
 
@@ -341,6 +371,9 @@ def _run(
             [EXCLUSION_REASONS["duplicate"].format(other=ids[f]) for f in first], dtype=object
         )
         mark(dup, why)
+    ids_all = cal["event_id"].astype(str).to_numpy()
+    ov = overlap_step(study.overlap, ids_all, tickers.to_numpy(), tk, d0c, excluded, spec.event)
+    mark(ov.exclude, ov.reason)
     # estimation
     cand = np.flatnonzero(~excluded)
     est_off = np.arange(spec.estimation.start, spec.estimation.end + 1, dtype=np.int64)
@@ -453,7 +486,8 @@ def _run(
             hac_lags=study.hac_lags,
         )
     status = np.where(excluded, "excluded", "included")
-    return build_results(
+    extra = run_questions(study, panel, cal, inc, d0c, tkc, fit, model, data, tests, ov)
+    res = build_results(
         study=study,
         min_days=min_days,
         spec=spec,
@@ -475,7 +509,9 @@ def _run(
         n_limit_est=n_limit_est,
         limit_info=limit_info,
         leakage=leak,
+        extra=extra,
     )
+    return finish_questions(res)
 
 
 def _price_flags(study: EventStudy, panel: AlignedPanel) -> tuple[Any, Any]:

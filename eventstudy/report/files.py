@@ -221,7 +221,9 @@ def write_outputs(
     """
     from matplotlib.figure import Figure
 
+    from eventstudy.questions import question_files
     from eventstudy.report.plots import plot_caar, plot_car_distribution
+    from eventstudy.report.questions import question_figures
 
     out = Path(out)
     _clear_previous(out)
@@ -235,7 +237,7 @@ def write_outputs(
     leak = res.leakage
     if len(leak):
         _dates_to_text(leak).to_csv(out / "leakage.csv", index=False)
-    for name, df in (extra or {}).items():
+    for name, df in {**question_files(res), **(extra or {})}.items():
         _dates_to_text(df).to_csv(out / name, index=False)
     # figures
     figs: list[tuple[str, str]] = []
@@ -253,6 +255,7 @@ def write_outputs(
     a, b = int(main[0]), int(main[1])
     figs.append((f"Per-event CAR{window_label(a, b)} distribution", "figures/car_distribution.png"))
     figs += _limit_figures(res, out / "figures", None if panel is None else panel.prices)
+    figs += question_figures(res, out / "figures")
     blocks = build_blocks(res, title=title, question=QUESTION, figures=figs, simulated=simulated)
     (out / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")
