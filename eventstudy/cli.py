@@ -290,7 +290,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = args.out or Path("demo-output")
     cal = load_calendar("compute-leasing")
     q = question_kwargs(args, cal, flagship=True)
-    end = sim_end(cal, q["bhar_windows"], simulate_market.__kwdefaults__["end"])
+    end = sim_end(cal, q["bhar_windows"], (simulate_market.__kwdefaults__ or {})["end"])
     sim = simulate_market(cal, seed=args.seed, end=end)
     res = _fit(args, cal, sim.panel, sim.panel.provenance.get("market", "000300.SS"), q)
     write_outputs(

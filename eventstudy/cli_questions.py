@@ -170,8 +170,10 @@ def question_kwargs(
 def sim_end(cal: pd.DataFrame, windows: list[tuple[int, int]] | None, default: str) -> str:
     """Last simulated date: the default, or later so that every BHAR window fits."""
     ends = [b for _, b in windows or []]
-    dates = pd.to_datetime(cal.get("date"), errors="coerce")
-    if not ends or dates is None or dates.isna().all():
+    if not ends or "date" not in cal.columns:
+        return default
+    dates = pd.to_datetime(cal["date"], errors="coerce")
+    if dates.isna().all():
         return default
     last = dates.max() + pd.Timedelta(days=int(max(ends) * 1.6) + 45)
     return str(max(pd.Timestamp(default), last).date())

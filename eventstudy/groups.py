@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 MISSING_GROUP = "(missing)"
-MAX_GROUPS = 30
+MAX_GROUPS = 20
 DIFF_COLUMNS = [
     "window",
     "start",
@@ -89,6 +89,11 @@ def group_labels(values: pd.Series, column: str) -> tuple[NDArray[np.object_], l
     size (largest first, then the label); the missing group comes last.
     """
     s = pd.Series(values).reset_index(drop=True)
+    if pd.api.types.is_float_dtype(s) and not bool((s.dropna() % 1 == 0).all()):
+        raise EventStudyError(
+            f"group column {column!r} holds continuous numbers; groups need a categorical "
+            "column (regress on it with results.cross_section instead)"
+        )
     miss = s.isna().to_numpy() | (s.astype("string").fillna("").str.strip() == "").to_numpy()
     text = s.astype("string").fillna("").str.strip().to_numpy(dtype=object)
     text[miss] = MISSING_GROUP
@@ -149,7 +154,7 @@ def difference_tests(
     usable = [g for g in order if g in clean and len(clean[g]) >= 2]
 
     def row(test: str, **kw: Any) -> dict[str, Any]:
-        base = dict.fromkeys(DIFF_COLUMNS, np.nan)
+        base: dict[str, Any] = dict.fromkeys(DIFF_COLUMNS, np.nan)
         base.update(window=label, start=a, end=b, test=test, reason="")
         base.update(kw)
         return base
@@ -373,6 +378,7 @@ class GroupResults:
     def to_dict(self) -> dict[str, Any]:
         """The ``groups`` block of ``summary.json``."""
         tests = self._tests
+        sizes = dict(zip(self._counts["group"], self._counts["n_events"], strict=True))
         out_groups = []
         for g in self.order:
             tg = tests[tests["group"] == g]
@@ -384,7 +390,7 @@ class GroupResults:
             out_groups.append(
                 {
                     "group": g,
-                    "n_events": int(self._counts.set_index("group").loc[g, "n_events"]),
+                    "n_events": int(sizes[g]),
                     "caar": [
                         {
                             "window": [int(s), int(e)],

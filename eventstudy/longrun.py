@@ -41,7 +41,7 @@ and its bootstrap version (LBT 1999, section III.B).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,9 +110,10 @@ class BHARResult:
         }
 
 
-def _row_dict(row: dict[str, Any]) -> dict[str, Any]:
+def _row_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for k, v in row.items():
+    for key, v in row.items():
+        k = str(key)
         if isinstance(v, (np.integer,)):
             out[k] = int(v)
         elif isinstance(v, (float, np.floating)):

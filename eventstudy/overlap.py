@@ -44,7 +44,8 @@ OVERLAP_POLICIES = ("keep", "first", "drop-all")
 #: exclusion reasons added by this step (see ``eventstudy.study.EXCLUSION_REASONS``)
 OVERLAP_REASONS = {
     "overlap_first": (
-        "overlaps an earlier event of the firm ({other}, day 0 {k} session(s) before; overlap='first')"
+        "overlaps an earlier event of the firm ({other}, day 0 {k} trading days earlier; "
+        "overlap='first')"
     ),
     "overlap_all": "overlaps another event of the firm ({other}; overlap='drop-all')",
 }

@@ -411,7 +411,7 @@ def question_json(res: EventStudyResults) -> dict[str, Any]:
                     "ticker": str(r.ticker),
                     "sessions_apart": int(r.sessions_apart),
                 }
-                for r in o.pairs.itertuples(index=False)
+                for r in _rows(o.pairs)
             ],
             "excluded": int(o.exclude.sum()),
         },
@@ -470,3 +470,7 @@ def reproduce_kwargs(config: Mapping[str, Any], data_dir: Path) -> dict[str, Any
             raise EventStudyError(f"{path} is missing: the run used characteristics")
         out["characteristics"] = path
     return out
+
+
+def _rows(df: pd.DataFrame) -> Any:
+    return df.itertuples(index=False)

@@ -190,7 +190,8 @@ def cross_section_title(cs: Any) -> str:
 def reversal_notes(rv: pd.DataFrame, level: float) -> list[str]:
     """One sentence per drift window of the reversal table."""
     out = []
-    for r in rv.itertuples(index=False):
+    rows: Any = rv.itertuples(index=False)
+    for r in rows:
         if not np.isfinite(r.drift_bhar):
             continue
         sig = [
