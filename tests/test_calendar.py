@@ -105,7 +105,9 @@ def test_bundled_keeps_every_provenance_column(bundled: pd.DataFrame) -> None:
         if col in ("event_id", "date_precision"):
             continue
         assert col in bundled.columns, col
-        assert list(bundled[col]) == list(raw[col]), col
+        # event_type and board become categories; their text moves to *_raw
+        kept = f"{col}_raw" if col in ("event_type", "board") else col
+        assert list(bundled[kept]) == list(raw[col]), col
     assert list(bundled["date_precision"]) == list(raw["date_precision"])
     assert list(bundled["firm"]) == list(raw["company_cn"])
     assert list(bundled["date_input"]) == list(raw["announcement_date"])

@@ -10,13 +10,18 @@ from eventstudy.calendar.schema import (
     reason_category,
 )
 from eventstudy.calendar.sessions import TIMINGS, align_day0, timing_from_time, xshg_sessions
+from eventstudy.calendar.types import BOARD_LABELS, EVENT_TYPES, PLAYER_TYPES, board_labels
 
 __all__ = [
+    "BOARD_LABELS",
     "BUNDLED_CALENDARS",
+    "EVENT_TYPES",
     "EXCLUSION_REASONS",
+    "PLAYER_TYPES",
     "TIMINGS",
     "TIMING_FLAG",
     "align_day0",
+    "board_labels",
     "calendar_table",
     "format_calendar_table",
     "load_calendar",

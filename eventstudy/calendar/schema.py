@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.sessions import TIMINGS, align_day0, timing_from_time, xshg_sessions
+from eventstudy.calendar.types import add_type_columns
 from eventstudy.exceptions import CalendarError, CalendarWarning
 from eventstudy.tickers import normalize_ticker, normalize_tickers
 
@@ -449,7 +450,7 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
     for key, col in cols.items():
         if key not in consumed:
             out[col] = raw[col].reset_index(drop=True)
-    return pd.DataFrame(out)
+    return add_type_columns(pd.DataFrame(out), strict=origin in BUNDLED_CALENDARS)  # types.py
 
 
 def _timings(
