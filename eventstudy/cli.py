@@ -212,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--tests", default=None, metavar="LIST", help="comma-separated tests (default: all)"
     )
+    s.add_argument(
+        "--bhar-window",
+        type=_window,
+        default=None,
+        metavar="A,B",
+        help="instead: size of the long-horizon BHAR tests over this window (t, LBT "
+        "skewness-adjusted t and bootstrap; see docs/groups_and_longrun.md)",
+    )
     s.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     rp = sub.add_parser(
         "reproduce",
@@ -379,6 +387,11 @@ def cmd_calendar(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from eventstudy.specification import specification_study
+
+    if args.bhar_window is not None:
+        from eventstudy.cli_questions import cmd_bhar_specification
+
+        return cmd_bhar_specification(args)
 
     tests = [t.strip() for t in args.tests.split(",") if t.strip()] if args.tests else None
     res = specification_study(

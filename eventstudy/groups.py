@@ -159,22 +159,24 @@ def difference_tests(
         base.update(kw)
         return base
 
+    ref = usable[0] if usable else None
     for g in small:
         rows.append(
             row(
-                "welch_t",
-                comparison=f"{g} - (reference)",
+                "left_out",
+                comparison=f"{g} - {ref}" if ref is not None else g,
                 group=g,
+                reference=ref,
                 n_group=len(clean[g]),
                 reason=f"group {g!r} has {len(clean[g])} event(s) with a CAR; "
                 "left out of the difference tests (needs at least 2)",
             )
         )
-    if len(usable) < 2:
-        if not rows:
-            rows.append(row("welch_t", reason="fewer than two groups with at least 2 events"))
-        return pd.DataFrame(rows, columns=DIFF_COLUMNS)
-    ref = usable[0]
+    if ref is None or len(usable) < 2:
+        rows.append(
+            row("none", comparison="all groups", reason="fewer than two groups with 2+ events")
+        )
+        return _typed(pd.DataFrame(rows, columns=DIFF_COLUMNS))
     xa = clean[ref]
     for g in usable[1:]:
         xb = clean[g]
@@ -263,7 +265,14 @@ def difference_tests(
                 n=int(fit.nobs),
             )
         )
-    return pd.DataFrame(rows, columns=DIFF_COLUMNS)
+    return _typed(pd.DataFrame(rows, columns=DIFF_COLUMNS))
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Counts as nullable integers."""
+    for c in ("start", "end", "n", "n_group", "n_reference"):
+        df[c] = pd.array(df[c].to_numpy(dtype=float), dtype="Float64").astype("Int64")
+    return df
 
 
 @dataclass(frozen=True)
@@ -337,12 +346,12 @@ class GroupResults:
         a, b = window if window is not None else ((0, 1) if (0, 1) in wins else wins[0])
         sel = d[(d["start"] == a) & (d["end"] == b)]
         out = []
-        for comp, g in sel[sel["test"].isin(["welch_t", "rank_sum", "regression"])].groupby(
-            "comparison", sort=False
-        ):
+        for why in sel.loc[sel["test"].isin(["left_out", "none"]), "reason"]:
+            out.append(f"CAR{window_label(a, b)}: {why}.")
+        tested = sel[sel["test"].isin(["welch_t", "rank_sum", "regression"])]
+        for comp, g in tested.groupby("comparison", sort=False):
             ok = g[g["pvalue"].notna()]
             if ok.empty:
-                out.append(f"CAR{window_label(a, b)} {comp}: {g['reason'].iloc[0]}")
                 continue
             est = ok[ok["test"] == "welch_t"]["estimate"]
             ps = ", ".join(

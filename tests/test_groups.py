@@ -144,9 +144,10 @@ def test_two_groups_have_no_joint_tests_and_tiny_groups_are_named(data):
     res = _fit(ev2, returns)
     g = res.by("kind", characteristics=None)
     d = g.difference
-    assert set(d["test"]) == {"welch_t", "rank_sum", "regression"}
+    assert set(d["test"]) == {"welch_t", "rank_sum", "regression", "left_out"}
     tiny = d[d["group"] == "single"]
-    assert len(tiny) and tiny["reason"].str.contains("left out of the difference tests").all()
+    assert tiny["test"].tolist() == ["left_out"] * 4
+    assert tiny["reason"].str.contains("left out of the difference tests").all()
 
 
 def test_group_by_characteristics_and_board(data):

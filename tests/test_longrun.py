@@ -339,3 +339,52 @@ def test_cli_bhar_window(hand, tmp_path):
     assert js["config"]["bhar"]["windows"] == [[0, 10], [2, 10]]
     assert js["reversal"]["initial_window"] == [0, 1]  # added for the reversal table
     assert [w["window"] for w in js["bhar"]["windows"]] == [[0, 1], [0, 10], [2, 10]]
+
+
+# ------------------------------------------------------------ specification (LBT 1999)
+
+
+def test_bhar_specification_small_seeded_run():
+    from eventstudy.specification_longrun import bhar_specification
+
+    kw = dict(window=(0, 250), reps=299, n_firms=150, start="2018-01-02", seed=0)
+    res = bhar_specification(300, 50, **kw)
+    t = res.table(0.10).set_index("test")
+    assert res.trials["skewness"].mean() > 0.3  # long-horizon BHARs are right-skewed
+    # the conventional t rejects more in the lower than in the upper tail ...
+    assert t.loc["t", "lower"] > t.loc["t", "upper"]
+    # ... and the bootstrap balances the tails better
+    gap = {k: abs(t.loc[k, "lower"] - t.loc[k, "upper"]) for k in t.index}
+    assert gap["bootstrap_lbt"] < gap["t"]
+    # same seed, any block size: the same numbers
+    again = bhar_specification(40, 50, block=7, **kw)
+    first = bhar_specification(40, 50, block=50, **kw)
+    pd.testing.assert_frame_equal(again.rates, first.rates)
+    pd.testing.assert_frame_equal(again.trials, first.trials)
+    with pytest.raises(EventStudyError, match="events must be an integer >= 12"):
+        bhar_specification(10, 8)
+
+
+@pytest.mark.slow
+def test_bhar_specification_reproduces_lbt_1999():
+    """1000 samples of 50 events over [0,+250]: docs/groups_and_longrun.md, size table."""
+    from eventstudy.specification_longrun import bhar_specification
+
+    res = bhar_specification(1000, 50, window=(0, 250), reps=1000, seed=0)
+    r = res.rates[np.isclose(res.rates["level"], 0.05)].set_index(["test", "tail"])
+    se = float(np.sqrt(0.025 * 0.975 / 1000))
+    assert r.loc[("t", "lower"), "rate"] > 0.025 + 2 * se  # too many rejections below
+    assert r.loc[("t", "upper"), "rate"] < 0.025 - 2 * se  # too few above
+    for tail in ("lower", "upper"):
+        assert abs(r.loc[("bootstrap_lbt", tail), "rate"] - 0.025) < 2.5 * se
+
+
+def test_cli_simulate_bhar_window(tmp_path):
+    from eventstudy.cli import main
+
+    args = ["simulate", "--bhar-window=0,60", "--trials", "20", "--events", "24"]
+    args += ["--n-firms", "60", "--bootstrap-reps", "199"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0
+    rates = pd.read_csv(tmp_path / "o" / "bhar_rejection_rates.csv")
+    assert set(rates["test"]) == {"t", "skew_t_lbt", "bootstrap_lbt"}
+    assert main([*args, "--effect", "0.01", "--out", str(tmp_path / "p")]) == 2
