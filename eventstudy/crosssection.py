@@ -430,9 +430,9 @@ def cross_section(
         model = smf.ols(formula, data=data)
     if cov_type == "cluster":
         codes = pd.factorize(data[str(cluster)])[0]
-        fit = model.fit(cov_type="cluster", cov_kwds={"groups": codes})
+        fit = model.fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
     else:
-        fit = model.fit(cov_type=cov_type)
+        fit = model.fit(cov_type=cov_type, use_t=True)
     return fit
 
 

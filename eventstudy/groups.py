@@ -230,7 +230,7 @@ def difference_tests(
             "group": np.concatenate([[codes[g]] * len(clean[g]) for g in usable]),
         }
     )
-    fit = smf.ols("car ~ C(group)", data=df).fit(cov_type="HC3")
+    fit = smf.ols("car ~ C(group)", data=df).fit(cov_type="HC3", use_t=True)
     names = list(fit.params.index)
     for g in usable[1:]:
         term = f"C(group)[T.{codes[g]}]"
@@ -243,7 +243,7 @@ def difference_tests(
                 estimate=float(fit.params[term]),
                 stat=float(fit.tvalues[term]),
                 pvalue=float(fit.pvalues[term]),
-                df=np.nan,
+                df=float(fit.df_resid),
                 n=int(fit.nobs),
                 n_group=len(clean[g]),
                 n_reference=len(xa),

@@ -36,7 +36,7 @@ Rules for missing returns (documented in docs/methodology.md):
 
 Tests of a zero mean BHAR (per window, over the events with a BHAR): the
 conventional t, the skewness-adjusted t of Lyon, Barber & Tsai (1999, eq. 5)
-and its bootstrap version (LBT 1999, section III.B).
+and its bootstrap version.
 """
 
 from __future__ import annotations
@@ -341,7 +341,7 @@ def lbt_bootstrap(
     fraction: float = 0.25,
     seed: int | np.random.Generator | Sequence[int] = 0,
 ) -> dict[str, float]:
-    r"""Bootstrapped skewness-adjusted t (Lyon, Barber & Tsai 1999, section III.B).
+    r"""Bootstrapped skewness-adjusted t (Lyon, Barber & Tsai 1999).
 
     Draws ``reps`` resamples of :math:`n_b = \lfloor n \cdot fraction \rfloor`
     events with replacement (LBT: :math:`n_b = n/4`, 1000 resamples) and

@@ -59,10 +59,12 @@ def test_patell_weights_equal_a_hand_built_wls(data):
     fit = res.cross_section("car ~ C(player_type) + size", (0, 1), weights="patell")
     df = _exported_frame(res)
     hand = smf.wls("car ~ C(player_type) + size", data=df, weights=1.0 / df["var_car"]).fit(
-        cov_type="HC3"
+        cov_type="HC3", use_t=True
     )
     np.testing.assert_allclose(fit.params, hand.params, rtol=1e-10)
     np.testing.assert_allclose(fit.bse, hand.bse, rtol=1e-10)
+    np.testing.assert_allclose(fit.pvalues, hand.pvalues, rtol=1e-10)
+    assert fit.use_t and fit.model.__class__.__name__ == "WLS"
     assert fit.nobs == len(df)
 
 
@@ -74,10 +76,13 @@ def test_cluster_standard_errors_equal_a_hand_built_ols(data):
     )
     df = _exported_frame(res)
     codes = pd.factorize(df["ticker"])[0]
-    hand = smf.ols("car ~ size", data=df).fit(cov_type="cluster", cov_kwds={"groups": codes})
+    hand = smf.ols("car ~ size", data=df).fit(
+        cov_type="cluster", cov_kwds={"groups": codes}, use_t=True
+    )
     np.testing.assert_allclose(fit.params, hand.params, rtol=1e-10)
     np.testing.assert_allclose(fit.bse, hand.bse, rtol=1e-10)
     np.testing.assert_allclose(same.bse, hand.bse, rtol=1e-10)
+    np.testing.assert_allclose(fit.pvalues, hand.pvalues, rtol=1e-10)  # t with G - 1 df
     assert fit.cov_type == "cluster"
 
 
@@ -89,7 +94,7 @@ def test_scar_and_bhar_dependents(data):
     b = res.cross_section("bhar ~ C(player_type)", (0, 30))
     bh = res.bhar[res.bhar["window"] == "[0,+30]"][["event_id", "bhar"]]
     df = _exported_frame(res).merge(bh, on="event_id")
-    hand = smf.ols("bhar ~ C(player_type)", data=df).fit(cov_type="HC3")
+    hand = smf.ols("bhar ~ C(player_type)", data=df).fit(cov_type="HC3", use_t=True)
     np.testing.assert_allclose(b.params, hand.params, rtol=1e-10)
     with pytest.raises(EventStudyError, match=r"bhar over \[0,\+1\] was not computed"):
         res.cross_section("bhar ~ size", (0, 1))
@@ -186,7 +191,7 @@ def test_configured_regressions_in_outputs_and_reproduce(data, tmp_path):
     )
     codes = pd.factorize(df["ticker"])[0]
     hand = smf.ols("scar ~ size", data=df.assign(size=df["size"].astype(float))).fit(
-        cov_type="cluster", cov_kwds={"groups": codes}
+        cov_type="cluster", cov_kwds={"groups": codes}, use_t=True
     )
     assert cs[1]["params"]["size"]["se"] == pytest.approx(hand.bse["size"], rel=1e-10)
     assert cs[0]["nobs"] == len(df) and cs[0]["rsquared"] is not None

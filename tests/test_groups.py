@@ -124,12 +124,13 @@ def test_difference_tests_equal_scipy_and_statsmodels_on_exported_cars(data):
     assert row["stat"] == pytest.approx(kw.statistic) and row["pvalue"] == pytest.approx(kw.pvalue)
     fit = smf.ols(
         "car ~ C(event_type, Treatment(reference='entry'))", data=frame.reset_index(drop=True)
-    ).fit(cov_type="HC3")
+    ).fit(cov_type="HC3", use_t=True)
     term = "C(event_type, Treatment(reference='entry'))[T.termination]"
     row = d.loc[("regression", "termination - entry")]
     assert row["estimate"] == pytest.approx(fit.params[term], rel=1e-10)
     assert row["stat"] == pytest.approx(fit.tvalues[term], rel=1e-10)
     assert row["pvalue"] == pytest.approx(fit.pvalues[term], rel=1e-10)
+    assert row["df"] == fit.df_resid
     wald = fit.wald_test(np.eye(3)[1:], use_f=True, scalar=True)
     row = d.loc[("regression_wald", "all groups")]
     assert row["stat"] == pytest.approx(float(wald.statistic), rel=1e-10)
