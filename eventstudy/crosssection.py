@@ -304,9 +304,9 @@ def cross_section_data(
 
     w = as_window(window, name="cross_section window")
     ev = results.events
+    if characteristics is not None:  # matched against every event, included or not
+        ev = attach_characteristics(ev, characteristics)
     inc = ev[ev["status"] == "included"].reset_index(drop=True)
-    if characteristics is not None:
-        inc = attach_characteristics(inc, characteristics)
     if "board" not in inc.columns or inc["board"].isna().all():
         inc["board"] = [board_of(str(t)) for t in inc["ticker"]]
     car = results.car

@@ -267,9 +267,9 @@ class QuestionsMixin:
         if data is None:
             raise EventStudyError("these results keep no test data; refit to group them")
         ev = self._events
+        if characteristics is not None:  # matched against every event, included or not
+            ev = attach_characteristics(ev, characteristics)
         inc = ev[ev["status"] == "included"].reset_index(drop=True)
-        if characteristics is not None:
-            inc = attach_characteristics(inc, characteristics)
         if column == "board" and ("board" not in inc.columns or inc["board"].isna().all()):
             from eventstudy.market.boards import board_of
 

@@ -150,6 +150,15 @@ def test_characteristics_join_and_its_errors(data, tmp_path):
         EventStudyError, match=r"1 characteristics row\(s\) match no event.*600999\.SS"
     ):
         attach_characteristics(inc, extra)
+    # rows of excluded events are matched against the whole calendar, not an error
+    extra_ev = pd.DataFrame(
+        {"event_id": ["X1"], "ticker": ["688999.SS"], "date": [ev["date"].iloc[0]]}
+    )
+    res2 = _fit(pd.concat([ev, extra_ev], ignore_index=True), returns)
+    assert res2.events.set_index("event_id").loc["X1", "status"] == "excluded"
+    allrows = pd.DataFrame({"event_id": res2.events["event_id"], "z": 1.0})
+    assert len(res2.cross_section_data(characteristics=allrows)) == len(inc)
+    assert res2.by("z", characteristics=allrows).order == ("1.0",)
     with pytest.raises(EventStudyError, match="repeats"):
         attach_characteristics(inc, pd.concat([by_key, by_key.iloc[:1]]))
     with pytest.raises(EventStudyError, match="already exist in the calendar"):
