@@ -222,3 +222,70 @@ def test_cli_group_by(tmp_path):
         assert main([*args, "--group-by", "nope", "--out", str(tmp_path / "p")]) == 2
     js = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     assert js["config"]["groups"] == "kind" and js["groups"]["column"] == "kind"
+
+
+@pytest.mark.slow
+def test_difference_tests_hold_their_size_under_the_null():
+    from eventstudy.groups import difference_tests
+
+    rng = np.random.default_rng(12)
+    reps = 1000
+    rej = {"welch_t": 0, "rank_sum": 0, "regression": 0}
+    for _ in range(reps):
+        # equal means, unequal variances and group sizes (Welch's setting): no difference
+        a = rng.normal(0.1, 0.05, 16)
+        b = rng.normal(0.1, 0.10, 8)
+        d = difference_tests({"a": a, "b": b}, ["a", "b"], (0, 1)).set_index("test")
+        for k in rej:
+            rej[k] += bool(d.loc[k, "pvalue"] < 0.05)
+    se = np.sqrt(0.05 * 0.95 / reps)
+    assert abs(rej["welch_t"] / reps - 0.05) < 3 * se
+    assert abs(rej["regression"] / reps - 0.05) < 4 * se  # HC3 with 24 events: near nominal
+    # the rank-sum test's null is equal distributions (not met with unequal variances)
+    assert rej["rank_sum"] / reps < 0.12
+
+
+@pytest.mark.slow
+def test_flagship_demo_pooled_over_seeds_recovers_the_planted_signs():
+    """The flagship study on several simulated markets: each event type's pooled
+    CAAR[0,+1] has the sign of the effect the simulator planted on those events."""
+    from eventstudy import load_calendar, simulate_market
+
+    cal = load_calendar("compute-leasing")
+    cars, planted = [], []
+    for seed in (1, 2, 3, 4):
+        sim = simulate_market(cal, seed=seed)
+        res = _fit(
+            cal,
+            sim.panel,
+            estimation_window=(-250, -21),
+            event_window=(-20, 20),
+            car_windows=[(0, 1)],
+            min_estimation_days=120,
+            groups="event_type",
+            tests=["csect_t"],
+        )
+        c = res.car[res.car["window"] == "[0,+1]"][["event_id", "car"]]
+        c = c.merge(res.events[["event_id", "event_type", "player_type"]], on="event_id")
+        cars.append(c.assign(seed=seed))
+        planted.append(sim.truth_events[["event_id", "effect"]].assign(seed=seed))
+    allc = pd.concat(cars).merge(pd.concat(planted), on=["event_id", "seed"], how="left")
+    allc["effect"] = allc["effect"].fillna(0.0)
+    by = allc.groupby("event_type")[["car", "effect"]].mean()
+    for kind, row in by.iterrows():
+        if abs(row["effect"]) > 0.02:
+            assert np.sign(row["car"]) == np.sign(row["effect"]), (kind, row.to_dict())
+    # player types: where the simulator planted a difference, the pooled test finds it
+    pt = allc[
+        allc["player_type"].isin(
+            ["cross-border entrant", "firm with IDC build/operation capability"]
+        )
+    ]
+    planted_diff = pt.groupby("player_type")["effect"].mean().diff().iloc[-1]
+    from eventstudy.groups import difference_tests
+
+    vals = {k: v["car"].to_numpy() for k, v in pt.groupby("player_type")}
+    d = difference_tests(vals, sorted(vals), (0, 1)).set_index("test")
+    if abs(planted_diff) > 0.03:
+        assert d.loc["welch_t", "pvalue"] < 0.05
+        assert np.sign(d.loc["welch_t", "estimate"]) == np.sign(planted_diff)
