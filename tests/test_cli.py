@@ -63,7 +63,8 @@ def test_demo_writes_every_file(demo_dir):
     truth = pd.read_csv(demo_dir / "truth.csv")
     assert list(truth.columns) == ["event_id", "tau", "planted_ar"]
     te = pd.read_csv(demo_dir / "truth_events.csv")
-    assert list(te.columns) == ["event_id", "leaky", "effect", "drift"]
+    assert list(te.columns[:4]) == ["event_id", "leaky", "effect", "drift"]
+    assert {"event_type", "player_type", "effect_day0"} <= set(te.columns)
     assert "SIMULATED" in (demo_dir / "report.md").read_text()
     html = (demo_dir / "report.html").read_text()
     assert "SIMULATED" in html and "data:image/png;base64" in html
@@ -84,7 +85,8 @@ def test_leaky_events_have_higher_pre_event_car():
     """Pooled over three seeds (about 80 events), the planted leaky events have a
     clearly higher mean CAR[-10,-1] than the others; with ~28 events per demo run
     the idiosyncratic noise of a 10-day CAR (sd about 9%) makes one run alone a
-    weak comparison."""
+    weak comparison.  The CAR is signed by the planted news (terminations and
+    scale-backs are bad news, and their leaks are falls)."""
     import eventstudy as es
 
     cal = es.load_calendar("compute-leasing")
@@ -94,8 +96,9 @@ def test_leaky_events_have_higher_pre_event_car():
         res = es.EventStudy(cal, sim.panel).fit()
         car = res.car
         c = car[(car["start"] == -10) & (car["end"] == -1)].set_index("event_id")["car"]
-        pre.append(c.to_numpy())
-        leaky.append(sim.truth_events.set_index("event_id").loc[c.index, "leaky"].to_numpy())
+        te = sim.truth_events.set_index("event_id").loc[c.index]
+        pre.append(c.to_numpy() * np.sign(te["effect"].to_numpy()))
+        leaky.append(te["leaky"].to_numpy())
     x, lk = np.concatenate(pre), np.concatenate(leaky).astype(bool)
     assert lk.sum() >= 10 and (~lk).sum() >= 30
     gap = x[lk].mean() - x[~lk].mean()

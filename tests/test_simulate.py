@@ -279,7 +279,18 @@ def test_without_limits_the_jump_shows_in_one_day() -> None:
 def test_truth_frames_shapes_and_consistency(sim: Simulation) -> None:
     t, te = sim.truth, sim.truth_events
     assert list(t.columns) == ["event_id", "tau", "planted_ar"]
-    assert list(te.columns) == ["event_id", "leaky", "effect", "drift"]
+    assert list(te.columns) == [
+        "event_id",
+        "leaky",
+        "effect",
+        "drift",
+        "event_type",
+        "player_type",
+        "board",
+        "player_scale",
+        "effect_day0",
+        "reversal",
+    ]
     assert len(te) == 40
     assert (t.groupby("event_id").size() == 81).all()  # tau -20..+60, zeros included
     assert t["tau"].min() == -20 and t["tau"].max() == 60
@@ -339,7 +350,7 @@ def test_provenance_notes_and_files(tmp_path: object, sim: Simulation) -> None:
     paths = to_files(sim, tmp_path / "truth")  # type: ignore[operator]
     assert [p.name for p in paths] == ["truth.csv", "truth_events.csv"]
     assert paths[0].read_text().splitlines()[0] == "event_id,tau,planted_ar"
-    assert paths[1].read_text().splitlines()[0] == "event_id,leaky,effect,drift"
+    assert paths[1].read_text().splitlines()[0].startswith("event_id,leaky,effect,drift,")
     back = pd.read_csv(paths[1])
     np.testing.assert_allclose(back["effect"], sim.truth_events["effect"])
 

@@ -21,8 +21,26 @@ observed (level rounded to 0.01), so the market model holds exactly in the
 data a study sees.
 """
 
+from eventstudy.data.simulate.config import DEFAULT_PLAYER_SCALE, DEFAULT_TYPE_EFFECTS
 from eventstudy.data.simulate.core import Simulation, simulate_market
 from eventstudy.data.simulate.events import TRUTH_TAUS
+from eventstudy.data.simulate.factors import (
+    DEFAULT_FACTOR_MEAN,
+    DEFAULT_FACTOR_SD,
+    DEFAULT_LOADING_RANGES,
+    FACTOR_MODELS,
+)
 from eventstudy.data.simulate.files import to_files
 
-__all__ = ["TRUTH_TAUS", "Simulation", "simulate_market", "to_files"]
+__all__ = [
+    "DEFAULT_FACTOR_MEAN",
+    "DEFAULT_FACTOR_SD",
+    "DEFAULT_LOADING_RANGES",
+    "DEFAULT_PLAYER_SCALE",
+    "DEFAULT_TYPE_EFFECTS",
+    "FACTOR_MODELS",
+    "TRUTH_TAUS",
+    "Simulation",
+    "simulate_market",
+    "to_files",
+]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
@@ -11,6 +13,28 @@ from eventstudy.exceptions import EventStudyError
 from eventstudy.market.boards import CODE_PREFIXES
 
 _DEFAULT_MIX: Final = {"sse_main": 0.40, "szse_main": 0.30, "chinext": 0.18, "star": 0.12}
+
+#: Announcement-effect range per event type (simple-return scale) when
+#: ``type_effects=None``; ``entry``, and any type not listed, uses ``effect_range``.
+DEFAULT_TYPE_EFFECTS: Final[Mapping[str, tuple[float, float]]] = MappingProxyType(
+    {
+        "follow-up": (0.02, 0.08),
+        "termination": (-0.15, -0.05),
+        "scale-back": (-0.10, -0.03),
+    }
+)
+
+#: Multiplier of the announcement effect per player type when
+#: ``player_scale=None``; a type not listed gets 1 (cross-border entrants,
+#: unclear).  Pass ``player_scale={}`` for no difference between player types.
+DEFAULT_PLAYER_SCALE: Final[Mapping[str, float]] = MappingProxyType(
+    {
+        "cloud provider": 0.5,
+        "traditional IDC provider": 0.5,
+        "firm with IDC build/operation capability": 0.5,
+    }
+)
+_MAX_SCALE: Final = 10.0
 _PAIRS: Final = {
     "effect_range": (-0.9, 5.0),
     "drift_range": (-0.9, 5.0),
@@ -48,6 +72,8 @@ _STREAMS: Final = (
     "suspensions",
     "ohlcv",
     "sectors",
+    "factors",
+    "nonsync",
 )
 
 
@@ -87,8 +113,38 @@ def _unif(rng: np.random.Generator, bounds: tuple[float, float], n: int) -> np.n
     return rng.uniform(bounds[0], bounds[1], size=n)
 
 
+def _check_types(cfg: dict[str, Any]) -> None:
+    """``type_effects`` and ``player_scale``: None -> defaults; dicts with checked values."""
+    effects = DEFAULT_TYPE_EFFECTS if cfg["type_effects"] is None else cfg["type_effects"]
+    scales = DEFAULT_PLAYER_SCALE if cfg["player_scale"] is None else cfg["player_scale"]
+    for name, value in (("type_effects", effects), ("player_scale", scales)):
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and k.strip() for k in value
+        ):
+            raise EventStudyError(
+                f"{name} must be a mapping from type names (non-empty str) to values; got {value!r}"
+            )
+    lo, hi = _PAIRS["effect_range"]
+    cfg["type_effects"] = {
+        k: _check_range(f"type_effects[{k!r}]", v, lo, hi) for k, v in effects.items()
+    }
+    out: dict[str, float] = {}
+    for k, v in scales.items():
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            x = float("nan")
+        if not 0.0 <= x <= _MAX_SCALE:
+            raise EventStudyError(
+                f"player_scale[{k!r}] must be a number in [0, {_MAX_SCALE:g}]; got {v!r}"
+            )
+        out[k] = x
+    cfg["player_scale"] = out
+
+
 def _validate(cfg: dict[str, Any]) -> None:
     """Check the parameters in place (pairs become float tuples), naming the bad one."""
+    _check_types(cfg)
     for name, (lo, hi) in _PAIRS.items():
         cfg[name] = _check_range(name, cfg[name], lo, hi)
     for name in _SHARES:

@@ -13,6 +13,11 @@ from eventstudy.calendar.sessions import xshg_sessions
 from eventstudy.data.base import Panel
 from eventstudy.data.simulate.config import _DEFAULT_MIX, _streams, _validate
 from eventstudy.data.simulate.events import TRUTH_TAUS, _plant, _prepare_events
+from eventstudy.data.simulate.factors import (
+    _check_factor_config,
+    add_systematic,
+    factor_frame,
+)
 from eventstudy.data.simulate.market import (
     _firm_block,
     _index_cents,
@@ -56,17 +61,32 @@ class Simulation:
         streak is smaller than the latent jump, since 1.1 x 1.1 x 1.074 = 1.3
         while 0.1 + 0.1 + 0.074 = 0.274).
     truth_events : DataFrame
-        ``event_id, leaky, effect, drift``, one row per planted event:
+        ``event_id, leaky, effect, drift, event_type, player_type, board,
+        player_scale, effect_day0, reversal``, one row per planted event:
         ``effect`` = planted AR summed over days 0 and +1 (the announcement
         jump), ``drift`` = planted AR summed over days -5..-1 (0 when not
-        leaky); only days inside the sessions count.
+        leaky), ``event_type`` and ``player_type`` as planted (``entry`` and
+        ``unclear`` when the event has none), ``board`` the ticker's board
+        label, ``player_scale`` the multiplier applied, ``effect_day0`` the
+        planted AR on day 0, ``reversal`` the planted AR summed over days
+        +21..+60; only days inside the sessions count.
     firms : DataFrame
-        ``ticker, board, beta, sigma, alpha, st`` of every simulated firm.
+        ``ticker, board, beta, sigma, alpha, st, sector`` of every simulated
+        firm; with ``factor_model`` also ``beta_<factor>`` (the true loading
+        on each factor column, ``beta_MKT-RF`` = ``beta``), with ``nonsync``
+        also ``nonsync_lag`` (the delayed share lambda; 0 for synchronous
+        firms).  ``beta`` is always the true (total) market loading.
     params : dict
         Every parameter (seed included) and derived counts, JSON-serialisable.
     suspensions : DataFrame
         ``ticker, start, end, sessions, kind, event_id``: every suspension
         spell (``kind`` is ``random``, ``pre-event`` (days -2..-1) or ``day0``).
+    factors : DataFrame or None
+        With ``factor_model``: the daily factor returns in decimals, indexed
+        by ``date`` (every session), columns named as in the standard files:
+        ``MKT-RF, SMB, HML, RF`` (ff3), ``MKT-RF, SMB, HML, UMD, RF``
+        (carhart), ``MKT, SMB, VMG, RF`` (ch3).  The market factor is the
+        index return in the panel minus ``RF``.  None otherwise.
     """
 
     panel: Panel
@@ -76,6 +96,16 @@ class Simulation:
     firms: pd.DataFrame
     params: dict[str, Any]
     suspensions: pd.DataFrame
+    factors: pd.DataFrame | None = None
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples as lists, also inside dicts (for ``params`` and the run manifest)."""
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
 
 
 def simulate_market(
@@ -113,6 +143,15 @@ def simulate_market(
     board_mix: Mapping[str, float] | None = None,
     sector_corr: float = 0.0,
     n_sectors: int = 8,
+    type_effects: Mapping[str, tuple[float, float]] | None = None,
+    player_scale: Mapping[str, float] | None = None,
+    factor_model: str | None = None,
+    factor_sd: Mapping[str, float] | None = None,
+    factor_mean: Mapping[str, float] | None = None,
+    loading_ranges: Mapping[str, tuple[float, float]] | None = None,
+    risk_free: float = 6e-5,
+    nonsync: float = 0.0,
+    nonsync_lag: tuple[float, float] = (0.3, 0.7),
 ) -> Simulation:
     """Simulate an A-share market on XSHG sessions with planted event effects.
 
@@ -178,6 +217,39 @@ def simulate_market(
         ``f`` a t-distributed sector factor, so market-model residuals of two
         firms of one sector correlate at ``rho = sector_corr`` (default 0: no
         cross-correlation; the specification study uses it for clustered events).
+    type_effects : mapping of str to (low, high), optional
+        Effect range per ``event_type`` (read from the events by the
+        calendar's leading-phrase rule); ``entry`` and types not listed use
+        ``effect_range``.  None: :data:`DEFAULT_TYPE_EFFECTS` (follow-up
+        U(0.02, 0.08), termination U(-0.15, -0.05), scale-back
+        U(-0.10, -0.03)).  A leak takes the sign of its event's effect.
+    player_scale : mapping of str to float, optional
+        Multiplier of the effect per ``player_type`` (or
+        ``player_type_assessed``); types not listed get 1.  None:
+        :data:`DEFAULT_PLAYER_SCALE` (0.5 for IDC-capable firms, traditional
+        IDC providers and cloud providers, so cross-border entrants react
+        twice as much); ``{}``: no difference between player types.  The
+        effect is ``scale * (low + (high - low) * u)`` with one uniform ``u``
+        per event, whatever the type.
+    factor_model : {"ff3", "carhart", "ch3"}, optional
+        Add a factor structure: daily SMB, HML (ff3), UMD (carhart) or SMB,
+        VMG (ch3) returns, t-distributed with ``factor_mean`` and
+        ``factor_sd`` (mappings by factor name, merged over
+        :data:`DEFAULT_FACTOR_MEAN` and :data:`DEFAULT_FACTOR_SD`), loadings
+        per firm ~ U(``loading_ranges[name]``) (merged over
+        :data:`DEFAULT_LOADING_RANGES`), and ``R_i - RF = alpha + beta (R_m -
+        RF) + sum_k b_k F_k + sigma e + A``.  The factors are in
+        ``Simulation.factors``, the loadings in ``Simulation.firms``.
+        Default None: no factors, and the outputs are those of earlier
+        versions.
+    risk_free : float
+        Constant daily risk-free rate ``RF`` (default 6e-5, about 1.5% a
+        year); used only with ``factor_model``.
+    nonsync, nonsync_lag : float, (low, high)
+        Share of firms (exact count) with non-synchronous prices: a share
+        lambda ~ U(``nonsync_lag``) of the firm's systematic return arrives
+        one session late, so the OLS beta estimates (1 - lambda) beta while
+        Dimson and Scholes-Williams betas estimate beta.  Default 0: off.
 
     Returns
     -------
@@ -201,6 +273,7 @@ def simulate_market(
         board_mix=dict(board_mix if board_mix is not None else _DEFAULT_MIX),
     )
     _validate(cfg)
+    _check_factor_config(cfg)
     sessions = xshg_sessions(start, end)
     n_days = len(sessions)
     if n_days < 2:
@@ -271,6 +344,9 @@ def simulate_market(
     growth *= firm["sigma"]
     growth += firm["alpha"] + 1.0
     growth += r_m[:, None] * firm["beta"]
+    systematic: dict[str, np.ndarray] = {}
+    if cfg["factor_model"] is not None or cfg["nonsync"] > 0:
+        systematic = add_systematic(growth, r_m, firm["beta"], cfg, rng)
     plant_at, truth, truth_events, per_event, boost, designated = _plant(
         rng["events"], ev, pos, cols, n_days, cfg
     )
@@ -319,6 +395,9 @@ def simulate_market(
     firms = pd.DataFrame(
         {k: firm[k][1:] for k in ("ticker", "board", "beta", "sigma", "alpha", "st", "sector")}
     )
+    for name, values in systematic.items():
+        if not name.startswith("series:"):
+            firms[name] = values[1:]
     firms = firms.astype({"ticker": str, "board": str})
     firms = firms.sort_values("ticker", kind="stable").reset_index(drop=True)
     suspensions = _suspension_frame(
@@ -326,7 +405,7 @@ def simulate_market(
     )
     params = {
         "seed": recorded_seed,
-        **{k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()},
+        **{k: _jsonable(v) for k, v in cfg.items()},
         "n_sessions": n_days,
         "first_session": str(sessions[0].date()),
         "last_session": str(sessions[-1].date()),
@@ -344,7 +423,13 @@ def simulate_market(
         ohlcv,
         {"generator": "eventstudy.simulate_market", **params},
     )
+    factors = None
+    if cfg["factor_model"] is not None:
+        rets = panel.returns
+        index_ret = rets.loc[rets["ticker"] == firm["ticker"][0]].set_index("date")["ret"]
+        factors = factor_frame(cfg, systematic, index_ret)
     return Simulation(
+        factors=factors,
         panel=panel,
         events=ev,
         truth=truth,

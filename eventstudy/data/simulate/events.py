@@ -8,6 +8,12 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.sessions import align_day0, timing_from_time
+from eventstudy.calendar.types import (
+    EVENT_TYPE_PHRASES,
+    PLAYER_TYPE_PHRASES,
+    board_labels,
+    category_of,
+)
 from eventstudy.data.simulate.config import _unif
 from eventstudy.exceptions import CalendarError
 from eventstudy.tickers import normalize_ticker
@@ -103,6 +109,37 @@ def _prepare_events(
     return ev, ticks, pos, day0
 
 
+def _cells(ev: pd.DataFrame, column: str) -> list[str]:
+    values = ev[column].astype(object).where(ev[column].notna(), "")
+    return [str(v).strip() for v in values]
+
+
+def _types(ev: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Event type and player type of every event, as planted.
+
+    Values are read by the calendar's leading-phrase rule
+    (:func:`~eventstudy.calendar.types.category_of`), so a raw calendar and a
+    loaded one plant the same; a value no phrase matches is kept as written.
+    No ``event_type`` (column or cell) is ``entry``; no ``player_type`` (nor
+    ``player_type_assessed``) is ``unclear``.
+    """
+    n = len(ev)
+    etype = ["entry"] * n
+    if "event_type" in ev.columns:
+        etype = [
+            (category_of(t, EVENT_TYPE_PHRASES) or t) if t else "entry"
+            for t in _cells(ev, "event_type")
+        ]
+    ptype = ["unclear"] * n
+    source = next((c for c in ("player_type", "player_type_assessed") if c in ev.columns), None)
+    if source is not None:
+        ptype = [
+            (category_of(t, PLAYER_TYPE_PHRASES) or t) if t else "unclear"
+            for t in _cells(ev, source)
+        ]
+    return np.array(etype, dtype=object), np.array(ptype, dtype=object)
+
+
 def _plant(
     rng: np.random.Generator,
     ev: pd.DataFrame,
@@ -116,7 +153,15 @@ def _plant(
     n_ev = len(ev)
     placed = np.flatnonzero(pos >= 0)
     m = len(placed)
-    e = _unif(rng, cfg["effect_range"], m)
+    etype, ptype = (a[placed] for a in _types(ev))
+    lo, hi = (
+        np.array([cfg["type_effects"].get(t, cfg["effect_range"])[j] for t in etype], dtype=float)
+        for j in (0, 1)
+    )
+    scale = np.array([cfg["player_scale"].get(p, 1.0) for p in ptype], dtype=float)
+    u = rng.uniform(0.0, 1.0, size=m)  # the draws of U(effect_range) before types existed
+    e = lo + (hi - lo) * u
+    e *= scale
     split = _exact_pick(rng, m, cfg["split_share"])
     w0 = np.where(split, rng.uniform(0.5, 0.8, size=m), 1.0)
     leaky = _exact_pick(rng, m, cfg["leak_share"])
@@ -138,6 +183,7 @@ def _plant(
     path[:, z] = e * w0
     path[:, z + 1] = e * (1.0 - w0)
     d0, d1 = z + _DRIFT_DAYS[0], z + _DRIFT_DAYS[1] + 1
+    drift_total *= np.where(e < 0, -1.0, 1.0)  # bad news leaks as a fall
     path[:, d0:d1] = np.where(leaky[:, None], drift_total[:, None] * weights, 0.0)
     r0, r1 = z + _REVERSAL_DAYS[0], z + _REVERSAL_DAYS[1] + 1
     n_rev = r1 - r0
@@ -173,7 +219,18 @@ def _plant(
     effect = inpath[:, z : z + 2].sum(axis=1)
     drift = inpath[:, d0:d1].sum(axis=1)
     truth_events = pd.DataFrame(
-        {"event_id": pd.Series(ids, dtype=str), "leaky": leaky, "effect": effect, "drift": drift}
+        {
+            "event_id": pd.Series(ids, dtype=str),
+            "leaky": leaky,
+            "effect": effect,
+            "drift": drift,
+            "event_type": pd.Series(etype, dtype=str),
+            "player_type": pd.Series(ptype, dtype=str),
+            "board": pd.Series(board_labels(ev["ticker"]).to_numpy()[placed], dtype=str),
+            "player_scale": scale,
+            "effect_day0": inpath[:, z],
+            "reversal": inpath[:, r0:r1].sum(axis=1),
+        }
     )
     per_event = {
         "leaky": np.zeros(n_ev, dtype=bool),
