@@ -34,7 +34,7 @@ of the difference tests of that window, with the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -300,6 +300,8 @@ class GroupResults:
     _path: pd.DataFrame
     _difference: pd.DataFrame
     simulated: bool = False
+    _bhar: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _reversal: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def counts(self) -> pd.DataFrame:
@@ -325,6 +327,16 @@ class GroupResults:
     def path(self) -> pd.DataFrame:
         """``group, tau, caar, sd, n``: mean cumulative AR from the first event day."""
         return self._path.copy()
+
+    @property
+    def bhar(self) -> pd.DataFrame:
+        """Per group and BHAR window: ``group`` and the columns of ``results.bhar_tests``."""
+        return self._bhar.copy()
+
+    @property
+    def reversal(self) -> pd.DataFrame:
+        """Per group: ``group`` and the columns of ``results.reversal``."""
+        return self._reversal.copy()
 
     @property
     def difference(self) -> pd.DataFrame:
@@ -437,6 +449,20 @@ class GroupResults:
                     "reason": str(r["reason"]) if r["reason"] else None,
                 }
             )
+        from eventstudy.longrun import json_row
+
+        long_run: dict[str, Any] = {"bhar": None, "reversal": None}
+        for key, frame in (("bhar", self._bhar), ("reversal", self._reversal)):
+            if len(frame):
+                long_run[key] = [
+                    {
+                        "group": g,
+                        "rows": [
+                            json_row(r) for r in sub.drop(columns="group").to_dict(orient="records")
+                        ],
+                    }
+                    for g, sub in frame.groupby("group", sort=False)
+                ]
         return {
             "column": self.column,
             "reference": self.order[0] if self.order else None,
@@ -444,6 +470,7 @@ class GroupResults:
             "missing": "own group, left out of the difference tests",
             "groups": out_groups,
             "difference": diff,
+            **long_run,
         }
 
     def plot(self, ax: Axes | None = None, *, level: float = 0.95) -> Axes:
@@ -461,11 +488,16 @@ def group_results(
     spec: Any,
     *,
     simulated: bool = False,
+    event_ids: NDArray[Any] | None = None,
+    bhar: Any = None,
 ) -> GroupResults:
     """Evaluate every test on each group's rows of ``data`` (internal; see ``results.by``).
 
     ``values`` holds the group value of each row of ``data`` (the included
-    events, in order); ``spec`` is the study's window specification.
+    events, in order); ``spec`` is the study's window specification.  With
+    the study's :class:`~eventstudy.longrun.BHARResult` and the rows'
+    ``event_ids``, the BHAR tests and the reversal table are also given per
+    group.
     """
     labels, order, n_missing = group_labels(values, column)
     taus = data.taus
@@ -527,7 +559,39 @@ def group_results(
         _path=pd.concat(path_rows, ignore_index=True),
         _difference=diff,
         simulated=simulated,
+        **_group_long_run(bhar, event_ids, labels, order),
     )
+
+
+def _group_long_run(
+    bhar: Any, event_ids: NDArray[Any] | None, labels: NDArray[Any], order: list[str]
+) -> dict[str, pd.DataFrame]:
+    """BHAR tests and reversal table of every group (empty without BHAR)."""
+    if bhar is None or event_ids is None or not len(bhar.frame):
+        return {}
+    from eventstudy.longrun_tests import bhar_tests, reversal_table
+    from eventstudy.windows import Window
+
+    st = bhar.settings
+    wins = [Window(int(a), int(b)) for a, b in st["windows"]]
+    initial = Window(*(int(v) for v in st["initial_window"]))
+    boot = st["bootstrap"]
+    of = dict(zip(np.asarray(event_ids).astype(str), labels, strict=True))
+    fr = bhar.frame
+    grp = fr["event_id"].astype(str).map(of)
+    tests, revs = [], []
+    for g in order:
+        sub = fr[(grp == g).to_numpy()]
+        t = bhar_tests(sub, wins, reps=boot["reps"], fraction=boot["fraction"], seed=boot["seed"])
+        tests.append(t.assign(group=g))
+        revs.append(reversal_table(sub, initial, wins, t).assign(group=g))
+    first = ["group"]
+    bt = pd.concat(tests, ignore_index=True)
+    rv = pd.concat(revs, ignore_index=True)
+    return {
+        "_bhar": bt[first + [c for c in bt.columns if c != "group"]],
+        "_reversal": rv[first + [c for c in rv.columns if c != "group"]],
+    }
 
 
 def _with_pvalues(

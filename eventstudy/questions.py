@@ -287,6 +287,8 @@ class QuestionsMixin:
             self._extra["tests"],
             spec,
             simulated=self.data_source.get("source") == "simulated",
+            event_ids=inc["event_id"].astype(str).to_numpy(),
+            bhar=self._extra.get("bhar"),
         )
 
     @property

@@ -87,6 +87,22 @@ def test_group_numbers_equal_the_study_on_the_group_alone(data, group):
     assert t_grp["nobs"].tolist() == t_sub["nobs"].tolist()
 
 
+def test_group_bhar_equals_the_study_on_the_group_alone(data):
+    ev, returns, _ = data
+    kw = dict(bhar_windows=[(0, 1), (2, 10)], bhar_options={"reps": 199, "seed": 5})
+    res = _fit(ev, returns, groups="event_type", **kw)
+    sub = _fit(ev[ev["event_type"] == "termination"], returns, **kw)
+    got = res.groups.bhar
+    got = got[got["group"] == "termination"].drop(columns="group").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, sub.bhar_tests)
+    rv = res.groups.reversal
+    rv = rv[rv["group"] == "termination"].drop(columns="group").reset_index(drop=True)
+    pd.testing.assert_frame_equal(rv, sub.reversal)
+    blk = res.to_dict()["groups"]
+    assert [g["group"] for g in blk["bhar"]] == list(res.groups.order)
+    assert any("BHAR by event_type" in t for t, _ in res.summary().tables)
+
+
 def test_missing_values_form_their_own_group_left_out_of_the_comparison(data):
     ev, returns, res = data
     g = res.groups

@@ -147,31 +147,65 @@ def extend_summary(
             ),
         ]
         new_notes += g.notes(main, level)
-    bt = res.bhar_tests
-    if len(bt):
-        b = res._extra["bhar"].settings
-        tables.append(
-            (
-                f"Buy-and-hold abnormal returns against the {b['benchmark']} "
-                f"(missing returns: {b['missing']}; t, LBT skewness-adjusted t, bootstrap)",
-                bt[[c for c in BHAR_COLS if c in bt.columns]],
-            )
-        )
-        rv = res.reversal
-        if len(rv):
-            tables.append(
-                (
-                    f"Reversal: drift after the initial {window_label(*b['initial_window'])} reaction",
-                    rv[REV_COLS],
-                )
-            )
-            new_notes += reversal_notes(rv, level)
+    if len(res.bhar_tests):
+        bhar_t, bhar_n = bhar_tables(res, level)
+        tables += bhar_t
+        new_notes += bhar_n
     for cs in res.cross_sections:
         tables.append((cross_section_title(cs), cs.table[["term", "coef", "se", "t", "p"]]))
     ov = res.overlaps
     if len(ov):
         tables.append((f"Overlapping events of one firm (overlap={res.config['overlap']!r})", ov))
     return header, tables, tuple(new_notes)
+
+
+GROUP_BHAR_COLS = ["group", "window", "n", "mean", "median", "skewness", "t", "p_t", "t_sa"]
+GROUP_BHAR_COLS += ["p_sa", "p_boot"]
+GROUP_REV_COLS = ["group", "window", "n", "initial_bhar", "drift_bhar", "share_of_initial"]
+GROUP_REV_COLS += ["share_opposite", "slope", "slope_p", "p_t", "p_sa", "p_boot"]
+
+
+def bhar_tables(
+    res: EventStudyResults, level: float = 0.05
+) -> tuple[list[tuple[str, pd.DataFrame]], list[str]]:
+    """BHAR and reversal tables (pooled, and per group when the study has groups) and notes."""
+    b = res._extra["bhar"].settings
+    bt, rv = res.bhar_tests, res.reversal
+    g = res.groups
+    grouped = g is not None and len(g.bhar) > 0
+    pooled = f", all {res.n_included} events pooled over {g.column}" if g is not None else ""
+    ini = window_label(*b["initial_window"])
+    tables = [
+        (
+            f"Buy-and-hold abnormal returns against the {b['benchmark']} (missing returns: "
+            f"{b['missing']}; t, LBT skewness-adjusted t, bootstrap{pooled})",
+            bt[[c for c in BHAR_COLS if c in bt.columns]],
+        )
+    ]
+    notes: list[str] = []
+    if len(rv):
+        tables.append((f"Reversal: drift after the initial {ini} reaction{pooled}", rv[REV_COLS]))
+        prefix = f"Pooled over {g.column}: " if g is not None else ""
+        notes += [prefix + n for n in reversal_notes(rv, level)]
+    if grouped and g is not None:
+        tables.append(
+            (f"BHAR by {g.column} (t, LBT skewness-adjusted t, bootstrap)", g.bhar[GROUP_BHAR_COLS])
+        )
+        if len(g.reversal):
+            grv = g.reversal
+            tables.append(
+                (
+                    f"Reversal by {g.column}: drift after the initial {ini} reaction",
+                    grv[GROUP_REV_COLS],
+                )
+            )
+            qs = res._extra.get("settings")
+            if qs is not None and qs.headline is not None:
+                own = grv[grv["group"] == qs.headline]
+                notes = [
+                    f"{qs.headline} ({g.column}): " + n for n in reversal_notes(own, level)
+                ] + notes
+    return tables, notes
 
 
 def cross_section_title(cs: Any) -> str:
@@ -252,28 +286,44 @@ def plot_groups(groups: GroupResults, *, ax: Axes | None = None, level: float = 
 
 
 def plot_bhar(res: EventStudyResults, *, ax: Axes | None = None, level: float = 0.95) -> Axes:
-    """Mean BHAR per window with a t confidence interval; returns the Axes."""
+    """Mean BHAR per window with a t confidence interval, per group when the study has
+    groups (all events otherwise); returns the Axes."""
     from scipy import stats
 
     ax = _axes(ax)
-    bt = res.bhar_tests
-    x = np.arange(len(bt))
-    m = bt["mean"].to_numpy(dtype=float) * 100
-    n = bt["n"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = (
-            stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1))
-            * bt["sd"].to_numpy(dtype=float)
-            * 100
-            / np.sqrt(n)
-        )
-    ax.bar(x, m, color="C0", alpha=0.7)
-    ax.errorbar(x, m, yerr=np.where(np.isfinite(half), half, 0.0), fmt="none", color="0.2")
-    ax.set_xticks(x, [f"{w}\nN={int(k)}" for w, k in zip(bt["window"], n, strict=True)])
+    g = res.groups
+    if g is not None and len(g.bhar):
+        frame = g.bhar
+        series = [(str(k), frame[frame["group"] == k]) for k in g.order]
+        what = f"by {g.column}"
+    else:
+        series = [("all events", res.bhar_tests)]
+        what = "all events"
+    wins = list(dict.fromkeys(res.bhar_tests["window"]))
+    x = np.arange(len(wins))
+    width = 0.8 / max(len(series), 1)
+    for k, (name, bt) in enumerate(series):
+        bt = bt.set_index("window").reindex(wins)
+        m = bt["mean"].to_numpy(dtype=float) * 100
+        n = bt["n"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = (
+                stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1))
+                * bt["sd"].to_numpy(dtype=float)
+                * 100
+                / np.sqrt(n)
+            )
+        pos = x - 0.4 + width * (k + 0.5)
+        ax.bar(pos, np.nan_to_num(m), width=width, color=f"C{k % 10}", alpha=0.75,
+               label=f"{name} (N = {int(np.nanmax(n)) if np.isfinite(n).any() else 0})")  # fmt: skip
+        ok = np.isfinite(half) & np.isfinite(m)
+        ax.errorbar(pos[ok], m[ok], yerr=half[ok], fmt="none", color="0.2", linewidth=1)
+    ax.set_xticks(x, wins)
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.set_ylabel("mean BHAR (%)")
-    bench = res._extra["bhar"].settings["benchmark"] if len(bt) else "market"
-    title = f"Buy-and-hold abnormal return against the {bench} ({level:.0%} t intervals)"
+    ax.legend(frameon=False, fontsize=7, loc="best")
+    bench = res._extra["bhar"].settings["benchmark"] if "bhar" in res._extra else "market"
+    title = f"Buy-and-hold abnormal return against the {bench}, {what} ({level:.0%} t intervals)"
     if res.data_source.get("source") == "simulated":
         title += "\nSIMULATED prices"
     ax.set_title(title, fontsize=10)
@@ -428,7 +478,6 @@ def _bhar_blocks(res: EventStudyResults, fig: Block | None) -> list[Block]:
     from eventstudy.report.render import Block
 
     b = res._extra["bhar"].settings
-    bt = res.bhar_tests
     rule = {
         "fill": "filled with the benchmark's returns after the firm's last return",
         "truncate": "truncated, firm and benchmark, on the firm's last return day",
@@ -447,8 +496,12 @@ def _bhar_blocks(res: EventStudyResults, fig: Block | None) -> list[Block]:
             f"(normal p-value) and its bootstrap ({b['bootstrap']['reps']} resamples of "
             f"n x {b['bootstrap']['fraction']:g} events, seed {b['bootstrap']['seed']}).",
         ),
-        Block("table", table=bt[[c for c in BHAR_COLS if c in bt.columns]]),
     ]
+    tables, notes = bhar_tables(res, 0.05)
+    for title, table in tables:
+        if title.startswith("Reversal"):
+            continue
+        out += [Block("p", title + ":"), Block("table", table=table)]
     if fig is not None:
         out.append(fig)
     odd = res.bhar[res.bhar["status"].isin(["filled", "truncated", "excluded"])]
@@ -471,9 +524,11 @@ def _bhar_blocks(res: EventStudyResults, fig: Block | None) -> list[Block]:
                 "initial reaction, the slope of the drift on the initial BHAR (OLS, HC3) and "
                 "the drift's tests.",
             ),
-            Block("table", table=rv[REV_COLS]),
         ]
-        out += [Block("item", n) for n in reversal_notes(rv, 0.05)]
+        for title, table in tables:
+            if title.startswith("Reversal"):
+                out += [Block("p", title + ":"), Block("table", table=table)]
+        out += [Block("item", n) for n in notes]
     return out
 
 
