@@ -307,3 +307,33 @@ def test_flagship_demo_pooled_over_seeds_recovers_the_planted_signs():
     assert abs(planted_diff) > 0.03  # the simulator scales IDC-capable firms' effects by 0.5
     assert d.loc["welch_t", "pvalue"] < 0.05
     assert np.sign(d.loc["welch_t", "estimate"]) == np.sign(planted_diff)
+
+
+def test_question_blocks_round_trip_through_the_reproduce_settings(data, tmp_path):
+    """summary.json's config holds everything needed to recompute every question block."""
+    from eventstudy.questions import reproduce_kwargs
+    from eventstudy.report.files import write_json, write_outputs
+
+    ev, returns, _ = data
+    chars = ev[["event_id", "x"]].rename(columns={"x": "lev"})
+    kw = dict(
+        groups="event_type",
+        headline="entry",
+        overlap="first",
+        bhar_windows=[(0, 5), (2, 10)],
+        bhar_benchmark="model",
+        bhar_missing="truncate",
+        bhar_options={"reps": 199, "seed": 9, "fraction": 0.5},
+        cross_section=[{"formula": "car ~ lev", "cov_type": "cluster", "cluster": "ticker"}],
+        characteristics=chars,
+    )
+    res = _fit(ev.drop(columns="x"), returns, **kw)
+    out = write_outputs(res, tmp_path / "o", panel=None, calendar=ev, parameters={})
+    js = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    again = reproduce_kwargs(js["config"], out / "data")
+    assert set(again) == set(kw)
+    res2 = _fit(ev.drop(columns="x"), returns, **again)
+    write_json(tmp_path / "again.json", res2.to_dict())
+    js2 = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
+    for block in ("groups", "headline", "bhar", "reversal", "overlap", "cross_section"):
+        assert js2[block] == js[block], block
