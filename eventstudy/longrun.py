@@ -146,10 +146,10 @@ def as_windows(windows: Iterable[Any] | None, name: str = "bhar_windows") -> tup
 # ------------------------------------------------------------------ compounding
 
 
-def _last_valid_before(valid: NDArray[np.bool_]) -> NDArray[np.int64]:
+def _last_valid_before(valid: NDArray[np.bool_]) -> NDArray[np.int32]:
     """``out[t, j]``: last index ``<= t`` where column ``j`` is valid, else -1."""
     t_len = valid.shape[0]
-    idx = np.where(valid, np.arange(t_len, dtype=np.int64)[:, None], -1)
+    idx = np.where(valid, np.arange(t_len, dtype=np.int32)[:, None], -1)
     return np.maximum.accumulate(idx, axis=0) if t_len else idx
 
 
@@ -246,11 +246,11 @@ def buy_and_hold(
     n_sessions = bench_mask.sum(axis=1).astype(np.int64)
     status = np.full(e, "complete", dtype=object)
     reason = np.full(e, "", dtype=object)
-    gaps = has & (n_days < (last - first + 1))
+    gaps = has & (n_days < (last + 1))
     status[gaps] = "gaps"
     reason[gaps] = [
         f"{int(k)} session(s) without a return inside the window (spanned by the next return)"
-        for k in (last - first + 1 - n_days)[gaps]
+        for k in (last + 1 - n_days)[gaps]
     ]
     short = has & (n_tail > 0)
     suspended = last_any[ci] > pos1

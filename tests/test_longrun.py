@@ -127,6 +127,7 @@ def test_bhar_equals_independent_compounding(hand, missing):
     res2 = _fit(events, returns, bhar_windows=[(4, 10)], bhar_missing=missing)
     b2 = res2.bhar[res2.bhar["start"] == 4].set_index("event_id")
     assert b2.loc["B", "sessions_before_start"] == 1
+    assert b2.loc["B", "status"] == "gaps" and b2.loc["B", "reason"].startswith("1 session(s)")
     assert b2.loc["A", "sessions_before_start"] == 0
     tests = res.bhar_tests.set_index("window")
     assert tests.loc["[0,+10]", "n_excluded"] == (2 if missing == "exclude" else 0)
