@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.exceptions import CalendarError, CalendarWarning
@@ -56,6 +57,7 @@ __all__ = [
     "PLAYER_TYPE_PHRASES",
     "add_type_columns",
     "board_labels",
+    "categories_of",
     "category_of",
 ]
 
@@ -163,6 +165,34 @@ def category_of(text: str, phrases: Mapping[str, str]) -> str | None:
     return None
 
 
+def categories_of(
+    values: Iterable[object], phrases: Mapping[str, str], *, empty: str | None = None
+) -> list[str | None]:
+    """:func:`category_of` of many cells, each distinct text classified once.
+
+    Parameters
+    ----------
+    values : iterable
+        Cells (str, None or NaN; other values are read as text).
+    phrases : mapping
+        Lower-case leading phrase -> category.
+    empty : str, optional
+        Category of an empty cell (None: no category).
+
+    Returns
+    -------
+    list
+        One category per cell; None where no phrase matches (or the cell is
+        empty and ``empty`` is None).
+
+    >>> categories_of(["entry (x)", None, "merger"], EVENT_TYPE_PHRASES, empty="entry")
+    ['entry', 'entry', None]
+    """
+    texts = [_text(v) for v in values]
+    found = {t: (category_of(t, phrases) if t else empty) for t in set(texts)}
+    return [found[t] for t in texts]
+
+
 def board_labels(tickers: pd.Series) -> pd.Series:
     """Board label (:data:`BOARD_LABELS`) of each ticker; ``unknown`` where it is missing.
 
@@ -183,14 +213,12 @@ def _classify(
     An empty cell gets ``empty``; when ``empty`` is None it stays empty, and
     under ``strict`` it counts as not mapped.
     """
-    out: list[str] = []
-    bad: list[int] = []
-    for i, t in enumerate(_text(v) for v in cal[source].tolist()):
-        cat = category_of(t, phrases) if t else empty
-        if cat is None and (t or strict):
-            bad.append(i)
-        out.append(cat if cat is not None else t)
-    return out, bad
+    texts = [_text(v) for v in cal[source].tolist()]
+    cats = categories_of(texts, phrases, empty=empty)
+    bad = [
+        i for i, (c, t) in enumerate(zip(cats, texts, strict=True)) if c is None and (t or strict)
+    ]
+    return [t if c is None else c for c, t in zip(cats, texts, strict=True)], bad
 
 
 def _report(cal: pd.DataFrame, column: str, source: str, bad: Sequence[int], known: str) -> None:
@@ -305,19 +333,14 @@ def _add_board(out: pd.DataFrame, strict: bool) -> None:
         if strict:
             _report(out, "board", source, bad, ", ".join(BOARD_LABELS))
         return  # the calendar's own board scheme: left as it is
-    values: list[str] = []
-    clash: list[str] = []
+    g, t = np.array(given, dtype=object), np.array(from_ticker, dtype=object)
+    values = np.where(t == "unknown", g, t).tolist()
     ids = out["event_id"].tolist() if "event_id" in out.columns else list(range(len(out)))
-    for i, (g, t) in enumerate(zip(given, from_ticker, strict=True)):
-        if t == "unknown":
-            values.append(g)
-            continue
-        if g != "unknown" and g != t:
-            clash.append(
-                f"row {i + 1} (event_id {ids[i]}): board {_text(out[source].iloc[i])!r} "
-                f"but ticker {out['ticker'].iloc[i]} is {t}"
-            )
-        values.append(t)
+    clash = [
+        f"row {i + 1} (event_id {ids[i]}): board {_text(out[source].iloc[i])!r} "
+        f"but ticker {out['ticker'].iloc[i]} is {t[i]}"
+        for i in np.flatnonzero((t != "unknown") & (g != "unknown") & (g != t))
+    ]
     if clash:
         msg = "calendar board contradicts the ticker: " + "; ".join(clash)
         if strict:

@@ -19,6 +19,12 @@ with :math:`A_{it}` the planted abnormal return and :math:`U, D` the limit
 prices of the previous observed close.  ``R_mt`` is the index return as
 observed (level rounded to 0.01), so the market model holds exactly in the
 data a study sees.
+
+The planted effect's sign and size follow each event's type (entries,
+follow-ups, terminations, scale-backs) and player type; optionally the firms
+load on simulated factors (``factor_model``) and some trade non-synchronously
+(``nonsync``).  The parts live in the modules ``config``, ``market``,
+``events``, ``factors``, ``prices``, ``core`` and ``files``.
 """
 
 from eventstudy.data.simulate.config import DEFAULT_PLAYER_SCALE, DEFAULT_TYPE_EFFECTS

@@ -12,7 +12,7 @@ from eventstudy.calendar.types import (
     EVENT_TYPE_PHRASES,
     PLAYER_TYPE_PHRASES,
     board_labels,
-    category_of,
+    categories_of,
 )
 from eventstudy.data.simulate.config import _unif
 from eventstudy.exceptions import CalendarError
@@ -123,21 +123,16 @@ def _types(ev: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     No ``event_type`` (column or cell) is ``entry``; no ``player_type`` (nor
     ``player_type_assessed``) is ``unclear``.
     """
-    n = len(ev)
-    etype = ["entry"] * n
-    if "event_type" in ev.columns:
-        etype = [
-            (category_of(t, EVENT_TYPE_PHRASES) or t) if t else "entry"
-            for t in _cells(ev, "event_type")
-        ]
-    ptype = ["unclear"] * n
-    source = next((c for c in ("player_type", "player_type_assessed") if c in ev.columns), None)
-    if source is not None:
-        ptype = [
-            (category_of(t, PLAYER_TYPE_PHRASES) or t) if t else "unclear"
-            for t in _cells(ev, source)
-        ]
-    return np.array(etype, dtype=object), np.array(ptype, dtype=object)
+    out = []
+    for sources, phrases, empty in (
+        (("event_type",), EVENT_TYPE_PHRASES, "entry"),
+        (("player_type", "player_type_assessed"), PLAYER_TYPE_PHRASES, "unclear"),
+    ):
+        source = next((c for c in sources if c in ev.columns), None)
+        texts = _cells(ev, source) if source is not None else [""] * len(ev)
+        cats = categories_of(texts, phrases, empty=empty)
+        out.append(np.array([t if c is None else c for c, t in zip(cats, texts, strict=True)]))
+    return out[0].astype(object), out[1].astype(object)
 
 
 def _plant(
@@ -154,11 +149,13 @@ def _plant(
     placed = np.flatnonzero(pos >= 0)
     m = len(placed)
     etype, ptype = (a[placed] for a in _types(ev))
-    lo, hi = (
-        np.array([cfg["type_effects"].get(t, cfg["effect_range"])[j] for t in etype], dtype=float)
-        for j in (0, 1)
-    )
-    scale = np.array([cfg["player_scale"].get(p, 1.0) for p in ptype], dtype=float)
+    ranges = {t: cfg["type_effects"].get(t, cfg["effect_range"]) for t in set(etype)}
+    kinds = pd.Series(etype, dtype=object)
+    lo = kinds.map({t: r[0] for t, r in ranges.items()}).to_numpy(dtype=float).reshape(m)
+    hi = kinds.map({t: r[1] for t, r in ranges.items()}).to_numpy(dtype=float).reshape(m)
+    players = pd.Series(ptype, dtype=object)
+    scales = {p: cfg["player_scale"].get(p, 1.0) for p in set(ptype)}
+    scale = players.map(scales).to_numpy(dtype=float).reshape(m)
     u = rng.uniform(0.0, 1.0, size=m)  # the draws of U(effect_range) before types existed
     e = lo + (hi - lo) * u
     e *= scale
