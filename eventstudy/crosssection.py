@@ -43,7 +43,7 @@ import keyword
 import tokenize
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -475,8 +475,6 @@ class CrossSectionTable:
     table: pd.DataFrame
     nobs: int
     dropped: tuple[str, ...] = ()
-    error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The entry of the ``cross_section`` block of ``summary.json``."""
@@ -492,7 +490,6 @@ class CrossSectionTable:
                 for r in t.itertuples(index=False)
             },
             "dropped": list(self.dropped),
-            "error": self.error,
         }
 
 
