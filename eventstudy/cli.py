@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from eventstudy._text import terminal_safe
+from eventstudy.cli_questions import add_question_options, data_days_after, question_kwargs
 from eventstudy.exceptions import EventStudyError, NoEventsIncludedError
 
 __all__ = ["main"]
@@ -187,6 +188,7 @@ def _study_options(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seed of the pseudo-event dates (default 0)",
     )
+    add_question_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -287,6 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--tests", default=None, metavar="LIST", help="comma-separated tests (default: all)"
     )
+    s.add_argument(
+        "--bhar-window",
+        type=_window,
+        default=None,
+        metavar="A,B",
+        help="instead: size of the long-horizon BHAR tests over this window (t, LBT "
+        "skewness-adjusted t and bootstrap; see docs/groups_and_longrun.md)",
+    )
     s.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     rp = sub.add_parser(
         "reproduce",
@@ -345,7 +355,13 @@ def _model_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     return factors, opts
 
 
-def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: str) -> Any:
+def _fit(
+    args: argparse.Namespace,
+    events: pd.DataFrame,
+    returns: Any,
+    market: str,
+    questions: dict[str, Any] | None = None,
+) -> Any:
     from eventstudy.data.csvfile import read_st_csv
     from eventstudy.study import EventStudy
 
@@ -369,6 +385,7 @@ def _fit(args: argparse.Namespace, events: pd.DataFrame, returns: Any, market: s
         leak_alpha=args.leak_alpha,
         placebo_per_firm=args.placebo_per_firm,
         seed=args.placebo_seed,
+        **(questions or {}),
     ).fit()
 
 
@@ -378,20 +395,24 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from eventstudy.calendar import load_calendar
+    from eventstudy.cli_questions import sim_end
     from eventstudy.data.simulate import simulate_market
     from eventstudy.report.files import write_outputs
 
     t0 = time.perf_counter()
     out = args.out or Path("demo-output")
     cal = load_calendar("compute-leasing")
-    sim = simulate_market(cal, seed=args.seed)
-    res = _fit(args, cal, sim.panel, sim.panel.provenance.get("market", "000300.SS"))
+    q = question_kwargs(args, cal, flagship=True)
+    end = sim_end(cal, q["bhar_windows"], (simulate_market.__kwdefaults__ or {})["end"])
+    sim = simulate_market(cal, seed=args.seed, end=end)
+    res = _fit(args, cal, sim.panel, sim.panel.provenance.get("market", "000300.SS"), q)
     write_outputs(
         res,
         out,
         panel=sim.panel,
         calendar=cal,
         parameters=_params(args),
+        inputs={"characteristics": args.characteristics} if args.characteristics else None,
         extra={"truth.csv": sim.truth, "truth_events.csv": sim.truth_events},
         title="Compute-leasing announcements: event study (SIMULATED market)",
     )
@@ -423,6 +444,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         inputs["calendar"] = Path(args.calendar)
     for i, f in enumerate(args.factors or []):
         inputs["factors" if i == 0 else f"factors{i + 1}"] = f
+    q = question_kwargs(args, cal, flagship=args.calendar == "compute-leasing")
+    if args.characteristics is not None:
+        inputs["characteristics"] = args.characteristics
     if source == "yfinance" and (
         args.returns or args.prices or args.preset or args.columns or args.returns_unit
     ):
@@ -460,14 +484,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise EventStudyError("no calendar row has a usable date and ticker")
         dates = pd.to_datetime(ok["date"])
         pad_before = int(abs(args.estimation_window[0]) * 1.6) + 30
-        pad_after = int(abs(args.event_window[1]) * 1.6) + 30
+        pad_after = int(abs(data_days_after(args, q)) * 1.6) + 30
         start = dates.min() - pd.Timedelta(days=pad_before)
         end = dates.max() + pd.Timedelta(days=pad_after)
         panel = download_yahoo(
             tickers, start, end, cache_dir=args.cache_dir, offline=args.offline, progress=True
         )
     try:
-        res = _fit(args, cal, panel, args.market)
+        res = _fit(args, cal, panel, args.market, q)
     except NoEventsIncludedError as exc:
         if bundled and source == "csv":
             raise NoEventsIncludedError(
@@ -501,6 +525,11 @@ def cmd_calendar(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from eventstudy.specification import specification_study
+
+    if args.bhar_window is not None:
+        from eventstudy.cli_questions import cmd_bhar_specification
+
+        return cmd_bhar_specification(args)
 
     tests = [t.strip() for t in args.tests.split(",") if t.strip()] if args.tests else None
     res = specification_study(

@@ -8,6 +8,7 @@ ticker or date that is wrong and, where possible, what to do about it.
 from __future__ import annotations
 
 __all__ = [
+    "AnalysisWarning",
     "CalendarError",
     "CalendarWarning",
     "DataError",
@@ -74,3 +75,7 @@ class DataWarning(EventStudyWarning):
 
 class OutputWarning(EventStudyWarning):
     """Something in an output directory was left alone or is doubtful (not fatal)."""
+
+
+class AnalysisWarning(EventStudyWarning):
+    """A group, cross-section or long-run analysis left events out (they are named)."""

@@ -249,6 +249,7 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
         For invalid tolerances or a configuration the study refuses.
     """
     from eventstudy.data.base import Panel
+    from eventstudy.questions import reproduce_kwargs
     from eventstudy.report.files import write_outputs
     from eventstudy.study import EventStudy
 
@@ -295,6 +296,7 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
         kwargs["factors"] = read_plain_parquet(
             data / "factors.parquet", str(data / "factors.parquet")
         )
+    kwargs.update(reproduce_kwargs(summary["config"], data))  # groups, BHAR, cross-sections
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the original run already showed its warnings
         res = EventStudy(cal, panel, **kwargs).fit()

@@ -16,7 +16,10 @@ from numpy.typing import NDArray
 
 from eventstudy.diagnostics import ledger_columns, limit_car_rows, limit_window_tests
 from eventstudy.inference.base import TestOutcome
+from eventstudy.questions import QuestionsMixin, question_json
 from eventstudy.report.summary import Summary, agreement, build_summary
+from eventstudy.tables import tests_dict as _tests_dict
+from eventstudy.tables import tests_frame as _tests_frame
 from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
@@ -46,13 +49,15 @@ LEDGER_FIRST = [
 
 
 @dataclass(frozen=True)
-class EventStudyResults:
+class EventStudyResults(QuestionsMixin):
     """Results of :meth:`eventstudy.EventStudy.fit` (read-only).
 
     Attributes are accessed through properties that return copies:
     :attr:`events` (every input event with status and reason), :attr:`exclusions`,
     :attr:`ar`, :attr:`car`, :attr:`aar`, :attr:`caar`, :attr:`tests`,
-    :attr:`caar_path`.
+    :attr:`caar_path`; the questions of :mod:`eventstudy.questions`:
+    :meth:`by`, :attr:`groups`, :meth:`cross_section`, :attr:`bhar`,
+    :attr:`reversal`, :attr:`overlaps`.
     """
 
     config: dict[str, Any]
@@ -70,6 +75,7 @@ class EventStudyResults:
     _leakage: Any = field(repr=False, default=None)
     _factors: pd.DataFrame | None = field(repr=False, default=None)
     notes: tuple[str, ...] = ()
+    _extra: dict[str, Any] = field(repr=False, default_factory=dict)
 
     # ---------------------------------------------------------------- tables
     @property
@@ -300,6 +306,7 @@ class EventStudyResults:
             if self._limit_block
             else None,
             "leakage": None if self._leakage is None else self._leakage.summary(),
+            **question_json(self),
             "reading": list(self.summary().notes),
             "notes": list(self.notes),
         }
@@ -310,30 +317,6 @@ class EventStudyResults:
         from eventstudy.report.plots import plot_caar
 
         return plot_caar(self, ax=ax, level=level)
-
-
-def _tests_dict(sel: pd.DataFrame) -> dict[str, Any]:
-    """``{test: {stat, pvalue, df, n, distribution}}`` or ``{stat: None, ..., reason}``."""
-    out: dict[str, Any] = {}
-    rows: Any = sel.itertuples(index=False)
-    for r in rows:
-        if pd.isna(r.stat):
-            out[str(r.test)] = {
-                "stat": None,
-                "pvalue": None,
-                "df": None,
-                "n": int(r.nobs),
-                "reason": str(r.reason),
-            }
-        else:
-            out[str(r.test)] = {
-                "stat": float(r.stat),
-                "pvalue": float(r.pvalue),
-                "df": _opt(r.df),
-                "n": int(r.nobs),
-                "distribution": str(r.distribution),
-            }
-    return out
 
 
 def reason_category(reason: str) -> str:
@@ -381,8 +364,10 @@ def build_results(
     extra_columns: dict[str, Any] | None = None,
     notes: list[str] | None = None,
     rf_ev: NDArray[np.float64] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> EventStudyResults:
     """Attach labels to the arrays of a fitted study (internal)."""
+    extra = dict(extra or {})
     n_ev = len(cal)
     ids = cal["event_id"].astype(str).to_numpy()
     inc_ids = ids[inc]
@@ -420,6 +405,8 @@ def build_results(
     for name, col in ledger_columns(n_ev, inc, n_limit_est, limit_info, leakage).items():
         ledger[name] = col
     for name, col in (extra_columns or {}).items():
+        ledger[name] = col
+    for name, col in (extra or {}).pop("ledger", {}).items():
         ledger[name] = col
     skip = set(ledger.columns) | {"calendar_status"}
     for c in cal.columns:
@@ -548,6 +535,7 @@ def build_results(
             "seed": int(study.seed),
         },
         "trading_days": "dates on which the market index has a return",
+        **extra.pop("config", {}),
     }
     src = study.returns
     data_source = {"source": getattr(src, "source", "dataframe")}
@@ -570,6 +558,7 @@ def build_results(
         _leakage=leakage,
         _factors=None if getattr(model, "factors", None) is None else model.factors.data,  # type: ignore[attr-defined]
         notes=tuple(panel.notes if notes is None else notes),
+        _extra=extra,
     )
 
 
@@ -606,53 +595,4 @@ def _overlaps(
     ids = cal["event_id"].astype(str).to_numpy(dtype=object)
     out = np.full(n, "", dtype=object)
     out[query] = neighbour_ids(len(query), qi, ids[ref[rj]], count)
-    return out
-
-
-def _tests_frame(tests: dict[str, Any], taus: NDArray[np.int64], spec: WindowSpec) -> pd.DataFrame:
-    frames = []
-    for name, (obj, daily, window) in tests.items():
-        for scope, cols, n in (("day", daily, len(taus)), ("window", window, len(spec.car))):
-            f = pd.DataFrame(
-                {
-                    "scope": scope,
-                    "tau": taus if scope == "day" else np.full(n, np.nan),
-                    "start": np.full(n, np.nan) if scope == "day" else [w.start for w in spec.car],
-                    "end": np.full(n, np.nan) if scope == "day" else [w.end for w in spec.car],
-                    "test": name,
-                    "stat": cols.stat,
-                    "pvalue": cols.pvalue,
-                    "df": cols.df,
-                    "distribution": obj.distribution,
-                    "null": obj.null,
-                    "nobs": cols.nobs,
-                    "reason": pd.array(list(cols.reason), dtype="string"),
-                }
-            )
-            frames.append(f)
-    if not frames:
-        frames.append(
-            pd.DataFrame(
-                {
-                    c: pd.Series(dtype=t)
-                    for c, t in (
-                        ("scope", "object"),
-                        ("tau", "float"),
-                        ("start", "float"),
-                        ("end", "float"),
-                        ("test", "object"),
-                        ("stat", "float"),
-                        ("pvalue", "float"),
-                        ("df", "float"),
-                        ("distribution", "object"),
-                        ("null", "object"),
-                        ("nobs", "int64"),
-                        ("reason", "string"),
-                    )
-                }
-            )
-        )
-    out = pd.concat(frames, ignore_index=True)
-    for c in ("tau", "start", "end"):
-        out[c] = out[c].astype("Int64")
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,8 @@ from eventstudy.models import (
     get_model,
     regressors_missing,
 )
+from eventstudy.overlap import OVERLAP_REASONS, overlap_step
+from eventstudy.questions import finish_questions, prepare_questions, run_questions
 from eventstudy.results import EventStudyResults, build_results
 from eventstudy.study_guards import LEAKAGE_EST_END, check_losses, check_span, leakage_window
 from eventstudy.tickers import normalize_ticker
@@ -66,6 +69,7 @@ EXCLUSION_REASONS: dict[str, str] = {
     "sw_undefined": DEGENERATE_REASONS["sw_undefined"],
     "date_before_data": "announcement date before the start of the data",
 }
+EXCLUSION_REASONS.update(OVERLAP_REASONS)  # overlap="first" / "drop-all" (eventstudy.overlap)
 
 #: Events per block of the estimation stage (bounds its temporary arrays).
 ESTIMATION_BLOCK = 20_000
@@ -268,13 +272,30 @@ class EventStudy:
         Share of placebo events the leakage flag may fire on (family-wise,
         default 0.05); pseudo-event dates drawn per firm (100), fewer when the
         firms are many so that the total stays near ``max_placebo`` (20,000;
-        at least 10 per firm); their seed (0).
+        at least 10 per firm); their seed (0), also the default seed of the
+        BHAR bootstrap.
     returns_unit : {"decimal", "percent"}
         Unit of the returns in ``returns`` (default ``"decimal"``: 0.01 = 1%).
         Percent returns are divided by 100.  The magnitudes are checked per
         ticker and pooled either way (:func:`eventstudy.guards.check_return_scale`):
         data that do not fit the declared unit raise a ``DataError`` saying
         what they look like.  Panels from the readers already hold decimals.
+    groups, headline : str, optional
+        Group column (per-group AAR/CAAR with every test and tests of the
+        differences, :mod:`eventstudy.groups`), and a value of it whose CAAR
+        leads the summary and report (the flagship: ``event_type``, ``entry``).
+    overlap : {"keep", "first", "drop-all"}
+        Events of one firm whose day 0 lies in another's event window: keep
+        them (ledger column ``overlaps_with``), keep the first, or drop them all.
+    bhar_windows, bhar_benchmark, bhar_missing, bhar_options
+        Buy-and-hold abnormal returns (:mod:`eventstudy.longrun`): windows such
+        as ``[(0, 60), (2, 120)]``; benchmark ``"market"`` or ``"model"``; rule
+        ``"fill"``, ``"truncate"`` or ``"exclude"`` for returns that stop early;
+        options ``reps``, ``fraction``, ``seed`` (LBT bootstrap), ``initial``.
+    cross_section, characteristics : optional
+        Regressions run at fit time (formulas or mappings ``formula, window,
+        cov_type, cluster, weights``; :mod:`eventstudy.crosssection`), and a
+        table joined on ``event_id`` or ``(ticker, date)``.
     """
 
     events: pd.DataFrame | str
@@ -301,6 +322,15 @@ class EventStudy:
     max_placebo: int = 20_000
     seed: int = 0
     returns_unit: str = "decimal"
+    groups: str | None = None
+    headline: str | None = None
+    overlap: str = "keep"
+    bhar_windows: Iterable[Window | Sequence[int] | str] | None = None
+    bhar_benchmark: str = "market"
+    bhar_missing: str = "fill"
+    bhar_options: Mapping[str, Any] | None = None
+    cross_section: str | Mapping[str, Any] | Sequence[str | Mapping[str, Any]] | None = None
+    characteristics: pd.DataFrame | str | Path | None = None
 
     def fit(self) -> EventStudyResults:
         """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
@@ -344,7 +374,7 @@ class EventStudy:
                 f"max_loss must be a share between 0 and 1 (e.g. 0.2), got {self.max_loss!r}"
             )
         tests = get_tests(None if self.tests is None else tuple(self.tests), self.test_options)
-        cal = _prepare_events(self.events)
+        cal = prepare_questions(self, _prepare_events(self.events))
         panel = align_panel(self.returns, self.market, returns_unit=self.returns_unit)
         check_span(spec, int(min_days), panel)
         # Missing data make NaN on purpose (an event without a return on a day, a
@@ -424,6 +454,9 @@ def _run(
         why = np.empty(n_ev, dtype=object)
         why[dup] = [EXCLUSION_REASONS["duplicate"].format(other=ids[f]) for f in first[dup]]
         mark(dup, why)
+    ids_all = cal["event_id"].astype(str).to_numpy()
+    ov = overlap_step(study.overlap, ids_all, tickers.to_numpy(), tk, d0c, excluded, spec.event)
+    mark(ov.exclude, ov.reason)
     # estimation, in blocks of events so that the temporaries of the fit and the
     # checks stay bounded; only the estimation-window ARs of kept events are stored
     cand = np.flatnonzero(~excluded)
@@ -562,7 +595,8 @@ def _run(
         np.union1d(est_off, taus),
         (tk >= 0) & (d0 >= 0) & (d0 < t_len),
     )
-    return build_results(
+    extra = run_questions(study, panel, cal, inc, d0c, tkc, fit, model, data, tests, ov)
+    res = build_results(
         study=study,
         min_days=min_days,
         spec=spec,
@@ -587,7 +621,9 @@ def _run(
         leakage=leak,
         extra_columns=beyond,
         notes=notes,
+        extra=extra,
     )
+    return finish_questions(res)
 
 
 def _price_flags(study: EventStudy, panel: AlignedPanel) -> tuple[Any, Any]:

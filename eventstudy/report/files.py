@@ -276,7 +276,9 @@ def _write_study(
     """Write every file of the study into the (new, empty) directory ``out``."""
     from matplotlib.figure import Figure
 
+    from eventstudy.questions import question_files
     from eventstudy.report.plots import plot_caar, plot_car_distribution
+    from eventstudy.report.questions import question_figures
 
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(exist_ok=True)
@@ -288,7 +290,7 @@ def _write_study(
     leak = res.leakage
     if len(leak):
         write_csv(leak, out / "leakage.csv")
-    for name, df in extra.items():
+    for name, df in {**question_files(res), **extra}.items():
         write_csv(df, out / name)
     # figures
     figs: list[tuple[str, str]] = []
@@ -306,6 +308,7 @@ def _write_study(
     a, b = int(main[0]), int(main[1])
     figs.append((f"Per-event CAR{window_label(a, b)} distribution", "figures/car_distribution.png"))
     figs += _limit_figures(res, out / "figures", None if panel is None else panel.prices)
+    figs += question_figures(res, out / "figures")
     blocks = build_blocks(res, title=title, question=QUESTION, figures=figs, simulated=simulated)
     (out / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")

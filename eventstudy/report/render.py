@@ -198,7 +198,9 @@ def build_blocks(
             blocks += [Block("h2", "AAR by event day, with tests"), Block("table", table=table)]
     if res.notes:
         blocks += [Block("h2", "Notes on the data")] + [Block("p", n) for n in res.notes]
-    return blocks
+    from eventstudy.report.questions import extend_blocks
+
+    return extend_blocks(res, blocks)
 
 
 def _pct(v: float) -> str:

@@ -229,6 +229,7 @@ def _pvalue_table(res: EventStudyResults, scope: str) -> pd.DataFrame:
 
 def build_summary(res: EventStudyResults, level: float = 0.05) -> Summary:
     """Header, CAAR per window with every test's p-value, exclusions, AAR per day, reading."""
+    from eventstudy.report.questions import extend_summary
     from eventstudy.results import reason_category
 
     ev = res.events
@@ -277,4 +278,5 @@ def build_summary(res: EventStudyResults, level: float = 0.05) -> Summary:
         )
         for _, r in agr[agr["scope"] == "window"].iterrows()
     )
+    header, tables, notes = extend_summary(res, header, tables, notes, level)
     return Summary(header, tables, notes)

@@ -1,0 +1,148 @@
+"""Overlapping events of one firm: find them, report them, or exclude them.
+
+Two events of the same firm *overlap* when the day 0 of one lies inside the
+event window of the other: with event window :math:`[a, b]` and day 0 of the
+later event :math:`\\Delta \\ge 1` trading days after the earlier one, when
+:math:`\\Delta \\le \\max(b, -a)`.  Their abnormal returns then share days,
+so both CARs carry the other announcement's news and the events are not
+independent observations.
+
+Policies (``EventStudy(..., overlap=...)``, ``--overlap``):
+
+``keep`` (default)
+    Every event stays in; the ledger column ``overlaps_with`` names the other
+    events each one overlaps, and the report lists the pairs.
+``first``
+    Within each firm, events are taken in order of day 0; an event whose
+    day 0 lies inside the event window of an earlier event that is kept is
+    excluded, with a reason naming that earlier event (the later news is then
+    part of the earlier event's window, not an event of its own).
+``drop-all``
+    Every event that overlaps another is excluded (both of a pair), with a
+    reason naming the other: the confounded-events rule of McWilliams &
+    Siegel (1997), which removes events whose windows hold other news.
+
+Only events still in play after the calendar, data and duplicate checks
+take part (duplicates, same ticker and same day 0, are excluded before).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from eventstudy.exceptions import EventStudyError
+from eventstudy.windows import Window
+
+__all__ = ["OVERLAP_POLICIES", "OverlapOutcome", "find_overlaps", "overlap_step"]
+
+OVERLAP_POLICIES = ("keep", "first", "drop-all")
+
+#: exclusion reasons added by this step (see ``eventstudy.study.EXCLUSION_REASONS``)
+OVERLAP_REASONS = {
+    "overlap_first": (
+        "overlaps an earlier event of the firm ({other}, day 0 {k} trading days earlier; "
+        "overlap='first')"
+    ),
+    "overlap_all": "overlaps another event of the firm ({other}; overlap='drop-all')",
+}
+
+
+@dataclass(frozen=True)
+class OverlapOutcome:
+    """Result of :func:`overlap_step` (arrays over all input events).
+
+    ``exclude`` marks the events the policy excludes and ``reason`` holds
+    their reasons; ``overlaps_with`` lists, for every event, the event ids it
+    overlaps (``;``-separated, empty when none); ``pairs`` is one row per
+    overlapping pair ``event_id, other, ticker, sessions_apart``.
+    """
+
+    policy: str
+    exclude: NDArray[np.bool_]
+    reason: NDArray[np.object_]
+    overlaps_with: NDArray[np.object_]
+    pairs: pd.DataFrame
+
+
+def check_policy(policy: str) -> str:
+    """Validate an overlap policy name."""
+    if policy not in OVERLAP_POLICIES:
+        raise EventStudyError(f"overlap must be one of {list(OVERLAP_POLICIES)}, got {policy!r}")
+    return policy
+
+
+def find_overlaps(
+    tk: NDArray[np.int64], d0: NDArray[np.int64], active: NDArray[np.bool_], window: Window
+) -> pd.DataFrame:
+    """Pairs ``(i, j)`` of active events of one firm with ``j`` after ``i`` that overlap.
+
+    Columns ``i, j, apart`` (``apart = d0[j] - d0[i] >= 1``), sorted by ``i, j``.
+    """
+    reach = max(window.end, -window.start)
+    rows = np.flatnonzero(active)
+    df = pd.DataFrame({"i": rows, "tk": tk[rows], "d0": d0[rows]})
+    pairs = df.merge(df, on="tk", suffixes=("", "_j"))
+    apart = pairs["d0_j"] - pairs["d0"]
+    hit = pairs[(apart >= 1) & (apart <= reach)]
+    out = pd.DataFrame(
+        {
+            "i": hit["i"].to_numpy(dtype=np.int64),
+            "j": hit["i_j"].to_numpy(dtype=np.int64),
+            "apart": (hit["d0_j"] - hit["d0"]).to_numpy(dtype=np.int64),
+        }
+    )
+    return out.sort_values(["i", "j"], kind="stable").reset_index(drop=True)
+
+
+def overlap_step(
+    policy: str,
+    event_ids: NDArray[np.object_],
+    tickers: NDArray[np.object_],
+    tk: NDArray[np.int64],
+    d0: NDArray[np.int64],
+    excluded: NDArray[np.bool_],
+    window: Window,
+) -> OverlapOutcome:
+    """Find overlapping events among those not yet excluded and apply ``policy``."""
+    check_policy(policy)
+    n = len(event_ids)
+    ids = np.asarray(event_ids, dtype=object).astype(str)
+    pairs = find_overlaps(tk, d0, ~excluded, window)
+    exclude = np.zeros(n, dtype=bool)
+    reason = np.full(n, "", dtype=object)
+    partners: list[list[str]] = [[] for _ in range(n)]
+    for i, j in zip(pairs["i"], pairs["j"], strict=True):
+        partners[i].append(ids[j])
+        partners[j].append(ids[i])
+    overlaps_with = np.array([";".join(sorted(set(p))) for p in partners], dtype=object)
+    if policy == "drop-all" and len(pairs):
+        for k in np.unique(np.concatenate([pairs["i"], pairs["j"]])):
+            exclude[k] = True
+            reason[k] = OVERLAP_REASONS["overlap_all"].format(other=overlaps_with[k])
+    elif policy == "first" and len(pairs):
+        reach = max(window.end, -window.start)
+        # greedy in order of day 0 within each firm, only over firms with a pair
+        involved = np.unique(np.concatenate([pairs["i"], pairs["j"]]))
+        order = involved[np.lexsort((involved, d0[involved], tk[involved]))]
+        kept_tk, kept_d0, kept_i = -1, 0, -1
+        for k in order:
+            if tk[k] == kept_tk and 1 <= d0[k] - kept_d0 <= reach:
+                exclude[k] = True
+                reason[k] = OVERLAP_REASONS["overlap_first"].format(
+                    other=ids[kept_i], k=int(d0[k] - kept_d0)
+                )
+            else:
+                kept_tk, kept_d0, kept_i = int(tk[k]), int(d0[k]), int(k)
+    table = pd.DataFrame(
+        {
+            "event_id": ids[pairs["i"].to_numpy()],
+            "other": ids[pairs["j"].to_numpy()],
+            "ticker": np.asarray(tickers, dtype=object)[pairs["i"].to_numpy()],
+            "sessions_apart": pairs["apart"].to_numpy(),
+        }
+    )
+    return OverlapOutcome(policy, exclude, reason, overlaps_with, table)

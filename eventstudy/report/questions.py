@@ -1,0 +1,570 @@
+"""Summary tables, report sections and figures of the study's questions.
+
+Groups (with the headline group), long-horizon BHAR and the reversal table,
+cross-sectional regressions, and overlapping events.  Everything here reads
+the results' frames; nothing is computed that the results do not hold.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.windows import window_label
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from matplotlib.axes import Axes
+
+    from eventstudy.groups import GroupResults
+    from eventstudy.report.render import Block
+    from eventstudy.results import EventStudyResults
+
+__all__ = [
+    "extend_blocks",
+    "extend_summary",
+    "plot_bhar",
+    "plot_groups",
+    "question_figures",
+]
+
+POOLED_TITLE = "CAAR by window (p-values by test)"
+GROUP_FIGURE = "figures/groups_caar.png"
+BHAR_FIGURE = "figures/bhar.png"
+BHAR_COLS = ["window", "n", "mean", "median", "sd", "skewness", "t", "p_t", "t_sa", "p_sa"]
+BHAR_COLS += ["p_boot", "n_boot", "n_filled", "n_truncated", "n_excluded", "n_gaps"]
+REV_COLS = ["window", "initial_window", "n", "initial_bhar", "drift_bhar", "drift_car"]
+REV_COLS += ["share_of_initial", "share_opposite", "slope", "slope_p", "t_sa", "p_sa", "p_boot"]
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(figsize=(7.0, 4.2))
+    return new
+
+
+def _main_window(windows: list[tuple[int, int]]) -> tuple[int, int]:
+    return (0, 1) if (0, 1) in windows else windows[0]
+
+
+def group_pvalue_table(g: GroupResults, group: str) -> pd.DataFrame:
+    """One group's CAAR table in the layout of the pooled one (p-value columns by test)."""
+    t = g.group(group).drop(columns=["group", "start", "end"])
+    return t.rename(columns={c: c[2:] for c in t.columns if c.startswith("p_")})
+
+
+def group_caar_pivot(g: GroupResults) -> pd.DataFrame:
+    """CAAR of every group (rows) and window (columns), with the number of events."""
+    c = g.caar
+    wide = c.pivot(index="group", columns="window", values="caar")
+    wide = wide.reindex(index=list(g.order), columns=list(dict.fromkeys(c["window"])))
+    wide.insert(0, "n_events", g.counts.set_index("group").loc[list(g.order), "n_events"])
+    return wide.reset_index()
+
+
+def group_window_table(g: GroupResults, window: tuple[int, int]) -> pd.DataFrame:
+    """Every group's CAAR, n, t and p-values over one window."""
+    c = g.caar
+    t = c[(c["start"] == window[0]) & (c["end"] == window[1])].drop(columns=["start", "end"])
+    return t.rename(columns={k: k[2:] for k in t.columns if k.startswith("p_")}).reset_index(
+        drop=True
+    )
+
+
+def _headline_notes(res: EventStudyResults, g: GroupResults, value: str, level: float) -> list[str]:
+    from eventstudy.report.summary import agreement, reading
+
+    tests = g.tests
+    tests = tests[tests["group"] == value].drop(columns=["group"])
+    agr = agreement(tests, level)
+    c = g.group(value)
+    est = {(int(a), int(b)): (float(m), int(n)) for a, b, m, n in c[["start", "end", "caar", "n"]].itertuples(index=False)}  # fmt: skip
+    out = []
+    for _, r in agr[agr["scope"] == "window"].iterrows():
+        m, n = est.get((int(r["start"]), int(r["end"])), (np.nan, 0))
+        out.append(f"{value} ({g.column}): " + reading(r, level, estimate=m, n=n))
+    return out
+
+
+def extend_summary(
+    res: EventStudyResults,
+    header: list[tuple[str, str]],
+    tables: list[tuple[str, pd.DataFrame]],
+    notes: tuple[str, ...],
+    level: float = 0.05,
+) -> tuple[list[tuple[str, str]], list[tuple[str, pd.DataFrame]], tuple[str, ...]]:
+    """Add the headline, groups, BHAR, reversal, cross-section and overlap tables."""
+    qs = res._extra.get("settings")
+    g = res.groups
+    new_notes = list(notes)
+    if g is not None and qs is not None:
+        n_inc = res.n_included
+        pooled = (
+            f"All {n_inc} included events pooled over {g.column} ({len(g.order)} groups, "
+            "which may carry opposite news: read the groups) - CAAR by window (p-values by test)"
+        )
+        tables = [(pooled if t == POOLED_TITLE else t, d) for t, d in tables]
+        new_notes = [f"Pooled over {g.column}: {n}" for n in new_notes]
+        if qs.headline is not None:
+            n_h = int(g.counts.set_index("group").loc[qs.headline, "n_events"])
+            header.insert(
+                0,
+                (
+                    "Headline",
+                    f"{g.column} == {qs.headline!r}: {n_h} events; the other values of "
+                    f"{g.column} are reported as their own groups",
+                ),
+            )
+            tables.insert(
+                0,
+                (
+                    f"Headline: {g.column} == {qs.headline!r} ({n_h} events) - CAAR by "
+                    "window (p-values by test)",
+                    group_pvalue_table(g, qs.headline),
+                ),
+            )
+            new_notes = _headline_notes(res, g, qs.headline, level) + new_notes
+        wins = [(int(a), int(b)) for a, b in res.config["car_windows"]]
+        main = _main_window(wins)
+        d = g.difference
+        tables += [
+            (f"CAAR by {g.column} and window", group_caar_pivot(g)),
+            (
+                f"Groups of {g.column}, CAR{window_label(*main)} (p-values by test)",
+                group_window_table(g, main),
+            ),
+            (
+                f"Differences between groups of {g.column}, CAR{window_label(*main)}",
+                d[(d["start"] == main[0]) & (d["end"] == main[1])][
+                    ["test", "comparison", "estimate", "stat", "pvalue", "df", "n", "reason"]
+                ].reset_index(drop=True),
+            ),
+        ]
+        new_notes += g.notes(main, level)
+    if len(res.bhar_tests):
+        bhar_t, bhar_n = bhar_tables(res, level)
+        tables += bhar_t
+        new_notes += bhar_n
+    for cs in res.cross_sections:
+        tables.append((cross_section_title(cs), cs.table[["term", "coef", "se", "t", "p"]]))
+    ov = res.overlaps
+    if len(ov):
+        tables.append((f"Overlapping events of one firm (overlap={res.config['overlap']!r})", ov))
+    return header, tables, tuple(new_notes)
+
+
+GROUP_BHAR_COLS = ["group", "window", "n", "mean", "median", "skewness", "t", "p_t", "t_sa"]
+GROUP_BHAR_COLS += ["p_sa", "p_boot"]
+GROUP_REV_COLS = ["group", "window", "n", "initial_bhar", "drift_bhar", "share_of_initial"]
+GROUP_REV_COLS += ["share_opposite", "slope", "slope_p", "p_t", "p_sa", "p_boot"]
+
+
+def bhar_tables(
+    res: EventStudyResults, level: float = 0.05
+) -> tuple[list[tuple[str, pd.DataFrame]], list[str]]:
+    """BHAR and reversal tables (pooled, and per group when the study has groups) and notes."""
+    b = res._extra["bhar"].settings
+    bt, rv = res.bhar_tests, res.reversal
+    g = res.groups
+    grouped = g is not None and len(g.bhar) > 0
+    pooled = f", all {res.n_included} events pooled over {g.column}" if g is not None else ""
+    ini = window_label(*b["initial_window"])
+    tables = [
+        (
+            f"Buy-and-hold abnormal returns against the {b['benchmark']} (missing returns: "
+            f"{b['missing']}; t, LBT skewness-adjusted t, bootstrap{pooled})",
+            bt[[c for c in BHAR_COLS if c in bt.columns]],
+        )
+    ]
+    notes: list[str] = []
+    if len(rv):
+        tables.append((f"Reversal: drift after the initial {ini} reaction{pooled}", rv[REV_COLS]))
+        prefix = f"Pooled over {g.column}: " if g is not None else ""
+        notes += [prefix + n for n in reversal_notes(rv, level)]
+    if grouped and g is not None:
+        tables.append(
+            (f"BHAR by {g.column} (t, LBT skewness-adjusted t, bootstrap)", g.bhar[GROUP_BHAR_COLS])
+        )
+        if len(g.reversal):
+            grv = g.reversal
+            tables.append(
+                (
+                    f"Reversal by {g.column}: drift after the initial {ini} reaction",
+                    grv[GROUP_REV_COLS],
+                )
+            )
+            qs = res._extra.get("settings")
+            if qs is not None and qs.headline is not None:
+                own = grv[grv["group"] == qs.headline]
+                notes = [
+                    f"{qs.headline} ({g.column}): " + n for n in reversal_notes(own, level)
+                ] + notes
+    return tables, notes
+
+
+def cross_section_title(cs: Any) -> str:
+    """Heading of one regression: formula, window, N, R-squared, covariance, weights."""
+    from eventstudy.crosssection import cov_label
+
+    t = cs.table
+    r2 = float(t["rsquared"].iloc[0]) if len(t) else float("nan")
+    w = "; WLS with weights 1/Var(CAR) (patell)" if cs.spec.weights == "patell" else ""
+    return (
+        f"Cross-section: {cs.spec.formula} over {cs.spec.window.label} (N = {cs.nobs}, "
+        f"R-squared = {r2:.3f}; standard errors {cov_label(cs.spec)}{w})"
+    )
+
+
+def reversal_notes(rv: pd.DataFrame, level: float) -> list[str]:
+    """One sentence per drift window of the reversal table."""
+    out = []
+    rows: Any = rv.itertuples(index=False)
+    for r in rows:
+        if not np.isfinite(r.drift_bhar):
+            continue
+        sig = [
+            name
+            for name, p in (("t", r.p_t), ("skewness-adjusted t", r.p_sa), ("bootstrap", r.p_boot))
+            if np.isfinite(p) and p < level
+        ]
+        verdict = (
+            f"significant at {level:.0%} by {', '.join(sig)}"
+            if sig
+            else f"not significant at {level:.0%} by the t, skewness-adjusted t or bootstrap"
+        )
+        out.append(
+            f"Drift BHAR{r.window} after the initial BHAR{r.initial_window} of "
+            f"{r.initial_bhar:+.2%}: {r.drift_bhar:+.2%} over {r.n} events "
+            f"({r.share_of_initial:+.0%} of the initial reaction; "
+            f"{r.share_opposite:.0%} of events move against their initial reaction), "
+            f"{verdict}."
+        )
+    return out
+
+
+# ------------------------------------------------------------------ figures
+
+
+def plot_groups(groups: GroupResults, *, ax: Axes | None = None, level: float = 0.95) -> Axes:
+    """CAAR path of every group with a cross-sectional confidence band; returns the Axes."""
+    from scipy import stats
+
+    ax = _axes(ax)
+    p = groups.path
+    ax.axvspan(-0.5, 0.5, color="0.85", zorder=0)
+    for k, g in enumerate(groups.order):
+        s = p[p["group"] == g]
+        tau = s["tau"].to_numpy()
+        m = s["caar"].to_numpy() * 100
+        n = s["n"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = (
+                stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1))
+                * s["sd"].to_numpy()
+                * 100
+                / np.sqrt(n)
+            )
+        color = f"C{k % 10}"
+        if np.isfinite(half).any():
+            ax.fill_between(tau, m - half, m + half, color=color, alpha=0.12, linewidth=0)
+        ax.plot(tau, m, color=color, marker="o", markersize=2.5, label=f"{g} (N = {n[0]})")
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.set_xlabel("event day (trading days relative to day 0)")
+    ax.set_ylabel("CAAR from the first event day (%)")
+    title = f"CAAR by {groups.column} ({level:.0%} bands)"
+    if groups.simulated:
+        title += " - SIMULATED prices"
+    ax.set_title(title)
+    ax.legend(loc="upper left", frameon=False, fontsize=7)
+    return ax
+
+
+def plot_bhar(res: EventStudyResults, *, ax: Axes | None = None, level: float = 0.95) -> Axes:
+    """Mean BHAR per window with a t confidence interval, per group when the study has
+    groups (all events otherwise); returns the Axes."""
+    from scipy import stats
+
+    ax = _axes(ax)
+    g = res.groups
+    if g is not None and len(g.bhar):
+        frame = g.bhar
+        series = [(str(k), frame[frame["group"] == k]) for k in g.order]
+        what = f"by {g.column}"
+    else:
+        series = [("all events", res.bhar_tests)]
+        what = "all events"
+    wins = list(dict.fromkeys(res.bhar_tests["window"]))
+    x = np.arange(len(wins))
+    width = 0.8 / max(len(series), 1)
+    for k, (name, bt) in enumerate(series):
+        bt = bt.set_index("window").reindex(wins)
+        m = bt["mean"].to_numpy(dtype=float) * 100
+        n = bt["n"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = (
+                stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1))
+                * bt["sd"].to_numpy(dtype=float)
+                * 100
+                / np.sqrt(n)
+            )
+        pos = x - 0.4 + width * (k + 0.5)
+        ax.bar(pos, np.nan_to_num(m), width=width, color=f"C{k % 10}", alpha=0.75,
+               label=f"{name} (N = {int(np.nanmax(n)) if np.isfinite(n).any() else 0})")  # fmt: skip
+        ok = np.isfinite(half) & np.isfinite(m)
+        ax.errorbar(pos[ok], m[ok], yerr=half[ok], fmt="none", color="0.2", linewidth=1)
+    ax.set_xticks(x, wins)
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.set_ylabel("mean BHAR (%)")
+    ax.legend(frameon=False, fontsize=7, loc="best")
+    bench = res._extra["bhar"].settings["benchmark"] if "bhar" in res._extra else "market"
+    title = f"Buy-and-hold abnormal return against the {bench}, {what} ({level:.0%} t intervals)"
+    if res.data_source.get("source") == "simulated":
+        title += "\nSIMULATED prices"
+    ax.set_title(title, fontsize=10)
+    return ax
+
+
+def question_figures(res: EventStudyResults, folder: Path) -> list[tuple[str, str]]:
+    """Save the group and BHAR figures the results have data for; ``(caption, path)``."""
+    from matplotlib.figure import Figure
+
+    from eventstudy.report.files import save_figure
+
+    figs = []
+    if res.groups is not None:
+        fig = Figure(figsize=(7.5, 4.5))
+        plot_groups(res.groups, ax=fig.add_subplot(1, 1, 1))
+        fig.tight_layout()
+        save_figure(fig, folder / "groups_caar")
+        figs.append((f"CAAR by {res.groups.column} with 95% bands", GROUP_FIGURE))
+    if len(res.bhar_tests):
+        fig = Figure(figsize=(7.5, 4.2))
+        plot_bhar(res, ax=fig.add_subplot(1, 1, 1))
+        fig.tight_layout()
+        save_figure(fig, folder / "bhar")
+        figs.append(("Mean buy-and-hold abnormal return per window", BHAR_FIGURE))
+    return figs
+
+
+# ------------------------------------------------------------------ report
+
+
+def extend_blocks(res: EventStudyResults, blocks: list[Block]) -> list[Block]:
+    """Insert the headline, groups, BHAR, cross-section and overlap sections."""
+    from eventstudy.report.render import Block
+
+    qs = res._extra.get("settings")
+    if qs is None:
+        return blocks
+    blocks = list(blocks)
+    figs = {b.path: b for b in blocks if b.kind == "figure"}
+    blocks = [
+        b for b in blocks if not (b.kind == "figure" and b.path in (GROUP_FIGURE, BHAR_FIGURE))
+    ]
+    g = res.groups
+    pooled_at = next(
+        (i for i, b in enumerate(blocks) if b.kind == "h2" and b.text.startswith("CAAR by window")),
+        len(blocks),
+    )
+    if g is not None and pooled_at < len(blocks):
+        blocks[pooled_at] = Block(
+            "h2", f"All events pooled over {g.column} (mixed groups), CAAR by window, with tests"
+        )
+        blocks.insert(
+            pooled_at + 1,
+            Block(
+                "p",
+                f"The pooled CAAR averages over every value of {g.column} "
+                f"({', '.join(g.order)}); groups that carry opposite news cancel out in it. "
+                f"Read it together with the groups of {g.column} below.",
+            ),
+        )
+    if g is not None and qs.headline is not None:
+        n_h = int(g.counts.set_index("group").loc[qs.headline, "n_events"])
+        head = [
+            Block("h2", f"Headline: {g.column} == {qs.headline!r} ({n_h} events)"),
+            Block(
+                "p",
+                f"The study's question concerns the {qs.headline!r} events of {g.column}; "
+                f"the other values ({', '.join(x for x in g.order if x != qs.headline)}) "
+                "are reported as their own groups below, never pooled into this table. "
+                "Columns as in the pooled table: CAAR, n, cross-sectional t, then the "
+                "p-value of every test.",
+            ),
+            Block("table", table=group_pvalue_table(g, qs.headline)),
+        ]
+        head += [Block("item", n) for n in _headline_notes(res, g, qs.headline, 0.05)]
+        blocks[pooled_at:pooled_at] = head
+    first_fig = next((i for i, b in enumerate(blocks) if b.kind == "figure"), len(blocks))
+    sections: list[Block] = []
+    if g is not None:
+        sections += _group_blocks(res, g, figs.get(GROUP_FIGURE))
+    if len(res.bhar_tests):
+        sections += _bhar_blocks(res, figs.get(BHAR_FIGURE))
+    for k, cs in enumerate(res.cross_sections):
+        sections += _cross_section_blocks(cs, first=k == 0)
+    sections += _overlap_blocks(res)
+    blocks[first_fig:first_fig] = sections
+    # the per-event table: add the group column and the overlaps
+    for i, b in enumerate(blocks):
+        if b.kind == "h2" and b.text == "Per-event results" and i + 1 < len(blocks):
+            tab = blocks[i + 1].table
+            if tab is not None and "event_id" in tab.columns:
+                ev = res.events.set_index("event_id")
+                tab = tab.copy()
+                for c in ([g.column] if g is not None else []) + ["overlaps_with"]:
+                    if c in ev.columns and c not in tab.columns:
+                        tab.insert(2, c, ev.loc[tab["event_id"], c].to_numpy())
+                blocks[i + 1] = Block("table", table=tab)
+            break
+    return blocks
+
+
+def _group_blocks(res: EventStudyResults, g: GroupResults, fig: Block | None) -> list[Block]:
+    from eventstudy.report.render import Block
+
+    wins = [(int(a), int(b)) for a, b in res.config["car_windows"]]
+    main = _main_window(wins)
+    out = [
+        Block("h2", f"Groups by {g.column}"),
+        Block(
+            "p",
+            f"Every test of the study re-run on the events of each value of {g.column} "
+            "alone (no refit: the same abnormal returns, split by group). "
+            f"Reference group of the difference tests: {g.order[0]!r}. "
+            + (
+                f"{g.n_missing} event(s) without a value form the group '(missing)' and "
+                "are left out of the difference tests."
+                if g.n_missing
+                else ""
+            ),
+        ),
+        Block("table", table=group_caar_pivot(g)),
+        Block(
+            "p",
+            f"Per group over CAR{window_label(*main)}: CAAR, n, t and the p-value of every test.",
+        ),
+        Block("table", table=group_window_table(g, main)),
+    ]
+    if fig is not None:
+        out.append(fig)
+    d = g.difference
+    out += [
+        Block(
+            "p",
+            "Differences between groups (group minus reference): welch_t (Welch 1947), "
+            "rank_sum (Mann-Whitney 1947; estimate = Hodges-Lehmann shift), kruskal "
+            "(Kruskal-Wallis, more than two groups), regression (CAR on group dummies, "
+            "HC3) and regression_wald (joint HC3 F test).",
+        ),
+        Block(
+            "table",
+            table=d[
+                ["window", "test", "comparison", "estimate", "stat", "pvalue", "df", "n", "reason"]
+            ],
+        ),
+    ]
+    out += [Block("item", n) for n in g.notes(main)]
+    return out
+
+
+def _bhar_blocks(res: EventStudyResults, fig: Block | None) -> list[Block]:
+    from eventstudy.report.render import Block
+
+    b = res._extra["bhar"].settings
+    rule = {
+        "fill": "filled with the benchmark's returns after the firm's last return",
+        "truncate": "truncated, firm and benchmark, on the firm's last return day",
+        "exclude": "excluded from that window",
+    }[b["missing"]]
+    out = [
+        Block("h2", "Long-horizon buy-and-hold abnormal returns"),
+        Block(
+            "p",
+            "BHAR = product of (1 + firm return) minus product of (1 + benchmark return) over "
+            f"the window's sessions; benchmark: the {b['benchmark']}"
+            + (" (fitted normal-return model)" if b["benchmark"] == "model" else " index")
+            + ". A day without a firm return (suspension) adds nothing: the next return "
+            f"spans it. A firm whose returns stop before the window ends is {rule}. "
+            "Tests: conventional t; LBT = Lyon, Barber & Tsai (1999) skewness-adjusted t "
+            f"(normal p-value) and its bootstrap ({b['bootstrap']['reps']} resamples of "
+            f"n x {b['bootstrap']['fraction']:g} events, seed {b['bootstrap']['seed']}).",
+        ),
+    ]
+    tables, notes = bhar_tables(res, 0.05)
+    for title, table in tables:
+        if title.startswith("Reversal"):
+            continue
+        out += [Block("p", title + ":"), Block("table", table=table)]
+    if fig is not None:
+        out.append(fig)
+    odd = res.bhar[res.bhar["status"].isin(["filled", "truncated", "excluded"])]
+    if len(odd):
+        out += [
+            Block("p", "Events whose returns stop, or that could not be measured, per window:"),
+            Block("table", table=odd[["event_id", "ticker", "window", "status", "reason"]]),
+        ]
+    rv = res.reversal
+    if len(rv):
+        out += [
+            Block(
+                "h2", f"Reversal after the initial {window_label(*b['initial_window'])} reaction"
+            ),
+            Block(
+                "p",
+                "Over the events with both BHARs: the mean initial reaction, the mean drift "
+                "(BHAR and CAR) of each later window, the drift as a share of the initial "
+                "reaction (-100% = full reversal), the share of events moving against their "
+                "initial reaction, the slope of the drift on the initial BHAR (OLS, HC3) and "
+                "the drift's tests.",
+            ),
+        ]
+        for title, table in tables:
+            if title.startswith("Reversal"):
+                out += [Block("p", title + ":"), Block("table", table=table)]
+        out += [Block("item", n) for n in notes]
+    return out
+
+
+def _cross_section_blocks(cs: Any, *, first: bool) -> list[Block]:
+    from eventstudy.report.render import Block
+
+    out = [Block("h2", "Cross-sectional regressions")] if first else []
+    text = cross_section_title(cs)
+    if cs.dropped:
+        text += f". Left out for a missing value: {', '.join(cs.dropped)}"
+    out += [
+        Block("p", text + "."),
+        Block("table", table=cs.table[["term", "coef", "se", "t", "p"]]),
+    ]
+    return out
+
+
+def _overlap_blocks(res: EventStudyResults) -> list[Block]:
+    from eventstudy.report.render import Block
+
+    ov = res.overlaps
+    policy = res.config.get("overlap", "keep")
+    if not len(ov):
+        return []
+    what = {
+        "keep": "Both events of each pair stay in every average; their windows share days.",
+        "first": "The later event of each pair inside a kept event's window is excluded "
+        "(see the exclusions ledger).",
+        "drop-all": "Every event of a pair is excluded (see the exclusions ledger).",
+    }[policy]
+    return [
+        Block("h2", "Overlapping events of one firm"),
+        Block(
+            "p",
+            "Pairs of events of one firm whose day 0 lies inside the other's event window "
+            f"(overlap={policy!r}). {what}",
+        ),
+        Block("table", table=ov),
+    ]
