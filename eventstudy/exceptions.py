@@ -14,6 +14,7 @@ __all__ = [
     "DataWarning",
     "EventStudyError",
     "EventStudyWarning",
+    "MissingDependencyError",
     "OutputError",
     "OutputWarning",
     "WindowError",
@@ -38,6 +39,15 @@ class WindowError(EventStudyError):
 
 class OutputError(EventStudyError):
     """An output directory cannot be written, read, reproduced or compared as asked."""
+
+
+class MissingDependencyError(EventStudyError, ImportError):
+    """An optional dependency is not installed; the message gives the install command.
+
+    Also an :class:`ImportError`, so ``except ImportError`` catches it too.  The
+    Yahoo Finance source, for example, needs the ``yahoo`` extra:
+    ``pip install 'ashare-eventstudy[yahoo]'``.
+    """
 
 
 class EventStudyWarning(UserWarning):

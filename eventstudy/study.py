@@ -21,12 +21,12 @@ from eventstudy.abnormal import compute_abnormal
 from eventstudy.align import AlignedPanel, align_panel, window_values
 from eventstudy.calendar.sessions import align_day0, xshg_sessions
 from eventstudy.data.base import Panel
-from eventstudy.exceptions import CalendarWarning, EventStudyError
+from eventstudy.exceptions import CalendarWarning, DataWarning, EventStudyError
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
 from eventstudy.models import NormalReturnModel, get_model
 from eventstudy.results import EventStudyResults, build_results
-from eventstudy.tickers import normalize_ticker
+from eventstudy.tickers import absent_tickers_hint, normalize_ticker
 from eventstudy.windows import Window, WindowSpec
 
 __all__ = ["EXCLUSION_REASONS", "EventStudy", "default_min_estimation_days"]
@@ -312,6 +312,9 @@ def _run(
         excluded[new] = True
 
     mark(tk < 0, EXCLUSION_REASONS["unknown_ticker"])
+    hint = absent_tickers_hint(tickers[tk < 0], [*panel.tickers, panel.market_ticker])
+    if hint is not None:
+        warnings.warn(hint, DataWarning, stacklevel=3)
     has_data = np.zeros(n_ev, dtype=bool)
     if panel.firm.shape[1]:
         any_ret = np.asarray(~np.isnan(panel.firm).all(axis=0), dtype=bool)
