@@ -205,7 +205,7 @@ def align_panel(returns: pd.DataFrame | Panel, market: str) -> AlignedPanel:
         )
         notes.append(msg)
         warnings.warn(msg, DataWarning, stacklevel=3)
-        mkt, mloc, mkt_note = share, int(norm.get_loc(share)), None
+        mkt, mloc, mkt_note = share, int(norm.get_indexer(pd.Index([share]))[0]), None
     if mloc < 0:
         shown = ", ".join(map(str, norm[:8]))
         near = near_tickers(mkt, norm)

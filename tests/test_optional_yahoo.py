@@ -91,3 +91,17 @@ def test_import_and_the_offline_demo_do_not_import_yfinance(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().endswith("ok")
     assert (tmp_path / "demo" / "summary.json").is_file()
+
+
+def test_a_cached_range_is_read_without_yfinance(monkeypatch, tmp_path):
+    from test_data_yahoo import FakeDownloader, market_data
+
+    first = download_yahoo(
+        ["600186.SS", "000300.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path,
+        downloader=FakeDownloader(market_data()), progress=False,
+    )  # fmt: skip
+    monkeypatch.setitem(sys.modules, "yfinance", None)
+    again = download_yahoo(
+        ["600186.SS", "000300.SS"], "2024-05-06", "2024-05-10", cache_dir=tmp_path, progress=False
+    )
+    pd.testing.assert_frame_equal(again.returns, first.returns)
