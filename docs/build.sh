@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the documentation site: install the docs extra into the venv, then
 # `mkdocs build --strict` (any warning fails; the notebooks are executed and a
-# failing cell fails the build).  Runs from the repository root wherever it is
+# failing cell fails the build; so does docs/hooks/maths.py when the formulas
+# would not render offline).  Runs from the repository root wherever it is
 # called from; exits non-zero on failure.
 #
 #   bash docs/build.sh                        # -> site/

@@ -21,7 +21,7 @@ from eventstudy.data.base import Panel
 from eventstudy.dates import factorize_cells, parse_dates
 from eventstudy.exceptions import DataError, DataWarning
 from eventstudy.guards import beyond_limit, beyond_limit_note, check_return_scale, check_unit
-from eventstudy.tickers import normalize_ticker
+from eventstudy.tickers import near_tickers, normalize_market_ticker, normalize_ticker
 
 __all__ = ["AlignedPanel", "align_panel", "window_values"]
 
@@ -138,7 +138,12 @@ def align_panel(
     if (tcodes < 0).any():
         i = _first_row(tcodes < 0)
         raise DataError(f"returns: row {i + 1} has an empty ticker")
-    norm = pd.Index([normalize_ticker(t) for t in tuniq.astype(str)])
+    # the market's own spelling takes the index reading (eventstudy.tickers)
+    mkt, mkt_note = normalize_market_ticker(market)
+    raw_mkt = str(market).strip()
+    norm = pd.Index(
+        [mkt if t.strip() == raw_mkt else normalize_ticker(t) for t in tuniq.astype(str)]
+    )
     renamed = [f"{a} read as {b}" for a, b in zip(tuniq.astype(str), norm, strict=True) if a != b]
     if renamed:
         notes.append(f"{len(renamed)} ticker(s) normalised, e.g. {renamed[0]}")
@@ -189,14 +194,29 @@ def align_panel(
             f"{int(dupmask.sum())} rows involved"
         )
     # market
-    mkt = normalize_ticker(market)
     mloc = int(norm.get_indexer(pd.Index([mkt]))[0])
+    share = normalize_ticker(market)
+    if mloc < 0 and share != mkt and share in norm:
+        # a bare index code in a file was read as a share: that series is the market
+        msg = (
+            f"market ticker {market!r}: the returns have no {mkt} but have {share} "
+            f"(a bare {raw_mkt} in a file reads as a share); {share} is used as the "
+            f"market index: label it {mkt} in the file, or pass market={share!r}"
+        )
+        notes.append(msg)
+        warnings.warn(msg, DataWarning, stacklevel=3)
+        mkt, mloc, mkt_note = share, int(norm.get_indexer(pd.Index([share]))[0]), None
     if mloc < 0:
         shown = ", ".join(map(str, norm[:8]))
+        near = near_tickers(mkt, norm)
         raise DataError(
-            f"market ticker {market!r} is absent from the returns "
-            f"({len(norm)} tickers, e.g. {shown})"
+            f"market ticker {market!r} is absent from the returns ("
+            + (f"read as {mkt}; " if mkt != raw_mkt else "")
+            + f"{len(norm)} tickers, e.g. {shown})"
+            + (f"; did you mean {' or '.join(near)}?" if near else "")
         )
+    if mkt_note is not None:
+        notes.append(mkt_note)
     is_m = tcodes == mloc
     m_ok = is_m & ~np.isnan(ret)
     order = np.argsort(dvals[m_ok], kind="stable")

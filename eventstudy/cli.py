@@ -425,7 +425,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from eventstudy.calendar import BUNDLED_CALENDARS, load_calendar
     from eventstudy.data.csvfile import read_prices_csv, read_returns_csv
     from eventstudy.report.files import write_outputs
-    from eventstudy.tickers import normalize_ticker
+    from eventstudy.tickers import normalize_market_ticker
 
     t0 = time.perf_counter()
     out = args.out or Path("eventstudy-output")
@@ -479,7 +479,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from eventstudy.data.yahoo import download_yahoo
 
         ok = cal[cal["calendar_status"] == "ok"]
-        tickers = sorted(set(ok["ticker"].dropna().astype(str))) + [normalize_ticker(args.market)]
+        tickers = sorted(set(ok["ticker"].dropna().astype(str))) + [
+            normalize_market_ticker(args.market)[0]
+        ]
         if ok.empty:
             raise EventStudyError("no calendar row has a usable date and ticker")
         dates = pd.to_datetime(ok["date"])

@@ -15,6 +15,7 @@ __all__ = [
     "DataWarning",
     "EventStudyError",
     "EventStudyWarning",
+    "MissingDependencyError",
     "OutputError",
     "OutputWarning",
     "ExclusionError",
@@ -59,6 +60,15 @@ class ExclusionError(EventStudyError):
 
 class NoEventsIncludedError(ExclusionError):
     """No event of the calendar could be included in the study."""
+
+
+class MissingDependencyError(EventStudyError, ImportError):
+    """An optional dependency is not installed; the message gives the install command.
+
+    Also an :class:`ImportError`, so ``except ImportError`` catches it too.  The
+    Yahoo Finance source, for example, needs the ``yahoo`` extra:
+    ``pip install 'ashare-eventstudy[yahoo]'``.
+    """
 
 
 class EventStudyWarning(UserWarning):

@@ -28,7 +28,7 @@ from eventstudy.estimation_checks import (
     estimation_problems,
     standardised_outliers,
 )
-from eventstudy.exceptions import CalendarWarning, EventStudyError
+from eventstudy.exceptions import CalendarWarning, DataWarning, EventStudyError
 from eventstudy.guards import beyond_limit_by_event
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
@@ -43,7 +43,7 @@ from eventstudy.overlap import OVERLAP_REASONS, overlap_step
 from eventstudy.questions import finish_questions, prepare_questions, run_questions
 from eventstudy.results import EventStudyResults, build_results
 from eventstudy.study_guards import LEAKAGE_EST_END, check_losses, check_span, leakage_window
-from eventstudy.tickers import normalize_ticker
+from eventstudy.tickers import absent_tickers_hint, normalize_ticker
 from eventstudy.windows import Window, WindowSpec
 
 __all__ = [
@@ -422,6 +422,9 @@ def _run(
         excluded[new] = True
 
     mark(tk < 0, EXCLUSION_REASONS["unknown_ticker"])
+    hint = absent_tickers_hint(tickers[tk < 0], [*panel.tickers, panel.market_ticker])
+    if hint is not None:
+        warnings.warn(hint, DataWarning, stacklevel=3)
     has_data = np.zeros(n_ev, dtype=bool)
     if panel.firm.shape[1]:
         any_ret = np.asarray(~np.isnan(panel.firm).all(axis=0), dtype=bool)

@@ -41,7 +41,7 @@ import pandas as pd
 
 from eventstudy.data.base import Panel, returns_from_prices
 from eventstudy.data.cache import default_cache_dir, lookup_cached, write_cached
-from eventstudy.exceptions import DataError, DataWarning
+from eventstudy.exceptions import DataError, DataWarning, MissingDependencyError
 from eventstudy.tickers import normalize_ticker
 
 __all__ = ["DOWNLOAD_ARGUMENTS", "YahooSource", "download_yahoo", "split_download"]
@@ -100,8 +100,14 @@ def _yfinance_version() -> str | None:
 
 
 def _default_downloader() -> Downloader:
-    import yfinance as yf
-
+    try:
+        import yfinance as yf
+    except ImportError as exc:  # an optional extra: CSV files and simulations do without it
+        raise MissingDependencyError(
+            "the Yahoo Finance source needs yfinance, which is not installed: "
+            "pip install 'ashare-eventstudy[yahoo]' (or: pip install yfinance). "
+            "CSV files (--source csv, read_prices_csv) and the simulated market work without it"
+        ) from exc
     return yf.download
 
 
@@ -287,6 +293,9 @@ def download_yahoo(
     DataError
         On a failed download (naming the batch's tickers, the original error
         chained) or, offline, naming the tickers missing from the cache.
+    MissingDependencyError
+        When something must be downloaded and yfinance is not installed (the
+        ``yahoo`` extra); a fully cached range needs no yfinance.
 
     Warns
     -----
