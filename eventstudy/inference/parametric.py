@@ -143,8 +143,15 @@ class BMP(EventTest):
 
 
 def _standardised_residuals(data: TestData) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """Estimation residuals standardised over each event's own window (divisor L_i)."""
-    e = data.est_ar
+    """Estimation residuals standardised over each event's own window (divisor L_i),
+    computed once per data set."""
+    key = ("standardised_residuals",)
+    if key not in data.cache:
+        data.cache[key] = _standardise(data.est_ar)
+    return data.cache[key]
+
+
+def _standardise(e: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
     present = ~np.isnan(e)
     cnt = present.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -238,64 +245,98 @@ def event_day_correlation(data: TestData, days: int = 1) -> tuple[FloatArray, ND
         raise ValueError("event_day_correlation needs TestData.day0")
     key = ("event_day_correlation", days)
     if key not in data.cache:  # patell_kp and bmp_kp share it
-        data.cache[key] = _event_day_correlation(data, days)
+        data.cache[key] = _correlation_parts(data).rho(days)
     return data.cache[key]
 
 
-def _event_day_correlation(data: TestData, days: int) -> tuple[FloatArray, NDArray[np.bool_]]:
-    assert data.day0 is not None
-    z, ok = _standardised_residuals(data)
-    lead = z.shape[:-2]
-    n_ev, n_l = z.shape[-2], z.shape[-1]
-    n_b = int(np.prod(lead, dtype=np.int64)) if lead else 1
-    z2 = z.reshape(n_b * n_ev, n_l)
-    ok2 = ok.reshape(n_b * n_ev, n_l)
-    has = ok2.any(axis=1)
-    d0 = np.broadcast_to(data.day0, lead + (n_ev,)).reshape(-1).astype(np.int64)
-    batch = np.repeat(np.arange(n_b), n_ev)
-    rho = np.zeros(n_b)
-    unknown = np.zeros(n_b, dtype=bool)
-    if not has.any():
-        return rho.reshape(lead), unknown.reshape(lead)
-    lo = int(d0[has].min())
-    span = int(d0[has].max()) - lo + days + 2
-    key = batch[has] * span + (d0[has] - lo)
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
-    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-    zs, oks = z2[has][order], ok2[has][order].astype(np.float64)
-    g_z = np.add.reduceat(zs, starts, axis=0)
-    g_q = np.add.reduceat(zs * zs, starts, axis=0)
-    g_m = np.add.reduceat(oks, starts, axis=0)
-    n_g = np.diff(np.r_[starts, len(ks)]).astype(np.float64)
-    g_key = ks[starts]
-    g_b = g_key // span
-    num = np.zeros(len(g_key))
-    s0 = (g_z * g_z - g_q).sum(axis=1)
-    p0 = (g_m * g_m - g_m).sum(axis=1)
-    multi = n_g > 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        num += np.where(multi & (p0 > 0), n_g * (n_g - 1.0) * s0 / p0, 0.0)
-    bad = multi & ~(p0 > 0)
-    for lag in range(1, min(days, n_l)):
-        j = np.searchsorted(g_key, g_key + lag)
-        jc = np.minimum(j, len(g_key) - 1)
-        hit = (j < len(g_key)) & (g_key[jc] == g_key + lag)
-        if not hit.any():
-            continue
-        gi, gj = np.flatnonzero(hit), jc[hit]
-        cross = (g_z[gi, lag:] * g_z[gj, : n_l - lag]).sum(axis=1)
-        cnt = (g_m[gi, lag:] * g_m[gj, : n_l - lag]).sum(axis=1)
-        w = 2.0 * (1.0 - lag / days) * n_g[gi] * n_g[gj]
+class _DayZeroGroups:
+    """Sums of standardised residuals per day-0 group, built once per data set.
+
+    :meth:`rho` combines the same-day term with the cross terms of groups whose
+    days 0 differ by ``lag``; each lag's cross terms are computed once (one
+    vectorised pass over the groups) and reused by every window length, since
+    only the weights ``1 - lag/days`` depend on the window.
+    """
+
+    def __init__(self, data: TestData) -> None:
+        assert data.day0 is not None
+        z, ok = _standardised_residuals(data)
+        self.lead = z.shape[:-2]
+        n_ev, self.n_l = z.shape[-2], z.shape[-1]
+        self.n_b = n_b = int(np.prod(self.lead, dtype=np.int64)) if self.lead else 1
+        z2 = z.reshape(n_b * n_ev, self.n_l)
+        ok2 = ok.reshape(n_b * n_ev, self.n_l)
+        has = ok2.any(axis=1)
+        d0 = np.broadcast_to(data.day0, self.lead + (n_ev,)).reshape(-1).astype(np.int64)
+        batch = np.repeat(np.arange(n_b), n_ev)
+        self.lags: dict[int, tuple[FloatArray, FloatArray]] = {}
+        self.empty = not has.any()
+        if self.empty:
+            return
+        lo = int(d0[has].min())
+        # lags of n_l or more never count, so keys of two batches never meet
+        span = int(d0[has].max()) - lo + self.n_l + 2
+        gkey = batch[has] * span + (d0[has] - lo)
+        order = np.argsort(gkey, kind="stable")
+        ks = gkey[order]
+        starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+        zs, oks = z2[has][order], ok2[has][order].astype(np.float64)
+        self.g_z = np.add.reduceat(zs, starts, axis=0)
+        self.g_m = np.add.reduceat(oks, starts, axis=0)
+        g_q = np.add.reduceat(zs * zs, starts, axis=0)
+        self.n_g = np.diff(np.r_[starts, len(ks)]).astype(np.float64)
+        self.g_key = ks[starts]
+        self.g_b = self.g_key // span
+        s0 = (self.g_z * self.g_z - g_q).sum(axis=1)
+        p0 = (self.g_m * self.g_m - self.g_m).sum(axis=1)
+        multi = self.n_g > 1
         with np.errstate(invalid="ignore", divide="ignore"):
-            num[gi] += np.where(cnt > 0, w * cross / cnt, 0.0)
-        bad[gi] |= ~(cnt > 0)
-    tot = np.bincount(g_b, weights=num, minlength=n_b)
-    n_per = np.bincount(g_b, weights=n_g, minlength=n_b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.where(n_per > 1, tot / (n_per * (n_per - 1.0)), 0.0)
-    unknown = np.bincount(g_b, weights=bad.astype(np.float64), minlength=n_b) > 0
-    return rho.reshape(lead), unknown.reshape(lead)
+            same = np.where(multi & (p0 > 0), self.n_g * (self.n_g - 1.0) * s0 / p0, 0.0)
+        self.same = np.bincount(self.g_b, weights=same, minlength=n_b).astype(np.float64)
+        self.same_bad = np.bincount(
+            self.g_b, weights=(multi & ~(p0 > 0)).astype(np.float64), minlength=n_b
+        ).astype(np.float64)
+        self.n_per = np.bincount(self.g_b, weights=self.n_g, minlength=n_b).astype(np.float64)
+
+    def _lag(self, lag: int) -> tuple[FloatArray, FloatArray]:
+        """Per batch: sum over group pairs ``(g, h)`` with ``d_h = d_g + lag`` of
+        ``2 n_g n_h r_gh``, and the number of such pairs without a shared day."""
+        if lag not in self.lags:
+            g_key, n_l = self.g_key, self.n_l
+            j = np.searchsorted(g_key, g_key + lag)
+            jc = np.minimum(j, len(g_key) - 1)
+            hit = (j < len(g_key)) & (g_key[jc] == g_key + lag)
+            gi, gj = np.flatnonzero(hit), jc[hit]
+            c = (self.g_z[gi, lag:] * self.g_z[gj, : n_l - lag]).sum(axis=1)
+            cnt = (self.g_m[gi, lag:] * self.g_m[gj, : n_l - lag]).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                term = np.where(cnt > 0, 2.0 * self.n_g[gi] * self.n_g[gj] * c / cnt, 0.0)
+            bad = (~(cnt > 0)).astype(np.float64)
+            self.lags[lag] = (
+                np.bincount(self.g_b[gi], weights=term, minlength=self.n_b).astype(np.float64),
+                np.bincount(self.g_b[gi], weights=bad, minlength=self.n_b).astype(np.float64),
+            )
+        return self.lags[lag]
+
+    def rho(self, days: int) -> tuple[FloatArray, NDArray[np.bool_]]:
+        if self.empty:
+            return np.zeros(self.lead), np.zeros(self.lead, dtype=bool)
+        num = self.same.copy()
+        bad = self.same_bad.copy()
+        for lag in range(1, min(days, self.n_l)):  # the window's lags, each computed once
+            cross, cross_bad = self._lag(lag)
+            num += (1.0 - lag / days) * cross
+            bad += cross_bad
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = np.where(self.n_per > 1, num / (self.n_per * (self.n_per - 1.0)), 0.0)
+        return rho.reshape(self.lead), (bad > 0).reshape(self.lead)
+
+
+def _correlation_parts(data: TestData) -> _DayZeroGroups:
+    key = ("day0_groups",)
+    if key not in data.cache:
+        data.cache[key] = _DayZeroGroups(data)
+    return data.cache[key]
 
 
 def _kp_adjust(base: TestColumns, data: TestData, *, window: bool, bmp: bool) -> TestColumns:
