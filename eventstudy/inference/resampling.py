@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from eventstudy.exceptions import EventStudyError
 from eventstudy.inference.base import (
@@ -150,7 +151,7 @@ class Bootstrap(EventTest):
         """Number of replicates with ``|t*| < |t|`` per (member, column)."""
         n_b, n_ev, n_col = x.shape
         present = ~np.isnan(x)
-        has = present.any(axis=-1)
+        has: NDArray[np.bool_] = np.asarray(present.any(axis=-1))
         k = has.sum(axis=-1)  # events resampled, per member
         # a canonical order of the events, so that the draw does not depend on
         # the order in which they come: by their values (events with a value first,
