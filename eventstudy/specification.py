@@ -50,13 +50,7 @@ from eventstudy.windows import Window, window_label
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = [
-    "LEVELS",
-    "SpecificationResult",
-    "plot_rejection_rates",
-    "run_block",
-    "specification_study",
-]
+__all__ = ["LEVELS", "SpecificationResult", "plot_rejection_rates", "specification_study"]
 
 LEVELS = (0.01, 0.05, 0.10)
 
@@ -162,7 +156,7 @@ def _draw_trials(setup: _Setup, first: int, count: int) -> tuple[np.ndarray, np.
     return d0, tk
 
 
-def run_block(setup: _Setup, first: int, count: int) -> dict[str, np.ndarray]:
+def _run_block(setup: _Setup, first: int, count: int) -> dict[str, np.ndarray]:
     """Trials ``first..first+count-1``: every test's p-value, the CAAR of the
     window and the number of events used, per trial.  All trials of the block
     are one leading batch axis of the test kernels (no loop over events)."""
@@ -360,11 +354,11 @@ def specification_study(
     )
     spans = [(s, min(block, trials - s)) for s in range(0, trials, block)]
     if client is None:
-        parts = [run_block(setup, s, k) for s, k in spans]
+        parts = [_run_block(setup, s, k) for s, k in spans]
     else:
         from eventstudy.distributed import map_blocks
 
-        parts = map_blocks(client, run_block, setup, spans)
+        parts = map_blocks(client, _run_block, setup, spans)
     pv = {name: np.concatenate([p[name] for p in parts]) for name in names}
     caar = np.concatenate([p["caar"] for p in parts])
     used = np.concatenate([p["used"] for p in parts])

@@ -56,7 +56,7 @@ def test_two_workers_give_exactly_the_local_pvalues(client):
     assert remote.params == local.params
     assert remote.events_used == local.events_used
     # four blocks of at most 7 trials, spread over both workers
-    ran = [t["worker"] for t in stream.data if "run_block" in str(t["key"])]
+    ran = [t["worker"] for t in stream.data if "_run_block" in str(t["key"])]
     assert len(ran) == 4 and len(set(ran)) == 2
 
 

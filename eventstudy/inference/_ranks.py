@@ -28,6 +28,7 @@ Leading batch axes (Monte Carlo trials) are flattened to one axis ``M``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -103,7 +104,7 @@ def argsort_rows(x: FloatArray) -> NDArray[np.int32]:
     return order
 
 
-def _runs(vals: FloatArray) -> tuple[IntArray, IntArray]:
+def tie_runs(vals: FloatArray) -> tuple[IntArray, IntArray]:
     """For each position of sorted rows, the first and one-past-last position of
     its run of equal values (NaN never equals anything)."""
     n_l = vals.shape[-1]
@@ -158,7 +159,10 @@ class SortedRows:
 
 
 def _rank(vals: FloatArray, n: IntArray, inverse: NDArray[Any]) -> FloatArray:
-    lo, hi = _runs(vals)
+    present = inverse < n[..., None]  # missing values sort last
+    if not (vals[..., 1:] == vals[..., :-1]).any():  # no ties: the rank is the position
+        return np.where(present, inverse + 1.0, np.nan)
+    lo, hi = tie_runs(vals)
     r_sorted = np.where(np.arange(vals.shape[-1]) < n[..., None], (lo + hi + 1) / 2.0, np.nan)
     return np.asarray(take_last(r_sorted, inverse), dtype=np.float64)
 
@@ -176,25 +180,38 @@ def count_below(sorted_values: FloatArray, q: FloatArray) -> tuple[IntArray, Int
     """Per query, the number of values of its sorted row ``< q`` and ``<= q``.
 
     ``sorted_values`` is ``(..., E, L)`` with NaN last, ``q`` is ``(..., E, W)``;
-    a branch-free binary search vectorised over all queries (NaN queries give 0).
+    a branch-free binary search vectorised over all queries (NaN queries give
+    0).  The second count differs from the first only where the row holds the
+    query's value, and is searched for those queries only.
     """
     n_l = sorted_values.shape[-1]
     lead = np.broadcast_shapes(sorted_values.shape[:-1], q.shape[:-1])
     flat = np.ascontiguousarray(np.broadcast_to(sorted_values, lead + (n_l,))).reshape(-1)
     rows = int(np.prod(lead, dtype=np.int64))
-    off = (np.arange(rows, dtype=np.int64) * n_l).reshape(lead + (1,)) - 1
-    out = []
-    for right in (False, True):
-        pos = np.zeros(q.shape, dtype=np.int64)
-        step = 1 << (n_l.bit_length() - 1) if n_l else 0
-        while step:
-            cand = pos + step
-            v = flat.take(off + np.minimum(cand, n_l))
-            go = (v <= q) if right else (v < q)  # False for NaN: missing values sort last
-            pos += np.where(go & (cand <= n_l), step, 0)
-            step >>= 1
-        out.append(pos)
-    return out[0], out[1]
+    off = np.broadcast_to((np.arange(rows, dtype=np.int64) * n_l).reshape(lead + (1,)), q.shape)
+    q = np.broadcast_to(q, off.shape)
+    lt = _search(flat, off, q, n_l, right=False)
+    if not n_l:
+        return lt, lt.copy()
+    eq = flat.take(off + np.minimum(lt, n_l - 1)) == q
+    eq &= lt < n_l
+    le = lt.copy()
+    if eq.any():
+        le[eq] = _search(flat, off[eq], q[eq], n_l, right=True)
+    return lt, le
+
+
+def _search(flat: FloatArray, off: IntArray, q: FloatArray, n_l: int, *, right: bool) -> IntArray:
+    pos = np.zeros(q.shape, dtype=np.int64)
+    step = 1 << (n_l.bit_length() - 1) if n_l else 0
+    base = off - 1
+    while step:
+        cand = pos + step
+        v = flat.take(base + np.minimum(cand, n_l))
+        go = (v <= q) if right else (v < q)  # False for NaN: missing values sort last
+        pos += np.where(go & (cand <= n_l), step, 0)
+        step >>= 1
+    return pos
 
 
 # -------------------------------------------------------------------- blocks
@@ -216,31 +233,48 @@ def _blocks(n_b: int, n_ev: int, cells: int) -> Iterator[tuple[slice, slice]]:
 
 
 @dataclass(frozen=True)
-class _Placed:
-    """One block's event-period values ``(M, E, W)`` placed in the sorted rows."""
+class Placed:
+    """Event-period values ``(..., E, W)`` placed in the sorted estimation rows.
 
-    est_lt: IntArray  # estimation values < each event-period value
-    est_le: IntArray  # estimation values <= each event-period value
-    val_lt: IntArray  # (M, E, L): event-period values < each estimation value
-    val_le: IntArray  # (M, E, L): event-period values <= each estimation value
-    vorder: NDArray[np.int32]  # sort order of the event-period values (NaN last)
+    ``est_lt/est_le``: estimation values ``<`` / ``<=`` each event-period value;
+    ``val_lt/val_le`` ``(..., E, L)``: event-period values ``<`` / ``<=`` each
+    estimation value, at the estimation value's original position; ``vorder``
+    sorts each event's event-period values (NaN last) into ``vsorted``;
+    ``v_lo/v_hi``: event-period values ``<`` / ``<=`` each event-period value.
+    Computed once per data set and shared (``rank`` and ``csign`` both use the
+    placement of the event-day abnormal returns).
+    """
+
+    est_lt: IntArray
+    est_le: IntArray
+    val_lt: NDArray[np.int32]
+    val_le: NDArray[np.int32]
+    vorder: NDArray[np.int32]
     vsorted: FloatArray
-    v_lo: IntArray  # event-period values < each event-period value
-    v_hi: IntArray  # event-period values <= each event-period value
+    v_lo: IntArray
+    v_hi: IntArray
     present: BoolArray
 
+    def block(self, lead: tuple[int, ...], m: slice, e: slice) -> Placed:
+        """Members ``m`` and events ``e`` of a placement, as ``(M, E, ...)`` arrays."""
+        return Placed(**{k: _as3(getattr(self, k), lead)[m, e] for k in self.__dataclass_fields__})
 
-def _place(values: FloatArray, inverse: NDArray[Any], vals: FloatArray) -> _Placed:
+
+def place(rows: SortedRows, vals: FloatArray) -> Placed:
+    """Place the event-period values ``vals`` in the sorted estimation rows."""
     present = ~np.isnan(vals)
-    est_lt, est_le = count_below(values, vals)
-    n_l = values.shape[-1]
-    val_lt = _val_counts(np.where(present, est_le, n_l), inverse, n_l)
-    val_le = _val_counts(np.where(present, est_lt, n_l), inverse, n_l)
+    est_lt, est_le = count_below(rows.values, vals)
+    n_l = rows.values.shape[-1]
+    val_lt = _val_counts(np.where(present, est_le, n_l), rows.inverse, n_l)
+    if (est_le != est_lt).any():  # some event-period value equals an estimation value
+        val_le = _val_counts(np.where(present, est_lt, n_l), rows.inverse, n_l)
+    else:
+        val_le = val_lt
     vorder = argsort_rows(vals)
     vsorted = take_last(vals, vorder)
-    lo, hi = _runs(vsorted)
+    lo, hi = tie_runs(vsorted)
     vinv = _inverse(vorder)
-    return _Placed(
+    return Placed(
         est_lt,
         est_le,
         val_lt,
@@ -253,7 +287,7 @@ def _place(values: FloatArray, inverse: NDArray[Any], vals: FloatArray) -> _Plac
     )
 
 
-def _val_counts(threshold: IntArray, inverse: NDArray[Any], n_l: int) -> IntArray:
+def _val_counts(threshold: IntArray, inverse: NDArray[Any], n_l: int) -> NDArray[np.int32]:
     """``#{d : threshold_d <= p}`` at every sorted estimation position ``p``,
     returned at the original positions (a histogram and a cumulative sum): an
     event-period value ``v`` is below the sorted estimation value at ``p`` iff
@@ -262,11 +296,11 @@ def _val_counts(threshold: IntArray, inverse: NDArray[Any], n_l: int) -> IntArra
     rows = int(np.prod(lead, dtype=np.int64))
     key = np.arange(rows, dtype=np.int64)[:, None] * (n_l + 1) + threshold.reshape(rows, w)
     hist = np.bincount(key.ravel(), minlength=rows * (n_l + 1)).reshape(rows, n_l + 1)
-    cum = np.cumsum(hist, axis=-1)[:, :n_l].reshape(lead + (n_l,))
-    return np.asarray(take_last(cum, inverse), dtype=np.int64)
+    cum = np.cumsum(hist, axis=-1, dtype=np.int32)[:, :n_l].reshape(lead + (n_l,))
+    return np.asarray(take_last(cum, inverse), dtype=np.int32)
 
 
-def _membership(pl: _Placed, member: BoolArray) -> BoolArray:
+def _membership(pl: Placed, member: BoolArray) -> BoolArray:
     """``(M, E, J, W)``: whether the ``p``-th smallest present event-period value
     of an event belongs to set ``j`` (``member`` is ``(J, W)``)."""
     n_v = pl.present.sum(axis=-1)
@@ -302,20 +336,19 @@ class RankSums:
     val_n: IntArray
 
 
-def rank_sums(rows: SortedRows, vals: FloatArray, member: BoolArray) -> RankSums:
+def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
     """Scaled-rank day sums of the estimation values ranked together with each
-    set of event-period values (``member[j]`` selects the days of set ``j``)."""
-    lead = vals.shape[:-2]
+    set of the placed event-period values (``member[j]`` selects set ``j``)."""
+    lead = placed.present.shape[:-2]
     n_b = int(np.prod(lead, dtype=np.int64))
-    n_ev, n_w, n_l, n_j = vals.shape[-2], vals.shape[-1], rows.values.shape[-1], member.shape[0]
-    r_vals, r_inv = _as3(rows.values, lead), _as3(rows.inverse, lead)
+    n_ev, n_w = placed.present.shape[-2:]
+    n_l, n_j = rows.values.shape[-1], member.shape[0]
     r_rank, r_n = _as3(rows.rank, lead), _as3(rows.n, lead)
-    v3 = _as3(vals, lead)
     jj, ww = np.nonzero(member)
     est = np.zeros((n_b, n_j, n_l))
     val = np.zeros((n_b, n_j, n_w))
-    for m, e in _blocks(n_b, n_ev, n_l * (n_j + 6) + n_j * (n_w + 1) + 4 * len(jj)):
-        pl = _place(r_vals[m, e], r_inv[m, e], v3[m, e])
+    for m, e in _blocks(n_b, n_ev, n_l * (n_j + 4) + n_j * (n_w + 1) + 4 * len(jj)):
+        pl = placed.block(lead, m, e)
         pre = _prefix(_membership(pl, member))  # (M, E, J, W+1)
         est_present = ~np.isnan(r_rank[m, e])
         n_set = (pl.present[..., None, :] & member).sum(axis=-1)  # (M, E, J)
@@ -338,12 +371,16 @@ def rank_sums(rows: SortedRows, vals: FloatArray, member: BoolArray) -> RankSums
         est.reshape(lead + (n_j, n_l)),
         (~np.isnan(rows.rank)).sum(axis=-2).astype(np.int64),
         val.reshape(lead + (n_j, n_w)),
-        (~np.isnan(vals)).sum(axis=-2).astype(np.int64),
+        placed.present.sum(axis=-2).astype(np.int64),
     )
 
 
 def _gathered_sum(
-    pre: FloatArray, q_lt: IntArray, q_le: IntArray, present: BoolArray, weight: FloatArray
+    pre: FloatArray,
+    q_lt: NDArray[Any],
+    q_le: NDArray[Any],
+    present: BoolArray,
+    weight: FloatArray,
 ) -> FloatArray:
     r"""``sum_e w_ej [present_el] (pre[e, j, q_lt] + pre[e, j, q_le]) / 2`` as ``(M, J, L)``.
 
@@ -366,36 +403,73 @@ def _gathered_sum(
 # ------------------------------------------------------------- median signs
 
 
-def sign_sums(rows: SortedRows, est: FloatArray, vals: FloatArray, member: BoolArray) -> RankSums:
+def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArray) -> RankSums:
     """Corrado-Zivney signs ``sign(x - median)`` summed over events per day,
     the median taken over each event's estimation values and the set-``j``
-    event-period values (see :func:`union_medians`)."""
-    lead = vals.shape[:-2]
+    event-period values (see :func:`union_medians`).
+
+    The medians of one event's sets lie within a few positions of each other
+    in its sorted estimation row, so an estimation value below all of them
+    (or above) has the sign -1 (+1) for every set: one pass over the
+    estimation days gives that common part, and only the band of positions
+    between the lowest and the highest median is compared set by set.
+    """
+    lead = placed.present.shape[:-2]
     n_b = int(np.prod(lead, dtype=np.int64))
-    n_ev, n_w, n_l, n_j = vals.shape[-2], vals.shape[-1], est.shape[-1], member.shape[0]
-    r_vals, r_inv, r_n = _as3(rows.values, lead), _as3(rows.inverse, lead), _as3(rows.n, lead)
-    e3, v3 = _as3(est, lead), _as3(vals, lead)
+    n_ev, n_w = placed.present.shape[-2:]
+    n_l, n_j = est.shape[-1], member.shape[0]
+    r_vals, r_n = _as3(rows.values, lead), _as3(rows.n, lead)
+    r_inv, r_order = _as3(rows.inverse, lead), _as3(rows.order, lead)
+    v3 = _as3(placed.vsorted, lead)
     out_e = np.zeros((n_b, n_j, n_l))
     out_v = np.zeros((n_b, n_j, n_w))
-    for m, e in _blocks(n_b, n_ev, n_l * (n_j + 4) + 4 * n_j * n_w):
-        pl = _place(r_vals[m, e], r_inv[m, e], v3[m, e])
-        med = union_medians(r_vals[m, e], r_n[m, e], pl, member)  # (M, E, J)
-        x = e3[m, e]
+    for m, e in _blocks(n_b, n_ev, n_l * 4 + 6 * n_j * n_w):
+        pl = placed.block(lead, m, e)
+        values, n = r_vals[m, e], r_n[m, e]
+        med = union_medians(values, n, pl, member)  # (M, E, J)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+            m_lo, m_hi = np.nanmin(med, axis=-1), np.nanmax(med, axis=-1)
+        lo, _ = count_below(values, m_lo[..., None])
+        _, hi = count_below(values, m_hi[..., None])  # band: sorted positions [lo, hi)
+        pos = r_inv[m, e]
+        common = np.where(pos < lo, -1.0, np.where(pos >= hi, 1.0, 0.0))
+        common = np.where(pos < n[..., None], common, 0.0)  # missing values sort last
+        out_e[m] += common.sum(axis=1)[:, None, :]
+        width = int((hi - lo).max()) if hi.size else 0
+        if width:
+            p = lo + np.arange(width)  # (M, E, width)
+            inside = p < hi
+            pc = np.minimum(p, n_l - 1)
+            g = np.sign(take_last(values, pc)[..., None] - med[..., None, :])  # (M, E, w, J)
+            g = np.where(inside[..., None], g, 0.0)
+            day = take_last(r_order[m, e], pc)
+            n_m = g.shape[0]
+            key = (np.arange(n_m).reshape(n_m, 1, 1, 1) * n_j + np.arange(n_j)) * n_l
+            key = key + day[..., None]
+            add = np.bincount(key.ravel(), weights=g.ravel(), minlength=n_m * n_j * n_l)
+            out_e[m] += add.reshape(n_m, n_j, n_l)
+        sv = v3[m, e]  # event-period values in sorted order, with their set membership
         with np.errstate(invalid="ignore"):
-            g = np.sign(x[..., :, None] - med[..., None, :])  # (M, E, L, J)
-        out_e[m] += np.swapaxes(np.where(np.isnan(x)[..., None], 0.0, g).sum(axis=1), -1, -2)
-        with np.errstate(invalid="ignore"):
-            gv = np.sign(v3[m, e][..., None, :] - med[..., :, None])  # (M, E, J, W)
-        out_v[m] += np.where(member & pl.present[..., None, :], gv, 0.0).sum(axis=1)
+            gv = np.sign(sv[..., None, :] - med[..., :, None])  # (M, E, J, W)
+        in_set = _membership(pl, member)
+        unsorted = np.zeros(gv.shape)
+        np.put_along_axis(
+            unsorted,
+            np.broadcast_to(pl.vorder[..., None, :].astype(np.int64), gv.shape),
+            np.where(in_set, gv, 0.0),
+            axis=-1,
+        )
+        out_v[m] += unsorted.sum(axis=1)
     return RankSums(
         out_e.reshape(lead + (n_j, n_l)),
         (~np.isnan(est)).sum(axis=-2).astype(np.int64),
         out_v.reshape(lead + (n_j, n_w)),
-        (~np.isnan(vals)).sum(axis=-2).astype(np.int64),
+        placed.present.sum(axis=-2).astype(np.int64),
     )
 
 
-def union_medians(values: FloatArray, n: IntArray, pl: _Placed, member: BoolArray) -> FloatArray:
+def union_medians(values: FloatArray, n: IntArray, pl: Placed, member: BoolArray) -> FloatArray:
     """Median of each event's estimation values (sorted ``values``, ``n``
     present) together with the set-``j`` event-period values, ``(M, E, J)``
     (NaN when the union is empty).

@@ -8,7 +8,18 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from eventstudy.inference._ranks import RankSums, SortedRows, rank_sums, sign_sums, sort_rows
+from eventstudy.inference._ranks import (
+    Placed,
+    RankSums,
+    SortedRows,
+    argsort_rows,
+    place,
+    rank_sums,
+    sign_sums,
+    sort_rows,
+    take_last,
+    tie_runs,
+)
 from eventstudy.inference.base import (
     EventTest,
     FloatArray,
@@ -19,7 +30,6 @@ from eventstudy.inference.base import (
     count_message,
     finish,
     no_reason,
-    rank_last,
     reasons,
     register,
 )
@@ -138,6 +148,15 @@ def _sorted_estimation(data: TestData) -> SortedRows:
     return data.cache[key]
 
 
+def _placed_days(data: TestData) -> Placed:
+    """The event-day abnormal returns placed in the sorted estimation rows (shared
+    by ``rank`` and ``csign``)."""
+    key = ("placed_days",)
+    if key not in data.cache:
+        data.cache[key] = place(_sorted_estimation(data), data.ar)
+    return data.cache[key]
+
+
 def _day_sets(data: TestData) -> NDArray[np.bool_]:
     """``(1 + K, W)``: all event days, then the days of each CAR window."""
     rows = [np.ones(len(data.taus), dtype=bool)]
@@ -201,7 +220,9 @@ class RankTest(EventTest):
     def _sums(data: TestData) -> RankSums:
         key = ("rank_sums",)
         if key not in data.cache:  # daily and window share one pass
-            data.cache[key] = rank_sums(_sorted_estimation(data), data.ar, _day_sets(data))
+            data.cache[key] = rank_sums(
+                _sorted_estimation(data), _placed_days(data), _day_sets(data)
+            )
         return data.cache[key]
 
     def daily(self, data: TestData) -> TestColumns:
@@ -245,7 +266,9 @@ def _sign_sums(data: TestData) -> RankSums:
     over events per day; shared by ``daily`` and ``window``."""
     key = ("sign_sums",)
     if key not in data.cache:
-        data.cache[key] = sign_sums(_sorted_estimation(data), data.est_ar, data.ar, _day_sets(data))
+        data.cache[key] = sign_sums(
+            _sorted_estimation(data), data.est_ar, _placed_days(data), _day_sets(data)
+        )
     return data.cache[key]
 
 
@@ -314,7 +337,7 @@ def _grank(rows: SortedRows, v: FloatArray) -> tuple[FloatArray, FloatArray]:
     """KP (2011) GRANK of event-'day' values v (..., E, C) against the sorted
     estimation SARs: each column is ranked into the estimation rows on its own."""
     n_col = v.shape[-1]
-    rs = rank_sums(rows, v, np.eye(n_col, dtype=bool))
+    rs = rank_sums(rows, place(rows, v), np.eye(n_col, dtype=bool))
     n_ev = (rows.n > 0).sum(axis=-1).astype(np.float64)[..., None]  # events per batch
     est_n = rs.est_n[..., None, :].astype(np.float64)  # (..., 1, L)
     n0 = rs.val_n.astype(np.float64)  # (..., C)
@@ -415,17 +438,17 @@ def _wilcoxon(x: FloatArray) -> TestColumns:
     xt = np.moveaxis(x, -2, -1)  # (..., C, E)
     nz = ~np.isnan(xt) & (xt != 0)
     a = np.where(nz, np.abs(xt), np.nan)
-    r, n = rank_last(a)
-    w = np.where(nz & (xt > 0), r, 0.0).sum(axis=-1)
+    n = nz.sum(axis=-1).astype(np.int64)
     nf = n.astype(np.float64)
+    # one sort per column: average ranks of |x| and the size of each tie group
+    order = argsort_rows(a)
+    lo, hi = tie_runs(take_last(a, order))
+    valid = np.arange(a.shape[-1]) < n[..., None]  # missing values sort last
+    positive = take_last(nz & (xt > 0), order) & valid
+    w = np.where(positive, (lo + hi + 1) / 2.0, 0.0).sum(axis=-1)
     # tie groups: sum over elements of (t_e^2 - 1) equals sum over groups of (t^3 - t)
-    if a.size:
-        lo = stats.rankdata(a, axis=-1, method="min", nan_policy="omit")
-        hi = stats.rankdata(a, axis=-1, method="max", nan_policy="omit")
-        t_e = np.where(nz, hi - lo + 1.0, 0.0)
-    else:
-        t_e = np.zeros(a.shape)
-    tie = np.where(nz, t_e * t_e - 1.0, 0.0).sum(axis=-1)
+    t_e = (hi - lo).astype(np.float64)
+    tie = np.where(valid, t_e * t_e - 1.0, 0.0).sum(axis=-1)
     mean = nf * (nf + 1.0) / 4.0
     var = nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0 - tie / 48.0
     with np.errstate(invalid="ignore", divide="ignore"):
