@@ -172,15 +172,18 @@ class Bootstrap(EventTest):
         step = max(1, _CHUNK // max(1, n_b * n_ev))
         kk = k[:, None, None]
         valid = np.arange(n_ev)[None, None, :] < kk
+        all_valid = bool(valid.all())
         below = np.zeros((n_b, n_col))
         for b0 in range(0, self.reps, step):
             nb = min(step, self.reps - b0)
-            u = np.stack([g.random((nb, n_ev)) for g in gens])
+            if len(gens) == 1:  # the same uniforms for every member
+                u = gens[0].random((nb, n_ev))[None]
+            else:
+                u = np.stack([g.random((nb, n_ev)) for g in gens])
             idx = np.minimum((u * kk).astype(np.int64), np.maximum(kk - 1, 0))
             row = np.arange(n_b * nb, dtype=np.int64).reshape(n_b, nb, 1) * n_ev
-            key = np.broadcast_to(row + idx, (n_b, nb, n_ev))[
-                np.broadcast_to(valid, (n_b, nb, n_ev))
-            ]
+            key = np.broadcast_to(row + idx, (n_b, nb, n_ev))
+            key = key.ravel() if all_valid else key[np.broadcast_to(valid, key.shape)]
             cnt = np.bincount(key, minlength=n_b * nb * n_ev).astype(np.float64)
             sums = np.matmul(cnt.reshape(n_b, nb, n_ev), rhs)
             s1, s2, m_ = sums[..., :n_col], sums[..., n_col : 2 * n_col], sums[..., 2 * n_col :]
