@@ -302,15 +302,15 @@ def test_calendar_time_matches_a_dense_grid(seed):
 
 def naive_bootstrap_pvalues(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
     """The documented scheme, replicate by replicate: events in canonical order
-    (with data first, then by their values, first column first), one uniform
-    draw per replicate and event, ``floor(u K)`` indexes the K events with data."""
+    (with data first, then by their values, first column first); replicate b
+    draws ``integers(0, K, K)`` from ``default_rng([seed, 2])``: K indexes into
+    the K events with data."""
     present = ~np.isnan(x)
     has = present.any(axis=1)
     order = np.lexsort([*x.T[::-1], ~has])
     xs = x[order]
     k = int(has.sum())
-    u = np.random.default_rng([seed, 2]).random((reps, x.shape[0]))
-    idx = np.minimum((u[:, :k] * k).astype(np.int64), k - 1)
+    idx = np.random.default_rng([seed, 2]).integers(0, k, size=(reps, k))
     p = np.full(x.shape[1], np.nan)
     for c in range(x.shape[1]):
         v = xs[:, c]

@@ -57,9 +57,13 @@ class Bootstrap(EventTest):
     Tibshirani (1993), ch. 12 and 16; Lyon, Barber & Tsai (1999) for
     bootstrapping event-study statistics.
 
+    Replicate ``b`` draws ``integers(0, K, size=K)`` from
+    ``default_rng([seed, 2])``, the replicates in order.
+
     Options: ``reps`` (default 999), ``seed`` (default 0).  By default every
-    batch member uses the same uniform draws (a member's result does not
-    depend on the others: common random numbers); ``first_trial=k`` instead
+    batch member with the same :math:`K` uses the same draws (a member's
+    result does not depend on the others: common random numbers);
+    ``first_trial=k`` instead
     gives batch member ``m`` its own stream, keyed by trial ``k + m``, as the
     specification study does so that its Monte Carlo trials are independent.
     """
@@ -162,28 +166,26 @@ class Bootstrap(EventTest):
         pc = np.take_along_axis(present, perm[..., None], axis=1)
         x0 = np.where(pc, xc - mean[:, None, :], 0.0)
         rhs = np.concatenate([x0, x0 * x0, pc.astype(np.float64)], axis=-1)
+        # one generator per distinct K (shared by the members with that K: common
+        # random numbers), or one per member keyed by its trial number
         if self.first_trial is None:
-            gens = [np.random.default_rng([self.seed, _STREAM])]
-        else:  # one stream per Monte Carlo trial
-            gens = [
-                np.random.default_rng([self.seed, _STREAM, self.first_trial + m])
-                for m in range(n_b)
+            groups = [(np.flatnonzero(k == kv), [self.seed, _STREAM]) for kv in np.unique(k)]
+        else:
+            groups = [
+                (np.array([m]), [self.seed, _STREAM, self.first_trial + m]) for m in range(n_b)
             ]
+        gens = [(mem, np.random.default_rng(key)) for mem, key in groups]
         step = max(1, _CHUNK // max(1, n_b * n_ev))
-        kk = k[:, None, None]
-        valid = np.arange(n_ev)[None, None, :] < kk
-        all_valid = bool(valid.all())
         below = np.zeros((n_b, n_col))
         for b0 in range(0, self.reps, step):
             nb = min(step, self.reps - b0)
-            if len(gens) == 1:  # the same uniforms for every member
-                u = gens[0].random((nb, n_ev))[None]
-            else:
-                u = np.stack([g.random((nb, n_ev)) for g in gens])
-            idx = np.minimum((u * kk).astype(np.int64), np.maximum(kk - 1, 0))
-            row = np.arange(n_b * nb, dtype=np.int64).reshape(n_b, nb, 1) * n_ev
-            key = np.broadcast_to(row + idx, (n_b, nb, n_ev))
-            key = key.ravel() if all_valid else key[np.broadcast_to(valid, key.shape)]
+            parts = []
+            for mem, g in gens:  # distinct K values, or Monte Carlo trials
+                kv = int(k[mem[0]])
+                idx = g.integers(0, max(kv, 1), size=(nb, kv))
+                row = (mem[:, None, None] * nb + np.arange(nb)[None, :, None]) * n_ev
+                parts.append((row + idx[None]).ravel())
+            key = np.concatenate(parts) if len(parts) > 1 else parts[0]
             cnt = np.bincount(key, minlength=n_b * nb * n_ev).astype(np.float64)
             sums = np.matmul(cnt.reshape(n_b, nb, n_ev), rhs)
             s1, s2, m_ = sums[..., :n_col], sums[..., n_col : 2 * n_col], sums[..., 2 * n_col :]
