@@ -40,8 +40,18 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-#: cells of the largest intermediate array of one block of events
-BLOCK_CELLS = 2_000_000
+#: cells of the largest intermediate array of one block of events: small enough
+#: (2 MB of float64) for a block's passes to stay in the processor's cache, so
+#: that the time grows linearly with the number of events
+BLOCK_CELLS = 262_144
+
+
+def row_blocks(n_rows: int, cells_per_row: int) -> Iterator[slice]:
+    """Slices of rows holding about :data:`BLOCK_CELLS` cells each."""
+    step = max(1, BLOCK_CELLS // max(1, cells_per_row))
+    for a in range(0, n_rows, step):
+        yield slice(a, min(n_rows, a + step))
+
 
 _ABS = np.int64(0x7FFFFFFFFFFFFFFF)
 
@@ -145,17 +155,22 @@ class SortedRows:
         made two different values equal).  A row whose scale is not finite and
         positive becomes missing."""
         ok = np.isfinite(scale) & (scale > 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            vals = np.where(ok[..., None], self.values / scale[..., None], np.nan)
         n = np.where(ok, self.n, 0)
-        new_ties = (vals[..., 1:] == vals[..., :-1]) & ~(
-            self.values[..., 1:] == self.values[..., :-1]
-        )
-        if new_ties.any():
-            rank = _rank(vals, n, self.inverse)
-        else:
-            rank = np.where(ok[..., None], self.rank, np.nan)
-        return SortedRows(self.order, self.inverse, vals, n, rank)
+        shape, n_l = self.values.shape, self.values.shape[-1]
+        src = self.values.reshape(-1, n_l)
+        okf, nf, inv = ok.reshape(-1), n.reshape(-1), self.inverse.reshape(-1, n_l)
+        vals = np.empty(src.shape)
+        rank = np.empty(src.shape)
+        for r in row_blocks(len(src), n_l):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = np.where(okf[r, None], src[r] / scale.reshape(-1)[r, None], np.nan)
+            vals[r] = v
+            new_ties = (v[:, 1:] == v[:, :-1]) & ~(src[r, 1:] == src[r, :-1])
+            if new_ties.any():
+                rank[r] = _rank(v, nf[r], inv[r])
+            else:
+                rank[r] = np.where(okf[r, None], self.rank.reshape(-1, n_l)[r], np.nan)
+        return SortedRows(self.order, self.inverse, vals.reshape(shape), n, rank.reshape(shape))
 
 
 def _rank(vals: FloatArray, n: IntArray, inverse: NDArray[Any]) -> FloatArray:
@@ -168,12 +183,27 @@ def _rank(vals: FloatArray, n: IntArray, inverse: NDArray[Any]) -> FloatArray:
 
 
 def sort_rows(x: FloatArray) -> SortedRows:
-    """Sort every row of ``x`` once (NaN last) and rank it, ties averaged."""
-    order = argsort_rows(x)
-    inverse = _inverse(order)
-    vals = np.asarray(take_last(x, order), dtype=np.float64)
-    n = (~np.isnan(x)).sum(axis=-1).astype(np.int64)
-    return SortedRows(order, inverse, vals, n, _rank(vals, n, inverse))
+    """Sort every row of ``x`` once (NaN last) and rank it, ties averaged; in
+    blocks of rows."""
+    shape, n_l = x.shape, x.shape[-1]
+    flat = np.asarray(x, dtype=np.float64).reshape(-1, n_l)
+    order = np.empty(flat.shape, dtype=np.int32)
+    inverse = np.empty(flat.shape, dtype=np.int32)
+    vals = np.empty(flat.shape)
+    rank = np.empty(flat.shape)
+    n = (~np.isnan(flat)).sum(axis=-1).astype(np.int64)
+    for r in row_blocks(len(flat), n_l):
+        order[r] = o = argsort_rows(flat[r])
+        inverse[r] = i = _inverse(o)
+        vals[r] = v = take_last(flat[r], o)
+        rank[r] = _rank(v, n[r], i)
+    return SortedRows(
+        order.reshape(shape),
+        inverse.reshape(shape),
+        vals.reshape(shape),
+        n.reshape(shape[:-1]),
+        rank.reshape(shape),
+    )
 
 
 def count_below(sorted_values: FloatArray, q: FloatArray) -> tuple[IntArray, IntArray]:
@@ -261,30 +291,40 @@ class Placed:
 
 
 def place(rows: SortedRows, vals: FloatArray) -> Placed:
-    """Place the event-period values ``vals`` in the sorted estimation rows."""
-    present = ~np.isnan(vals)
-    est_lt, est_le = count_below(rows.values, vals)
-    n_l = rows.values.shape[-1]
-    val_lt = _val_counts(np.where(present, est_le, n_l), rows.inverse, n_l)
-    if (est_le != est_lt).any():  # some event-period value equals an estimation value
-        val_le = _val_counts(np.where(present, est_lt, n_l), rows.inverse, n_l)
-    else:
-        val_le = val_lt
-    vorder = argsort_rows(vals)
-    vsorted = take_last(vals, vorder)
-    lo, hi = tie_runs(vsorted)
-    vinv = _inverse(vorder)
-    return Placed(
-        est_lt,
-        est_le,
-        val_lt,
-        val_le,
-        vorder,
-        vsorted,
-        take_last(lo, vinv),
-        take_last(hi, vinv),
-        present,
-    )
+    """Place the event-period values ``vals`` in the sorted estimation rows
+    (in blocks of rows)."""
+    shape, n_w, n_l = vals.shape, vals.shape[-1], rows.values.shape[-1]
+    v2 = vals.reshape(-1, n_w)
+    r_vals, r_inv = rows.values.reshape(-1, n_l), rows.inverse.reshape(-1, n_l)
+    n_rows = len(v2)
+    out: dict[str, NDArray[Any]] = {
+        "est_lt": np.empty((n_rows, n_w), dtype=np.int64),
+        "est_le": np.empty((n_rows, n_w), dtype=np.int64),
+        "val_lt": np.empty((n_rows, n_l), dtype=np.int32),
+        "val_le": np.empty((n_rows, n_l), dtype=np.int32),
+        "vorder": np.empty((n_rows, n_w), dtype=np.int32),
+        "vsorted": np.empty((n_rows, n_w)),
+        "v_lo": np.empty((n_rows, n_w), dtype=np.int64),
+        "v_hi": np.empty((n_rows, n_w), dtype=np.int64),
+        "present": ~np.isnan(v2),
+    }
+    for r in row_blocks(n_rows, n_l + n_w):
+        present = out["present"][r]
+        est_lt, est_le = count_below(r_vals[r], v2[r])
+        out["est_lt"][r], out["est_le"][r] = est_lt, est_le
+        out["val_lt"][r] = _val_counts(np.where(present, est_le, n_l), r_inv[r], n_l)
+        if (est_le != est_lt).any():  # some event-period value equals an estimation value
+            out["val_le"][r] = _val_counts(np.where(present, est_lt, n_l), r_inv[r], n_l)
+        else:
+            out["val_le"][r] = out["val_lt"][r]
+        vorder = argsort_rows(v2[r])
+        out["vorder"][r] = vorder
+        out["vsorted"][r] = vsorted = take_last(v2[r], vorder)
+        lo, hi = tie_runs(vsorted)
+        vinv = _inverse(vorder)
+        out["v_lo"][r], out["v_hi"][r] = take_last(lo, vinv), take_last(hi, vinv)
+    lead = shape[:-1]
+    return Placed(**{k: a.reshape(lead + a.shape[-1:]) for k, a in out.items()})
 
 
 def _val_counts(threshold: IntArray, inverse: NDArray[Any], n_l: int) -> NDArray[np.int32]:

@@ -15,6 +15,7 @@ from eventstudy.inference._ranks import (
     argsort_rows,
     place,
     rank_sums,
+    row_blocks,
     sign_sums,
     sort_rows,
     take_last,
@@ -96,16 +97,26 @@ class SignTest(EventTest):
 
 
 def _p_hat(data: TestData) -> FloatArray:
-    """Cowan's p: mean over events of each one's share of positive estimation ARs."""
+    """Cowan's p: mean over events of each one's share of positive estimation ARs
+    (in blocks of events; shared by days and windows)."""
+    key = ("p_hat",)
+    if key in data.cache:
+        return data.cache[key]
     e = data.est_ar
-    present = ~np.isnan(e)
-    cnt = present.sum(axis=-1)
-    pos = (np.nan_to_num(e, nan=0.0) > 0).sum(axis=-1)
+    n_l = e.shape[-1]
+    e2 = e.reshape(-1, n_l)
+    share = np.empty(len(e2))
+    for r in row_blocks(len(e2), n_l):
+        cnt = (~np.isnan(e2[r])).sum(axis=-1)
+        pos = (np.nan_to_num(e2[r], nan=0.0) > 0).sum(axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share[r] = pos / cnt
+    shares: FloatArray = share.reshape(e.shape[:-1])
+    have = ~np.isnan(shares)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = pos / cnt
-    have = cnt > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(np.where(have, share, 0.0).sum(axis=-1) / have.sum(axis=-1))
+        out = np.asarray(np.where(have, shares, 0.0).sum(axis=-1) / have.sum(axis=-1))
+    data.cache[key] = out
+    return out
 
 
 @register

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from eventstudy.inference._ranks import row_blocks
 from eventstudy.inference.base import (
     EventTest,
     FloatArray,
@@ -236,7 +237,9 @@ def event_day_correlation(data: TestData, days: int = 1) -> tuple[FloatArray, ND
     data every :math:`|O_{ij}|` of a group pair is equal and this is the
     plain mean of the pairwise correlations; with gaps, pairs with more
     shared days weigh more.  Group sums give O(N L + G L days), no loop over
-    pairs.
+    pairs; the group sums and each lag's cross terms are computed once per
+    data set and reused for every window length (``patell_kp`` and
+    ``bmp_kp``, days and windows).
 
     Returns ``(rho, unknown)`` per batch; ``unknown`` marks batches with a pair
     of overlapping events that share no estimation day with data.
@@ -260,13 +263,21 @@ class _DayZeroGroups:
 
     def __init__(self, data: TestData) -> None:
         assert data.day0 is not None
-        z, ok = _standardised_residuals(data)
-        self.lead = z.shape[:-2]
-        n_ev, self.n_l = z.shape[-2], z.shape[-1]
+        e = data.est_ar
+        self.lead = e.shape[:-2]
+        n_ev, self.n_l = e.shape[-2], e.shape[-1]
         self.n_b = n_b = int(np.prod(self.lead, dtype=np.int64)) if self.lead else 1
-        z2 = z.reshape(n_b * n_ev, self.n_l)
-        ok2 = ok.reshape(n_b * n_ev, self.n_l)
-        has = ok2.any(axis=1)
+        e2 = e.reshape(n_b * n_ev, self.n_l)
+        # pass 1, blocks of rows: each event's residual mean and sd (divisor L_i)
+        mean, sd = np.empty(len(e2)), np.empty(len(e2))
+        for r in row_blocks(len(e2), self.n_l):
+            present = ~np.isnan(e2[r])
+            cnt = present.sum(axis=-1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean[r] = m = np.where(present, e2[r], 0.0).sum(axis=-1) / cnt
+                dev = np.where(present, e2[r] - m[:, None], 0.0)
+                sd[r] = np.sqrt((dev * dev).sum(axis=-1) / cnt)
+        has = sd > 0  # at least one residual and some dispersion
         d0 = np.broadcast_to(data.day0, self.lead + (n_ev,)).reshape(-1).astype(np.int64)
         batch = np.repeat(np.arange(n_b), n_ev)
         self.lags: dict[int, tuple[FloatArray, FloatArray]] = {}
@@ -276,14 +287,29 @@ class _DayZeroGroups:
         lo = int(d0[has].min())
         # lags of n_l or more never count, so keys of two batches never meet
         span = int(d0[has].max()) - lo + self.n_l + 2
-        gkey = batch[has] * span + (d0[has] - lo)
+        rows = np.flatnonzero(has)
+        gkey = batch[rows] * span + (d0[rows] - lo)
         order = np.argsort(gkey, kind="stable")
-        ks = gkey[order]
-        starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-        zs, oks = z2[has][order], ok2[has][order].astype(np.float64)
-        self.g_z = np.add.reduceat(zs, starts, axis=0)
-        self.g_m = np.add.reduceat(oks, starts, axis=0)
-        g_q = np.add.reduceat(zs * zs, starts, axis=0)
+        rows, ks = rows[order], gkey[order]
+        new = np.r_[True, ks[1:] != ks[:-1]]
+        starts = np.flatnonzero(new)
+        gid = np.cumsum(new) - 1
+        n_grp = len(starts)
+        self.g_z = np.zeros((n_grp, self.n_l))
+        self.g_m = np.zeros((n_grp, self.n_l))
+        g_q = np.zeros((n_grp, self.n_l))
+        # pass 2, blocks of events in group order: standardised residuals summed per group
+        for r in row_blocks(len(rows), 4 * self.n_l):
+            idx = rows[r]
+            x = e2[idx]
+            present = ~np.isnan(x)
+            dev = np.where(present, x - mean[idx, None], 0.0)
+            z = np.where(present, dev / sd[idx, None], 0.0)
+            g = gid[r]
+            seg = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+            self.g_z[g[seg]] += np.add.reduceat(z, seg, axis=0)
+            self.g_m[g[seg]] += np.add.reduceat(present.astype(np.float64), seg, axis=0)
+            g_q[g[seg]] += np.add.reduceat(z * z, seg, axis=0)
         self.n_g = np.diff(np.r_[starts, len(ks)]).astype(np.float64)
         self.g_key = ks[starts]
         self.g_b = self.g_key // span
@@ -436,19 +462,32 @@ class BMPKolariPynnonen(EventTest):
 
 
 def _est_aar_sd(data: TestData) -> tuple[FloatArray, IntArray]:
-    """Time-series sd (divisor T - 1) of the estimation-window AAR, and T."""
+    """Time-series sd (divisor T - 1) of the estimation-window AAR, and T; the
+    sums over events run in blocks of events and are shared by days and windows."""
+    key = ("est_aar_sd",)
+    if key in data.cache:
+        return data.cache[key]
     e = data.est_ar
-    present = ~np.isnan(e)
-    n = present.sum(axis=-2)
+    lead, n_ev, n_l = e.shape[:-2], e.shape[-2], e.shape[-1]
+    n_b = int(np.prod(lead, dtype=np.int64))
+    e3 = e.reshape(n_b, n_ev, n_l)
+    tot = np.zeros((n_b, n_l))
+    n = np.zeros((n_b, n_l), dtype=np.int64)
+    for r in row_blocks(n_ev, n_b * n_l):
+        present = ~np.isnan(e3[:, r])
+        tot += np.where(present, e3[:, r], 0.0).sum(axis=-2)
+        n += present.sum(axis=-2)
+    n_t: IntArray = n.reshape(lead + (n_l,))
     with np.errstate(invalid="ignore", divide="ignore"):
-        aar = np.where(present, e, 0.0).sum(axis=-2) / n
-    have = n > 0
+        aar = tot.reshape(lead + (n_l,)) / n_t
+    have = n_t > 0
     t_days = have.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = np.where(have, aar, 0.0).sum(axis=-1) / t_days
         dev = np.where(have, aar - m[..., None], 0.0)
         sd = np.sqrt((dev * dev).sum(axis=-1) / (t_days - 1))
-    return sd, t_days.astype(np.int64)
+    data.cache[key] = out = (sd, t_days.astype(np.int64))
+    return out
 
 
 def _bw(mean: FloatArray, n: IntArray, days: FloatArray | float, data: TestData) -> TestColumns:

@@ -24,6 +24,7 @@ __all__ = ["Bootstrap"]
 
 _STREAM = 2  # generator key of this draw scheme (0 and 1 keyed the per-column draws before)
 _CHUNK = 2_000_000  # cells of the (members x replicates x events) count array per block
+_MIN_REPS = 64
 
 
 @register
@@ -175,7 +176,10 @@ class Bootstrap(EventTest):
                 (np.array([m]), [self.seed, _STREAM, self.first_trial + m]) for m in range(n_b)
             ]
         gens = [(mem, np.random.default_rng(key)) for mem, key in groups]
-        step = max(1, _CHUNK // max(1, n_b * n_ev))
+        # replicates per block: at least 64, so that the (events x 3 columns) matrix
+        # of values is read once per 64 replicates or more however many events there
+        # are (fewer replicates per block would make the cost grow faster than linearly)
+        step = max(_MIN_REPS, _CHUNK // max(1, n_b * n_ev))
         below = np.zeros((n_b, n_col))
         for b0 in range(0, self.reps, step):
             nb = min(step, self.reps - b0)
