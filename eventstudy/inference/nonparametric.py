@@ -218,6 +218,12 @@ class RankTest(EventTest):
     mean over events, :math:`z = \sqrt{n_w}\,\overline{\bar U}_w / S_{\bar U}`,
     :math:`S_{\bar U}^2 = T^{-1}\sum_s \bar U_s^2`.  Robust to skewness and
     outliers; assumes independent events and no event-induced variance.
+
+    Computation: each estimation row is sorted once per data set (shared by
+    ``rank``, ``csign`` and ``grank``) and the event-period values are placed
+    in it by binary search, so no row is ranked again per window; the
+    (events x days x windows) work runs in cache-sized blocks of events (see
+    ``docs/performance.md``).
     """
 
     name = "rank"
@@ -303,6 +309,12 @@ class CorradoZivneySign(EventTest):
     signs).  Unlike ``sign`` it does not assume a zero median abnormal return;
     assumes independent events.  Reference: Corrado & Zivney (1992), JFQA 27,
     465-478.
+
+    Computation: each estimation row is sorted once per data set (shared by
+    ``rank``, ``csign`` and ``grank``) and the event-period values are placed
+    in it by binary search, so no row is ranked again per window; the
+    (events x days x windows) work runs in cache-sized blocks of events (see
+    ``docs/performance.md``).
     """
 
     name = "csign"
@@ -400,6 +412,12 @@ class GeneralizedRank(EventTest):
     dependence; with estimation-window ranks it also tolerates moderate
     cross-correlation.  Reference: Kolari & Pynnönen (2011), J. Empirical
     Finance 18, 953-971.
+
+    Computation: each estimation row is sorted once per data set (shared by
+    ``rank``, ``csign`` and ``grank``) and the event-period values are placed
+    in it by binary search, so no row is ranked again per window; the
+    (events x days x windows) work runs in cache-sized blocks of events (see
+    ``docs/performance.md``).
     """
 
     name = "grank"
