@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 
 from eventstudy.exceptions import EventStudyError
 
-__all__ = ["check_client", "connect", "map_blocks"]
+__all__ = ["check_client", "connect", "map_blocks", "worker_environment"]
 
 T = TypeVar("T")
 
@@ -105,9 +105,29 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise EventStudyError(f"workers must be an integer >= 1, got {workers!r}")
     with (
+        worker_environment(),
         distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
         yield client
+
+
+def worker_environment() -> Any:
+    """A ``dask.config.set`` context for new worker processes: dask's default
+    environment without ``MALLOC_TRIM_THRESHOLD_``.
+
+    dask starts its worker processes with ``MALLOC_TRIM_THRESHOLD_=65536``
+    (to return memory to the system early).  Setting it switches off glibc's
+    adaptive threshold for serving large blocks from the heap, so every large
+    temporary array of the vectorised kernels is mapped and zeroed afresh:
+    blocks of the specification study ran about 1.7 times slower in such a
+    worker than with glibc's default (docs/performance.md).  BLAS stays
+    single-threaded (``OMP_NUM_THREADS=1`` etc.), one worker process per core.
+    """
+    import dask
+
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return dask.config.set({"distributed.nanny.pre-spawn-environ": env})
