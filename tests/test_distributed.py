@@ -99,3 +99,16 @@ def test_cli_scheduler_gives_the_local_table(client, tmp_path, capsys):
     assert "workers must be an integer >= 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # one or the other
         main([*common, "--workers", "2", "--scheduler", address, "--out", str(tmp_path / "y")])
+
+
+def test_worker_environment_unsets_the_malloc_trim_threshold():
+    import dask
+
+    from eventstudy.distributed import worker_environment
+
+    key = "distributed.nanny.pre-spawn-environ"
+    with worker_environment():
+        env = dask.config.get(key)
+        assert env["MALLOC_TRIM_THRESHOLD_"] is None  # None: not set in new workers
+        assert str(env["OPENBLAS_NUM_THREADS"]) == "1"
+    assert dask.config.get(key)["MALLOC_TRIM_THRESHOLD_"] is not None  # restored
