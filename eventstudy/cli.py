@@ -298,6 +298,22 @@ def build_parser() -> argparse.ArgumentParser:
         "skewness-adjusted t and bootstrap; see docs/groups_and_longrun.md)",
     )
     s.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    dk = s.add_mutually_exclusive_group()
+    dk.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the blocks of trials on this dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(extra [distributed]; same numbers as the local run)",
+    )
+    dk.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run the blocks of trials on a local dask cluster of N worker processes "
+        "(extra [distributed]; same numbers as the local run)",
+    )
     rp = sub.add_parser(
         "reproduce",
         help="recompute a finished run from its data snapshot and check every number",
@@ -534,9 +550,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return cmd_bhar_specification(args)
 
     tests = [t.strip() for t in args.tests.split(",") if t.strip()] if args.tests else None
-    res = specification_study(
-        args.trials,
-        args.events,
+    kw = dict(
         effect=args.effect,
         cluster=args.cluster,
         limits=not args.no_limits,
@@ -547,6 +561,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         n_firms=args.n_firms,
         sector_corr=args.sector_corr,
     )
+    if args.scheduler is None and args.workers is None:
+        res = specification_study(args.trials, args.events, **kw)
+    else:
+        from eventstudy.distributed import connect
+
+        with connect(args.scheduler, args.workers) as client:
+            where = args.scheduler or f"a local cluster of {args.workers} worker(s)"
+            print(f"running the trials on dask: {where}")
+            res = specification_study(args.trials, args.events, client=client, **kw)
     paths = res.write(args.out)
     p = res.params
     print(

@@ -6,9 +6,13 @@ cross-correlation, suspensions and, optionally, the price limits).  Each of
 ``trials`` samples draws ``events`` (firm, day-0) pairs at random, plants an
 abnormal return ``effect`` on day 0, runs the market model and every test on
 one CAR window, and records whether each test rejects a zero mean at 1%, 5%
-and 10% (two-sided).  All trials are computed together: the trials are a
-leading batch axis of the test kernels, so there is no Python loop over
-trials or events (only over blocks of trials, to bound memory).
+and 10% (two-sided).  The trials of a block are a leading batch axis of the
+test kernels, so there is no Python loop over events; the only loop over
+trials draws each trial's events from its own generator, keyed by the seed
+and the trial number.  So the result does not depend on the block size, and
+blocks can run anywhere: with ``client=`` (a ``dask.distributed.Client``)
+they are tasks on a cluster (:mod:`eventstudy.distributed`) and the result is
+identical to the local run.
 
 Clustered scenario (``cluster=True``): all events of a trial share one day 0
 and come from one sector, so with ``sector_corr > 0`` their abnormal returns
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +110,115 @@ def _scenario(effect: float) -> str:
     return "null" if effect == 0 else f"effect={effect:+g}"
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What every block of trials needs: the aligned simulated market and the
+    settings.  Built once; shipped once to each worker of a dask cluster."""
+
+    firm: np.ndarray  # (T, F) firm returns
+    market: np.ndarray  # (T,)
+    cap: np.ndarray | None  # (T, F) price-limit fractions, or None without limits
+    sector: np.ndarray  # (F,)
+    big: np.ndarray  # sectors with at least ``events`` firms
+    lo_d0: int
+    hi_d0: int
+    events: int
+    effect: float
+    cluster: bool
+    seed: int
+    window: tuple[int, int]
+    estimation: tuple[int, int]
+    min_estimation_days: int
+    tests: tuple[str, ...]
+    bootstrap_reps: int
+
+
+def _draw_trials(setup: _Setup, first: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Day 0 and firm columns ``(count, events)`` of trials ``first..first+count-1``.
+
+    Every trial has its own generator, keyed by ``(seed, 1, trial)``, so a
+    trial's events do not depend on how the trials are split into blocks or
+    over workers (the loop is over trials, a few draws each)."""
+    n_f = len(setup.sector)
+    d0 = np.empty((count, setup.events), dtype=np.int64)
+    tk = np.empty((count, setup.events), dtype=np.int64)
+    for r in range(count):
+        rng = np.random.default_rng([setup.seed, 1, first + r])
+        keys = np.empty(n_f)
+        if setup.cluster:
+            d0[r] = rng.integers(setup.lo_d0, setup.hi_d0 + 1)
+            sec = setup.big[rng.integers(0, len(setup.big))]
+            keys = rng.random(n_f) + np.where(setup.sector == sec, 0.0, 2.0)
+        else:
+            d0[r] = rng.integers(setup.lo_d0, setup.hi_d0 + 1, size=setup.events)
+            keys = rng.random(n_f)
+        tk[r] = np.argsort(keys)[: setup.events]
+    return d0, tk
+
+
+def _run_block(setup: _Setup, first: int, count: int) -> dict[str, np.ndarray]:
+    """Trials ``first..first+count-1``: every test's p-value, the CAAR of the
+    window and the number of events used, per trial.  All trials of the block
+    are one leading batch axis of the test kernels (no loop over events)."""
+    from eventstudy.align import window_values
+
+    win = Window(*setup.window)
+    est = Window(*setup.estimation)
+    model = get_model("market")
+    est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
+    taus = np.arange(min(win.start, 0), max(win.end, 0) + 1, dtype=np.int64)
+    col0 = int(np.flatnonzero(taus == 0)[0])
+    k, events = count, setup.events
+    d0, tk = _draw_trials(setup, first, count)
+    d0f, tkf = d0.reshape(-1), tk.reshape(-1)
+    y_est = window_values(setup.firm, d0f, est_off, tkf)
+    x_est = window_values(setup.market, d0f, est_off)
+    y_ev = window_values(setup.firm, d0f, taus, tkf)
+    x_ev = window_values(setup.market, d0f, taus)
+    if setup.effect:
+        y0 = y_ev[:, col0] + setup.effect
+        if setup.cap is not None:
+            c = setup.cap[d0f, tkf]
+            y0 = np.where(np.isnan(c), y0, np.clip(y0, -c, c))
+        y_ev[:, col0] = y0
+    fit = model.fit(y_est, x_est)
+    keep = (fit.n >= setup.min_estimation_days) & ~np.isnan(y_ev[:, col0]) & (fit.sigma2 > 0)
+    y_ev[~keep] = np.nan
+    y_est = np.where(keep[:, None], y_est, np.nan)
+    ar = model.abnormal(fit, y_ev, x_ev)
+    ab = compute_abnormal(fit, ar, x_ev, taus, (win,))
+    est_ar = model.abnormal(fit, y_est, x_est)
+    sel = (taus >= win.start) & (taus <= win.end)
+
+    def shape(a: np.ndarray) -> np.ndarray:
+        return a.reshape((k, events) + a.shape[1:])
+
+    data = TestData(
+        ar=shape(ar[:, sel]),
+        sar=shape(ab.sar[:, sel]),
+        car=shape(ab.car),
+        scar=shape(ab.scar),
+        dof=shape(np.where(keep, fit.dof, 0)),
+        n_est=shape(fit.n),
+        est_ar=shape(est_ar),
+        taus=taus[sel],
+        windows=((win.start, win.end),),
+        sigma2=shape(np.where(keep, fit.sigma2, np.nan)),
+        day0=shape(d0f),
+        est_taus=est_off,
+    )
+    # the bootstrap draws independently per trial, keyed by the trial number
+    opts = {"bootstrap": {"reps": setup.bootstrap_reps, "seed": setup.seed, "first_trial": first}}
+    out: dict[str, np.ndarray] = {}
+    for t in get_tests(setup.tests, {n: o for n, o in opts.items() if n in setup.tests}):
+        out[t.name] = t.window(data).pvalue[:, 0]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out["caar"] = np.nanmean(data.car[..., 0], axis=-1)
+    out["used"] = shape(keep).sum(axis=1).astype(np.float64)
+    return out
+
+
 def specification_study(
     trials: int = 1000,
     events: int = 50,
@@ -124,6 +238,7 @@ def specification_study(
     start: str = "2016-01-04",
     end: str = "2024-12-31",
     block: int = 250,
+    client: Any = None,
 ) -> SpecificationResult:
     """Brown-Warner style specification (``effect=0``) or power study.
 
@@ -139,7 +254,10 @@ def specification_study(
         Simulate the market under the A-share price limits (and cap the
         planted return at the up-limit).
     seed : int
-        Seeds the market and the draws; same seed, same numbers.
+        Seeds the market and the draws; same seed, same numbers.  Trial ``t``
+        draws its events from a generator keyed by ``(seed, 1, t)`` and its
+        bootstrap from one keyed by the trial too, so the numbers do not
+        depend on ``block`` or on how the trials are spread over workers.
     window : (int, int)
         The CAR window tested (default day 0).
     tests : sequence of str, optional
@@ -150,9 +268,16 @@ def specification_study(
         (``sector_corr`` is the residual correlation of two firms of a sector;
         default 0.1 with ``cluster``, else 0).
     block : int
-        Trials computed at once (memory bound; results do not depend on it).
+        Trials computed at once (memory bound), and the size of one task on a
+        cluster.
+    client : dask.distributed.Client, optional
+        Run the blocks of trials on this dask cluster (``pip install
+        'ashare-eventstudy[distributed]'``): the simulated market is sent once
+        to every worker, each block is one task, and the result is identical to
+        the local run with the same arguments.  See
+        :mod:`eventstudy.distributed`.
     """
-    from eventstudy.align import align_panel, window_values
+    from eventstudy.align import align_panel
     from eventstudy.data.simulate import simulate_market
     from eventstudy.market.limits import limit_fractions
 
@@ -171,8 +296,12 @@ def specification_study(
             f"estimation window {est.label} must end before the window {win.label} and day 0"
         )
     opts = {"bootstrap": {"reps": bootstrap_reps, "seed": seed}}
-    names = list(tests) if tests is not None else None
-    chosen = get_tests(names, {k: v for k, v in opts.items() if names is None or k in names})
+    names = tuple(t.name for t in get_tests(None if tests is None else list(tests)))
+    get_tests(names, {n: o for n, o in opts.items() if n in names})  # validate the options here
+    if client is not None:
+        from eventstudy.distributed import check_client
+
+        check_client(client)
     sim = simulate_market(
         n_firms=n_firms,
         seed=seed,
@@ -205,76 +334,34 @@ def specification_study(
             panel.dates.values[:, None],
             firms["st"].to_numpy(dtype=bool)[None, :],
         )
-    rng = np.random.default_rng([seed, 1])
-    model = get_model("market")
-    est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
-    taus = np.arange(min(win.start, 0), max(win.end, 0) + 1, dtype=np.int64)
-    col0 = int(np.flatnonzero(taus == 0)[0])
-    pv = {t.name: np.full(trials, np.nan) for t in chosen}
-    used = np.zeros(trials)
-    caar = np.full(trials, np.nan)
-    # every trial's events are drawn first, so the results do not depend on ``block``
-    if cluster:
-        d0_all = np.repeat(rng.integers(lo_d0, hi_d0 + 1, size=trials)[:, None], events, axis=1)
-        sec = big[rng.integers(0, len(big), size=trials)]
+    setup = _Setup(
+        firm=panel.firm,
+        market=panel.market,
+        cap=cap,
+        sector=sector,
+        big=big,
+        lo_d0=lo_d0,
+        hi_d0=hi_d0,
+        events=int(events),
+        effect=float(effect),
+        cluster=bool(cluster),
+        seed=int(seed),
+        window=(win.start, win.end),
+        estimation=(est.start, est.end),
+        min_estimation_days=int(min_estimation_days),
+        tests=names,
+        bootstrap_reps=int(bootstrap_reps),
+    )
+    spans = [(s, min(block, trials - s)) for s in range(0, trials, block)]
+    if client is None:
+        parts = [_run_block(setup, s, k) for s, k in spans]
     else:
-        d0_all = rng.integers(lo_d0, hi_d0 + 1, size=(trials, events))
-    tk_all = np.empty((trials, events), dtype=np.int64)
-    for s0 in range(0, trials, block):
-        k = min(block, trials - s0)
-        keys = rng.random((k, n_f))
-        if cluster:
-            keys += np.where(sector[None, :] == sec[s0 : s0 + k, None], 0.0, 2.0)
-        tk_all[s0 : s0 + k] = np.argsort(keys, axis=1)[:, :events]
-    for s in range(0, trials, block):
-        k = min(block, trials - s)
-        d0, tk = d0_all[s : s + k], tk_all[s : s + k]
-        d0f, tkf = d0.reshape(-1), tk.reshape(-1)
-        y_est = window_values(panel.firm, d0f, est_off, tkf)
-        x_est = window_values(panel.market, d0f, est_off)
-        y_ev = window_values(panel.firm, d0f, taus, tkf)
-        x_ev = window_values(panel.market, d0f, taus)
-        if effect:
-            y0 = y_ev[:, col0] + effect
-            if cap is not None:
-                c = cap[d0f, tkf]
-                y0 = np.where(np.isnan(c), y0, np.clip(y0, -c, c))
-            y_ev[:, col0] = y0
-        fit = model.fit(y_est, x_est)
-        keep = (fit.n >= min_estimation_days) & ~np.isnan(y_ev[:, col0]) & (fit.sigma2 > 0)
-        y_ev[~keep] = np.nan
-        y_est = np.where(keep[:, None], y_est, np.nan)
-        ar = model.abnormal(fit, y_ev, x_ev)
-        ab = compute_abnormal(fit, ar, x_ev, taus, (win,))
-        est_ar = model.abnormal(fit, y_est, x_est)
-        sel = (taus >= win.start) & (taus <= win.end)
+        from eventstudy.distributed import map_blocks
 
-        def shape(a: np.ndarray, k: int = k) -> np.ndarray:
-            return a.reshape((k, events) + a.shape[1:])
-
-        data = TestData(
-            ar=shape(ar[:, sel]),
-            sar=shape(ab.sar[:, sel]),
-            car=shape(ab.car),
-            scar=shape(ab.scar),
-            dof=shape(np.where(keep, fit.dof, 0)),
-            n_est=shape(fit.n),
-            est_ar=shape(est_ar),
-            taus=taus[sel],
-            windows=((win.start, win.end),),
-            sigma2=shape(np.where(keep, fit.sigma2, np.nan)),
-            day0=shape(d0f),
-            est_taus=est_off,
-        )
-        for t in chosen:
-            if t.name == "bootstrap":  # independent resampling draws per trial
-                t = get_tests(
-                    ["bootstrap"], {"bootstrap": {**opts["bootstrap"], "first_trial": s}}
-                )[0]
-            pv[t.name][s : s + k] = t.window(data).pvalue[:, 0]
-        with np.errstate(invalid="ignore"):
-            caar[s : s + k] = np.nanmean(data.car[..., 0], axis=-1)
-        used[s : s + k] = shape(keep).sum(axis=1)
+        parts = map_blocks(client, _run_block, setup, spans)
+    pv = {name: np.concatenate([p[name] for p in parts]) for name in names}
+    caar = np.concatenate([p["caar"] for p in parts])
+    used = np.concatenate([p["used"] for p in parts])
     rows = []
     scen = _scenario(effect)
     for name, p in pv.items():
@@ -309,7 +396,7 @@ def specification_study(
         "n_sectors": n_sectors,
         "sector_corr": sector_corr,
         "sessions": [str(panel.dates[0].date()), str(panel.dates[-1].date())],
-        "tests": [t.name for t in chosen],
+        "tests": list(names),
     }
     pvalues = pd.DataFrame({"trial": np.arange(trials), "caar": caar, **pv})
     return SpecificationResult(

@@ -128,7 +128,7 @@ def test_skew_t_matches_direct_formula():
         m, s = v.mean(), v.std(ddof=1)
         gamma = np.sum((v - m) ** 3) / (n * s**3)
         ratio = m / s
-        t = np.sqrt(n) * (ratio + gamma * ratio**2 / 3 + gamma / (6 * n))
+        t = np.sqrt(n) * (ratio + gamma * ratio**2 / 3 + gamma**2 * ratio**3 / 27 + gamma / (6 * n))
         assert out.stat[c] == pytest.approx(t, abs=TOL)
         assert out.pvalue[c] == pytest.approx(2 * stats.norm.sf(abs(t)), abs=TOL)
         assert out.extra["skewness"][c] == pytest.approx(gamma, abs=TOL)

@@ -66,6 +66,8 @@ def calendar_time_portfolio(
     Parameters
     ----------
     firm : (T, F) firm returns on the market's trading days (NaN: no return).
+        Only the cells the windows cover are read: the portfolio is built from
+        (day, firm) pairs, O(events x window length), not from a T x F grid.
     market : (T,) market returns.
     tk, day0 : (E,) firm column and day-0 position of each included event.
     windows : (start, end) offsets from day 0.
@@ -75,19 +77,24 @@ def calendar_time_portfolio(
 
     t_len = firm.shape[0]
     out: list[CalendarTimeResult] = []
-    cols, local = np.unique(tk, return_inverse=True)
-    r = firm[:, cols] if len(cols) else np.empty((t_len, 0))
+    # events of one firm in day-0 order: a window is cut where the firm's previous
+    # window (same length) still covers it, so every (day, firm) pair occurs once
+    order = np.lexsort((day0, tk))
+    f_s, d_s = np.asarray(tk)[order].astype(np.int64), np.asarray(day0)[order].astype(np.int64)
+    same_firm = np.r_[False, f_s[1:] == f_s[:-1]]
+    prev_d0 = np.r_[np.int64(0), d_s[:-1]]
     for a, b in windows:
-        diff = np.zeros((t_len + 1, len(cols)), dtype=np.int64)
-        lo = np.clip(day0 + a, 0, t_len)
-        hi = np.clip(day0 + b + 1, 0, t_len)
-        np.add.at(diff, (lo, local), 1)
-        np.add.at(diff, (hi, local), -1)
-        inside = np.cumsum(diff, axis=0)[:t_len] > 0
-        valid = inside & ~np.isnan(r)
-        n_t = valid.sum(axis=1)
+        start = np.maximum(d_s + a, np.where(same_firm, prev_d0 + b + 1, d_s + a))
+        lo = np.clip(start, 0, t_len)
+        hi = np.clip(d_s + b + 1, 0, t_len)
+        length = np.maximum(hi - lo, 0)
+        day = np.repeat(lo - np.r_[0, np.cumsum(length)[:-1]], length) + np.arange(length.sum())
+        col = np.repeat(f_s, length)
+        r = firm[day, col]
+        valid = ~np.isnan(r)
+        n_t = np.bincount(day[valid], minlength=t_len)
         with np.errstate(invalid="ignore", divide="ignore"):
-            rp = np.where(valid, r, 0.0).sum(axis=1) / n_t
+            rp = np.bincount(day[valid], weights=r[valid], minlength=t_len) / n_t
         days = (n_t > 0) & ~np.isnan(market)
         n_days = int(days.sum())
         lags = default_hac_lags(n_days) if hac_lags is None else int(hac_lags)

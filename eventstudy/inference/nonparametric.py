@@ -5,8 +5,22 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import stats
 
+from eventstudy.inference._ranks import (
+    Placed,
+    RankSums,
+    SortedRows,
+    argsort_rows,
+    place,
+    rank_sums,
+    row_blocks,
+    sign_sums,
+    sort_rows,
+    take_last,
+    tie_runs,
+)
 from eventstudy.inference.base import (
     EventTest,
     FloatArray,
@@ -17,7 +31,6 @@ from eventstudy.inference.base import (
     count_message,
     finish,
     no_reason,
-    rank_last,
     reasons,
     register,
 )
@@ -84,16 +97,26 @@ class SignTest(EventTest):
 
 
 def _p_hat(data: TestData) -> FloatArray:
-    """Cowan's p: mean over events of each one's share of positive estimation ARs."""
+    """Cowan's p: mean over events of each one's share of positive estimation ARs
+    (in blocks of events; shared by days and windows)."""
+    key = ("p_hat",)
+    if key in data.cache:
+        return data.cache[key]
     e = data.est_ar
-    present = ~np.isnan(e)
-    cnt = present.sum(axis=-1)
-    pos = (np.nan_to_num(e, nan=0.0) > 0).sum(axis=-1)
+    n_l = e.shape[-1]
+    e2 = e.reshape(-1, n_l)
+    share = np.empty(len(e2))
+    for r in row_blocks(len(e2), n_l):
+        cnt = (~np.isnan(e2[r])).sum(axis=-1)
+        pos = (np.nan_to_num(e2[r], nan=0.0) > 0).sum(axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share[r] = pos / cnt
+    shares: FloatArray = share.reshape(e.shape[:-1])
+    have = ~np.isnan(shares)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = pos / cnt
-    have = cnt > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(np.where(have, share, 0.0).sum(axis=-1) / have.sum(axis=-1))
+        out = np.asarray(np.where(have, shares, 0.0).sum(axis=-1) / have.sum(axis=-1))
+    data.cache[key] = out
+    return out
 
 
 @register
@@ -127,29 +150,51 @@ class GeneralizedSign(EventTest):
         return _sign(data.car, _p_hat(data))
 
 
-def _uniform_ranks(x: FloatArray) -> FloatArray:
-    """Ranks along the last axis scaled to ``K/(n_i+1) - 1/2`` (NaN kept)."""
-    k, n = rank_last(x)
-    return k / (n[..., None] + 1.0) - 0.5
+def _sorted_estimation(data: TestData) -> SortedRows:
+    """Each event's estimation-window abnormal returns, sorted once per data set
+    (shared by ``rank``, ``csign`` and ``grank``)."""
+    key = ("sorted_estimation",)
+    if key not in data.cache:
+        data.cache[key] = sort_rows(data.est_ar)
+    return data.cache[key]
 
 
-def _day_sums(u: FloatArray) -> tuple[FloatArray, IntArray]:
-    present = ~np.isnan(u)
-    return np.where(present, u, 0.0).sum(axis=-2), present.sum(axis=-2).astype(np.int64)
+def _placed_days(data: TestData) -> Placed:
+    """The event-day abnormal returns placed in the sorted estimation rows (shared
+    by ``rank`` and ``csign``)."""
+    key = ("placed_days",)
+    if key not in data.cache:
+        data.cache[key] = place(_sorted_estimation(data), data.ar)
+    return data.cache[key]
 
 
-def _scaled_day_sums(u: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Day sums over the events with data scaled by ``1/sqrt(N_t)``, the yardstick
-    ``S = sqrt(mean over days with data of the squared scaled sums)``, and ``N_t``.
+def _day_sets(data: TestData) -> NDArray[np.bool_]:
+    """``(1 + K, W)``: all event days, then the days of each CAR window."""
+    rows = [np.ones(len(data.taus), dtype=bool)]
+    rows += [data.window_days(j) for j in range(len(data.windows))]
+    return np.vstack(rows)
 
-    The common core of the Corrado-Zivney rank and sign statistics.
+
+def _scaled(d: FloatArray, n_t: IntArray) -> tuple[FloatArray, FloatArray]:
+    """Day sums scaled by ``1/sqrt(N_t)`` (0 where no event has data) and the
+    yardstick ``S = sqrt(mean over days with data of the squared scaled sums)``.
+
+    The common core of the daily Corrado-Zivney rank and sign statistics.
     """
-    d, n_t = _day_sums(u)
     have = n_t > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         scaled = np.where(have, d / np.sqrt(n_t), 0.0)
         s = np.sqrt((scaled * scaled).sum(axis=-1) / have.sum(axis=-1))
-    return scaled, s, n_t
+    return scaled, s
+
+
+def _set_sums(
+    est: FloatArray, est_n: IntArray, val: FloatArray, val_n: IntArray, j: int
+) -> tuple[FloatArray, IntArray]:
+    """Day sums and counts of set ``j`` over [estimation days, event days]."""
+    return np.concatenate([est[..., j, :], val[..., j, :]], axis=-1), np.concatenate(
+        [est_n, val_n], axis=-1
+    )
 
 
 @register
@@ -173,6 +218,12 @@ class RankTest(EventTest):
     mean over events, :math:`z = \sqrt{n_w}\,\overline{\bar U}_w / S_{\bar U}`,
     :math:`S_{\bar U}^2 = T^{-1}\sum_s \bar U_s^2`.  Robust to skewness and
     outliers; assumes independent events and no event-induced variance.
+
+    Computation: each estimation row is sorted once per data set (shared by
+    ``rank``, ``csign`` and ``grank``) and the event-period values are placed
+    in it by binary search, so no row is ranked again per window; the
+    (events x days x windows) work runs in cache-sized blocks of events (see
+    ``docs/performance.md``).
     """
 
     name = "rank"
@@ -182,10 +233,20 @@ class RankTest(EventTest):
     null = "event-day ranks are no different from estimation-window ranks"
     reference = "Corrado (1989); Corrado & Zivney (1992); Cowan (1992)"
 
+    @staticmethod
+    def _sums(data: TestData) -> RankSums:
+        key = ("rank_sums",)
+        if key not in data.cache:  # daily and window share one pass
+            data.cache[key] = rank_sums(
+                _sorted_estimation(data), _placed_days(data), _day_sets(data)
+            )
+        return data.cache[key]
+
     def daily(self, data: TestData) -> TestColumns:
         n_l = data.est_ar.shape[-1]
-        u = _uniform_ranks(np.concatenate([data.est_ar, data.ar], axis=-1))
-        scaled, s_u, n_t = _scaled_day_sums(u)
+        rs = self._sums(data)
+        d, n_t = _set_sums(rs.est, rs.est_n, rs.val, rs.val_n, 0)
+        scaled, s_u = _scaled(d, n_t)
         with np.errstate(invalid="ignore", divide="ignore"):
             z = scaled[..., n_l:] / s_u[..., None]
         n = n_t[..., n_l:]
@@ -199,31 +260,33 @@ class RankTest(EventTest):
         return finish(z, col_count(data.ar), why)
 
     def window(self, data: TestData) -> TestColumns:
-        n_l = data.est_ar.shape[-1]
-        cols = []
-        for j in range(len(data.windows)):
-            days = data.window_days(j)
-            u = _uniform_ranks(np.concatenate([data.est_ar, data.ar[..., days]], axis=-1))
-            d, n_t = _day_sums(u)
-            have = n_t > 0
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ubar = d / n_t
-                s2 = np.where(have, ubar * ubar, 0.0).sum(axis=-1) / have.sum(axis=-1)
-                hw = have[..., n_l:]
-                nw = hw.sum(axis=-1)
-                mw = np.where(hw, ubar[..., n_l:], 0.0).sum(axis=-1) / nw
-                cols.append(np.sqrt(nw) * mw / np.sqrt(s2))
-        z = np.stack(cols, axis=-1) if cols else np.zeros(data.car.shape[:-2] + (0,))
+        rs = self._sums(data)
+        member = _day_sets(data)[1:]  # (K, W)
+        have_e = rs.est_n > 0  # (..., L)
+        have_w = (rs.val_n[..., None, :] > 0) & member  # (..., K, W)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ue = np.where(have_e[..., None, :], rs.est[..., 1:, :] / rs.est_n[..., None, :], 0.0)
+            uw = np.where(have_w, rs.val[..., 1:, :] / rs.val_n[..., None, :], 0.0)
+            days = have_e.sum(axis=-1)[..., None] + have_w.sum(axis=-1)
+            s2 = ((ue * ue).sum(axis=-1) + (uw * uw).sum(axis=-1)) / days
+            nw = have_w.sum(axis=-1)
+            mw = uw.sum(axis=-1) / nw
+            z = np.sqrt(nw) * mw / np.sqrt(s2)
         n = col_count(data.car)
         why = reasons(z.shape, [(n < 1, "no event with a CAR")])
         return finish(z, n, why)
 
 
-def _median_signs(x: FloatArray) -> FloatArray:
-    """sign(x - median of the row), NaN kept."""
-    with np.errstate(invalid="ignore"):
-        med = np.nanmedian(np.where(np.isnan(x).all(axis=-1, keepdims=True), 0.0, x), axis=-1)
-    return np.sign(x - med[..., None])
+def _sign_sums(data: TestData) -> RankSums:
+    """Corrado-Zivney signs around each event's median of the estimation window
+    with all event days (set 0) or a CAR window's days (set ``1 + k``), summed
+    over events per day; shared by ``daily`` and ``window``."""
+    key = ("sign_sums",)
+    if key not in data.cache:
+        data.cache[key] = sign_sums(
+            _sorted_estimation(data), data.est_ar, _placed_days(data), _day_sets(data)
+        )
+    return data.cache[key]
 
 
 @register
@@ -246,6 +309,12 @@ class CorradoZivneySign(EventTest):
     signs).  Unlike ``sign`` it does not assume a zero median abnormal return;
     assumes independent events.  Reference: Corrado & Zivney (1992), JFQA 27,
     465-478.
+
+    Computation: each estimation row is sorted once per data set (shared by
+    ``rank``, ``csign`` and ``grank``) and the event-period values are placed
+    in it by binary search, so no row is ranked again per window; the
+    (events x days x windows) work runs in cache-sized blocks of events (see
+    ``docs/performance.md``).
     """
 
     name = "csign"
@@ -257,8 +326,9 @@ class CorradoZivneySign(EventTest):
 
     def daily(self, data: TestData) -> TestColumns:
         n_l = data.est_ar.shape[-1]
-        g = _median_signs(np.concatenate([data.est_ar, data.ar], axis=-1))
-        scaled, s_g, _ = _scaled_day_sums(g)
+        ss = _sign_sums(data)
+        d, n_t = _set_sums(ss.est, ss.est_n, ss.val, ss.val_n, 0)
+        scaled, s_g = _scaled(d, n_t)
         with np.errstate(invalid="ignore", divide="ignore"):
             z = scaled[..., n_l:] / s_g[..., None]
         n = col_count(data.ar)
@@ -269,55 +339,44 @@ class CorradoZivneySign(EventTest):
         return finish(z, n, why)
 
     def window(self, data: TestData) -> TestColumns:
-        n_l = data.est_ar.shape[-1]
-        cols = []
-        for j in range(len(data.windows)):
-            days = data.window_days(j)
-            g = _median_signs(np.concatenate([data.est_ar, data.ar[..., days]], axis=-1))
-            scaled, s_g, n_t = _scaled_day_sums(g)
-            nw = (n_t[..., n_l:] > 0).sum(axis=-1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cols.append(scaled[..., n_l:].sum(axis=-1) / np.sqrt(nw) / s_g)
-        z = np.stack(cols, axis=-1) if cols else np.zeros(data.car.shape[:-2] + (0,))
+        ss = _sign_sums(data)
+        member = _day_sets(data)[1:]  # (K, W)
+        have_e = ss.est_n > 0
+        have_w = (ss.val_n[..., None, :] > 0) & member
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se = np.where(
+                have_e[..., None, :], ss.est[..., 1:, :] / np.sqrt(ss.est_n)[..., None, :], 0.0
+            )
+            sw = np.where(have_w, ss.val[..., 1:, :] / np.sqrt(ss.val_n)[..., None, :], 0.0)
+            days = have_e.sum(axis=-1)[..., None] + have_w.sum(axis=-1)
+            s_g = np.sqrt(((se * se).sum(axis=-1) + (sw * sw).sum(axis=-1)) / days)
+            z = sw.sum(axis=-1) / np.sqrt(have_w.sum(axis=-1)) / s_g
         n = col_count(data.car)
         why = reasons(z.shape, [(n < 1, "no event with a CAR")])
         return finish(z, n, why)
 
 
-def _grank(est_sar: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """KP (2011) GRANK for event-'day' values v (..., E, C) against est_sar (..., E, L)."""
-    k_est, n_est = rank_last(est_sar)
-    present_e = ~np.isnan(est_sar)
-    n_ev = (present_e.any(axis=-1)).sum(axis=-1).astype(np.float64)  # events per batch
-    stat = np.full(v.shape[:-2] + (v.shape[-1],), np.nan)
-    dfs = np.full(stat.shape, np.nan)
-    for c in range(v.shape[-1]):
-        x = v[..., c]  # (..., E)
-        has = ~np.isnan(x)
-        xe = x[..., None]
-        below = np.where(present_e, est_sar < xe, False).sum(axis=-1)
-        ties = np.where(present_e, est_sar == xe, False).sum(axis=-1)
-        r0 = 1.0 + below + 0.5 * ties
-        n_i = n_est + has
-        k = (
-            k_est
-            + np.where(present_e, (xe < est_sar) + 0.5 * (xe == est_sar), 0.0) * has[..., None]
-        )
-        u_est = k / (n_i[..., None] + 1.0) - 0.5
-        u0 = np.where(has, r0 / (n_i + 1.0) - 0.5, np.nan)
-        u_all = np.concatenate([u_est, u0[..., None]], axis=-1)
-        pres = np.concatenate([present_e, has[..., None]], axis=-1)
-        n_t = pres.sum(axis=-2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ubar = np.where(pres, u_all, 0.0).sum(axis=-2) / n_t
-            have = n_t > 0
-            t_days = have.sum(axis=-1).astype(np.float64)
-            s2 = np.where(have, n_t / n_ev[..., None] * ubar * ubar, 0.0).sum(axis=-1) / t_days
-            z = ubar[..., -1] / np.sqrt(s2)
-            t = z * np.sqrt((t_days - 2.0) / (t_days - 1.0 - z * z))
-        stat[..., c] = t
-        dfs[..., c] = t_days - 2.0
-    return stat, dfs
+def _grank(rows: SortedRows, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """KP (2011) GRANK of event-'day' values v (..., E, C) against the sorted
+    estimation SARs: each column is ranked into the estimation rows on its own."""
+    n_col = v.shape[-1]
+    rs = rank_sums(rows, place(rows, v), np.eye(n_col, dtype=bool))
+    n_ev = (rows.n > 0).sum(axis=-1).astype(np.float64)[..., None]  # events per batch
+    est_n = rs.est_n[..., None, :].astype(np.float64)  # (..., 1, L)
+    n0 = rs.val_n.astype(np.float64)  # (..., C)
+    u0_sum = np.diagonal(rs.val, axis1=-2, axis2=-1)
+    have_e = est_n > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ue = np.where(have_e, rs.est / est_n, 0.0)  # (..., C, L)
+        u0 = u0_sum / n0
+        t_days = have_e.sum(axis=-1) + (n0 > 0)
+        s2 = (
+            np.where(have_e, est_n / n_ev[..., None] * ue * ue, 0.0).sum(axis=-1)
+            + np.where(n0 > 0, n0 / n_ev * u0 * u0, 0.0)
+        ) / t_days
+        z = u0 / np.sqrt(s2)
+        t = z * np.sqrt((t_days - 2.0) / (t_days - 1.0 - z * z))
+    return t, (t_days - 2.0).astype(np.float64)
 
 
 def _cs_restandardise(s: FloatArray) -> FloatArray:
@@ -353,6 +412,12 @@ class GeneralizedRank(EventTest):
     dependence; with estimation-window ranks it also tolerates moderate
     cross-correlation.  Reference: Kolari & Pynnönen (2011), J. Empirical
     Finance 18, 953-971.
+
+    Computation: each estimation row is sorted once per data set (shared by
+    ``rank``, ``csign`` and ``grank``) and the event-period values are placed
+    in it by binary search, so no row is ranked again per window; the
+    (events x days x windows) work runs in cache-sized blocks of events (see
+    ``docs/performance.md``).
     """
 
     name = "grank"
@@ -365,10 +430,8 @@ class GeneralizedRank(EventTest):
     def _run(self, data: TestData, v: FloatArray) -> TestColumns:
         if data.sigma2 is None:
             raise ValueError("grank needs TestData.sigma2")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            est_sar = data.est_ar / np.sqrt(data.sigma2)[..., None]
-        g = _cs_restandardise(v)
-        stat, df = _grank(est_sar, g)
+        rows = _sorted_estimation(data).rescaled(np.sqrt(data.sigma2))
+        stat, df = _grank(rows, _cs_restandardise(v))
         n = col_count(v)
         why = reasons(
             stat.shape,
@@ -404,17 +467,17 @@ def _wilcoxon(x: FloatArray) -> TestColumns:
     xt = np.moveaxis(x, -2, -1)  # (..., C, E)
     nz = ~np.isnan(xt) & (xt != 0)
     a = np.where(nz, np.abs(xt), np.nan)
-    r, n = rank_last(a)
-    w = np.where(nz & (xt > 0), r, 0.0).sum(axis=-1)
+    n = nz.sum(axis=-1).astype(np.int64)
     nf = n.astype(np.float64)
+    # one sort per column: average ranks of |x| and the size of each tie group
+    order = argsort_rows(a)
+    lo, hi = tie_runs(take_last(a, order))
+    valid = np.arange(a.shape[-1]) < n[..., None]  # missing values sort last
+    positive = take_last(nz & (xt > 0), order) & valid
+    w = np.where(positive, (lo + hi + 1) / 2.0, 0.0).sum(axis=-1)
     # tie groups: sum over elements of (t_e^2 - 1) equals sum over groups of (t^3 - t)
-    if a.size:
-        lo = stats.rankdata(a, axis=-1, method="min", nan_policy="omit")
-        hi = stats.rankdata(a, axis=-1, method="max", nan_policy="omit")
-        t_e = np.where(nz, hi - lo + 1.0, 0.0)
-    else:
-        t_e = np.zeros(a.shape)
-    tie = np.where(nz, t_e * t_e - 1.0, 0.0).sum(axis=-1)
+    t_e = (hi - lo).astype(np.float64)
+    tie = np.where(valid, t_e * t_e - 1.0, 0.0).sum(axis=-1)
     mean = nf * (nf + 1.0) / 4.0
     var = nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0 - tie / 48.0
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from eventstudy.inference._ranks import row_blocks
 from eventstudy.inference.base import (
     EventTest,
     FloatArray,
@@ -143,8 +144,15 @@ class BMP(EventTest):
 
 
 def _standardised_residuals(data: TestData) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """Estimation residuals standardised over each event's own window (divisor L_i)."""
-    e = data.est_ar
+    """Estimation residuals standardised over each event's own window (divisor L_i),
+    computed once per data set."""
+    key = ("standardised_residuals",)
+    if key not in data.cache:
+        data.cache[key] = _standardise(data.est_ar)
+    return data.cache[key]
+
+
+def _standardise(e: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
     present = ~np.isnan(e)
     cnt = present.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -229,7 +237,9 @@ def event_day_correlation(data: TestData, days: int = 1) -> tuple[FloatArray, ND
     data every :math:`|O_{ij}|` of a group pair is equal and this is the
     plain mean of the pairwise correlations; with gaps, pairs with more
     shared days weigh more.  Group sums give O(N L + G L days), no loop over
-    pairs.
+    pairs; the group sums and each lag's cross terms are computed once per
+    data set and reused for every window length (``patell_kp`` and
+    ``bmp_kp``, days and windows).
 
     Returns ``(rho, unknown)`` per batch; ``unknown`` marks batches with a pair
     of overlapping events that share no estimation day with data.
@@ -238,64 +248,121 @@ def event_day_correlation(data: TestData, days: int = 1) -> tuple[FloatArray, ND
         raise ValueError("event_day_correlation needs TestData.day0")
     key = ("event_day_correlation", days)
     if key not in data.cache:  # patell_kp and bmp_kp share it
-        data.cache[key] = _event_day_correlation(data, days)
+        data.cache[key] = _correlation_parts(data).rho(days)
     return data.cache[key]
 
 
-def _event_day_correlation(data: TestData, days: int) -> tuple[FloatArray, NDArray[np.bool_]]:
-    assert data.day0 is not None
-    z, ok = _standardised_residuals(data)
-    lead = z.shape[:-2]
-    n_ev, n_l = z.shape[-2], z.shape[-1]
-    n_b = int(np.prod(lead, dtype=np.int64)) if lead else 1
-    z2 = z.reshape(n_b * n_ev, n_l)
-    ok2 = ok.reshape(n_b * n_ev, n_l)
-    has = ok2.any(axis=1)
-    d0 = np.broadcast_to(data.day0, lead + (n_ev,)).reshape(-1).astype(np.int64)
-    batch = np.repeat(np.arange(n_b), n_ev)
-    rho = np.zeros(n_b)
-    unknown = np.zeros(n_b, dtype=bool)
-    if not has.any():
-        return rho.reshape(lead), unknown.reshape(lead)
-    lo = int(d0[has].min())
-    span = int(d0[has].max()) - lo + days + 2
-    key = batch[has] * span + (d0[has] - lo)
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
-    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-    zs, oks = z2[has][order], ok2[has][order].astype(np.float64)
-    g_z = np.add.reduceat(zs, starts, axis=0)
-    g_q = np.add.reduceat(zs * zs, starts, axis=0)
-    g_m = np.add.reduceat(oks, starts, axis=0)
-    n_g = np.diff(np.r_[starts, len(ks)]).astype(np.float64)
-    g_key = ks[starts]
-    g_b = g_key // span
-    num = np.zeros(len(g_key))
-    s0 = (g_z * g_z - g_q).sum(axis=1)
-    p0 = (g_m * g_m - g_m).sum(axis=1)
-    multi = n_g > 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        num += np.where(multi & (p0 > 0), n_g * (n_g - 1.0) * s0 / p0, 0.0)
-    bad = multi & ~(p0 > 0)
-    for lag in range(1, min(days, n_l)):
-        j = np.searchsorted(g_key, g_key + lag)
-        jc = np.minimum(j, len(g_key) - 1)
-        hit = (j < len(g_key)) & (g_key[jc] == g_key + lag)
-        if not hit.any():
-            continue
-        gi, gj = np.flatnonzero(hit), jc[hit]
-        cross = (g_z[gi, lag:] * g_z[gj, : n_l - lag]).sum(axis=1)
-        cnt = (g_m[gi, lag:] * g_m[gj, : n_l - lag]).sum(axis=1)
-        w = 2.0 * (1.0 - lag / days) * n_g[gi] * n_g[gj]
+class _DayZeroGroups:
+    """Sums of standardised residuals per day-0 group, built once per data set.
+
+    :meth:`rho` combines the same-day term with the cross terms of groups whose
+    days 0 differ by ``lag``; each lag's cross terms are computed once (one
+    vectorised pass over the groups) and reused by every window length, since
+    only the weights ``1 - lag/days`` depend on the window.
+    """
+
+    def __init__(self, data: TestData) -> None:
+        assert data.day0 is not None
+        e = data.est_ar
+        self.lead = e.shape[:-2]
+        n_ev, self.n_l = e.shape[-2], e.shape[-1]
+        self.n_b = n_b = int(np.prod(self.lead, dtype=np.int64)) if self.lead else 1
+        e2 = e.reshape(n_b * n_ev, self.n_l)
+        # pass 1, blocks of rows: each event's residual mean and sd (divisor L_i)
+        mean, sd = np.empty(len(e2)), np.empty(len(e2))
+        for r in row_blocks(len(e2), self.n_l):
+            present = ~np.isnan(e2[r])
+            cnt = present.sum(axis=-1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean[r] = m = np.where(present, e2[r], 0.0).sum(axis=-1) / cnt
+                dev = np.where(present, e2[r] - m[:, None], 0.0)
+                sd[r] = np.sqrt((dev * dev).sum(axis=-1) / cnt)
+        has = sd > 0  # at least one residual and some dispersion
+        d0 = np.broadcast_to(data.day0, self.lead + (n_ev,)).reshape(-1).astype(np.int64)
+        batch = np.repeat(np.arange(n_b), n_ev)
+        self.lags: dict[int, tuple[FloatArray, FloatArray]] = {}
+        self.empty = not has.any()
+        if self.empty:
+            return
+        lo = int(d0[has].min())
+        # lags of n_l or more never count, so keys of two batches never meet
+        span = int(d0[has].max()) - lo + self.n_l + 2
+        rows = np.flatnonzero(has)
+        gkey = batch[rows] * span + (d0[rows] - lo)
+        order = np.argsort(gkey, kind="stable")
+        rows, ks = rows[order], gkey[order]
+        new = np.r_[True, ks[1:] != ks[:-1]]
+        starts = np.flatnonzero(new)
+        gid = np.cumsum(new) - 1
+        n_grp = len(starts)
+        self.g_z = np.zeros((n_grp, self.n_l))
+        self.g_m = np.zeros((n_grp, self.n_l))
+        g_q = np.zeros((n_grp, self.n_l))
+        # pass 2, blocks of events in group order: standardised residuals summed per group
+        for r in row_blocks(len(rows), 4 * self.n_l):
+            idx = rows[r]
+            x = e2[idx]
+            present = ~np.isnan(x)
+            dev = np.where(present, x - mean[idx, None], 0.0)
+            z = np.where(present, dev / sd[idx, None], 0.0)
+            g = gid[r]
+            seg = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+            self.g_z[g[seg]] += np.add.reduceat(z, seg, axis=0)
+            self.g_m[g[seg]] += np.add.reduceat(present.astype(np.float64), seg, axis=0)
+            g_q[g[seg]] += np.add.reduceat(z * z, seg, axis=0)
+        self.n_g = np.diff(np.r_[starts, len(ks)]).astype(np.float64)
+        self.g_key = ks[starts]
+        self.g_b = self.g_key // span
+        s0 = (self.g_z * self.g_z - g_q).sum(axis=1)
+        p0 = (self.g_m * self.g_m - self.g_m).sum(axis=1)
+        multi = self.n_g > 1
         with np.errstate(invalid="ignore", divide="ignore"):
-            num[gi] += np.where(cnt > 0, w * cross / cnt, 0.0)
-        bad[gi] |= ~(cnt > 0)
-    tot = np.bincount(g_b, weights=num, minlength=n_b)
-    n_per = np.bincount(g_b, weights=n_g, minlength=n_b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.where(n_per > 1, tot / (n_per * (n_per - 1.0)), 0.0)
-    unknown = np.bincount(g_b, weights=bad.astype(np.float64), minlength=n_b) > 0
-    return rho.reshape(lead), unknown.reshape(lead)
+            same = np.where(multi & (p0 > 0), self.n_g * (self.n_g - 1.0) * s0 / p0, 0.0)
+        self.same = np.bincount(self.g_b, weights=same, minlength=n_b).astype(np.float64)
+        self.same_bad = np.bincount(
+            self.g_b, weights=(multi & ~(p0 > 0)).astype(np.float64), minlength=n_b
+        ).astype(np.float64)
+        self.n_per = np.bincount(self.g_b, weights=self.n_g, minlength=n_b).astype(np.float64)
+
+    def _lag(self, lag: int) -> tuple[FloatArray, FloatArray]:
+        """Per batch: sum over group pairs ``(g, h)`` with ``d_h = d_g + lag`` of
+        ``2 n_g n_h r_gh``, and the number of such pairs without a shared day."""
+        if lag not in self.lags:
+            g_key, n_l = self.g_key, self.n_l
+            j = np.searchsorted(g_key, g_key + lag)
+            jc = np.minimum(j, len(g_key) - 1)
+            hit = (j < len(g_key)) & (g_key[jc] == g_key + lag)
+            gi, gj = np.flatnonzero(hit), jc[hit]
+            c = (self.g_z[gi, lag:] * self.g_z[gj, : n_l - lag]).sum(axis=1)
+            cnt = (self.g_m[gi, lag:] * self.g_m[gj, : n_l - lag]).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                term = np.where(cnt > 0, 2.0 * self.n_g[gi] * self.n_g[gj] * c / cnt, 0.0)
+            bad = (~(cnt > 0)).astype(np.float64)
+            self.lags[lag] = (
+                np.bincount(self.g_b[gi], weights=term, minlength=self.n_b).astype(np.float64),
+                np.bincount(self.g_b[gi], weights=bad, minlength=self.n_b).astype(np.float64),
+            )
+        return self.lags[lag]
+
+    def rho(self, days: int) -> tuple[FloatArray, NDArray[np.bool_]]:
+        if self.empty:
+            return np.zeros(self.lead), np.zeros(self.lead, dtype=bool)
+        num = self.same.copy()
+        bad = self.same_bad.copy()
+        for lag in range(1, min(days, self.n_l)):  # the window's lags, each computed once
+            cross, cross_bad = self._lag(lag)
+            num += (1.0 - lag / days) * cross
+            bad += cross_bad
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = np.where(self.n_per > 1, num / (self.n_per * (self.n_per - 1.0)), 0.0)
+        return rho.reshape(self.lead), (bad > 0).reshape(self.lead)
+
+
+def _correlation_parts(data: TestData) -> _DayZeroGroups:
+    key = ("day0_groups",)
+    if key not in data.cache:
+        data.cache[key] = _DayZeroGroups(data)
+    return data.cache[key]
 
 
 def _kp_adjust(base: TestColumns, data: TestData, *, window: bool, bmp: bool) -> TestColumns:
@@ -395,19 +462,32 @@ class BMPKolariPynnonen(EventTest):
 
 
 def _est_aar_sd(data: TestData) -> tuple[FloatArray, IntArray]:
-    """Time-series sd (divisor T - 1) of the estimation-window AAR, and T."""
+    """Time-series sd (divisor T - 1) of the estimation-window AAR, and T; the
+    sums over events run in blocks of events and are shared by days and windows."""
+    key = ("est_aar_sd",)
+    if key in data.cache:
+        return data.cache[key]
     e = data.est_ar
-    present = ~np.isnan(e)
-    n = present.sum(axis=-2)
+    lead, n_ev, n_l = e.shape[:-2], e.shape[-2], e.shape[-1]
+    n_b = int(np.prod(lead, dtype=np.int64))
+    e3 = e.reshape(n_b, n_ev, n_l)
+    tot = np.zeros((n_b, n_l))
+    n = np.zeros((n_b, n_l), dtype=np.int64)
+    for r in row_blocks(n_ev, n_b * n_l):
+        present = ~np.isnan(e3[:, r])
+        tot += np.where(present, e3[:, r], 0.0).sum(axis=-2)
+        n += present.sum(axis=-2)
+    n_t: IntArray = n.reshape(lead + (n_l,))
     with np.errstate(invalid="ignore", divide="ignore"):
-        aar = np.where(present, e, 0.0).sum(axis=-2) / n
-    have = n > 0
+        aar = tot.reshape(lead + (n_l,)) / n_t
+    have = n_t > 0
     t_days = have.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = np.where(have, aar, 0.0).sum(axis=-1) / t_days
         dev = np.where(have, aar - m[..., None], 0.0)
         sd = np.sqrt((dev * dev).sum(axis=-1) / (t_days - 1))
-    return sd, t_days.astype(np.int64)
+    data.cache[key] = out = (sd, t_days.astype(np.int64))
+    return out
 
 
 def _bw(mean: FloatArray, n: IntArray, days: FloatArray | float, data: TestData) -> TestColumns:
@@ -468,11 +548,14 @@ class BrownWarner1985(EventTest):
 def _skew_t(x: FloatArray) -> TestColumns:
     mean, sd, n = col_mean_sd(x)
     nf = n.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         dev = np.where(np.isnan(x), 0.0, x - mean[..., None, :])
         gamma = (dev**3).sum(axis=-2) / (nf * sd**3)
         s = mean / sd
-        stat = np.sqrt(nf) * (s + gamma * s * s / 3.0 + gamma / (6.0 * nf))
+        # Hall (1992): S + gS^2/3 + g^2 S^3/27 = ((1 + gS/3)^3 - 1)/g, monotone in S
+        stat = np.sqrt(nf) * (
+            s + gamma * s * s / 3.0 + gamma * gamma * s**3 / 27.0 + gamma / (6.0 * nf)
+        )
     why = reasons(
         stat.shape,
         [
@@ -485,20 +568,31 @@ def _skew_t(x: FloatArray) -> TestColumns:
 
 @register
 class SkewnessAdjustedT(EventTest):
-    r"""Skewness-adjusted t (Hall 1992; Lyon, Barber & Tsai 1999).
+    r"""Skewness-adjusted t with Hall's (1992) monotone transformation.
 
-    With :math:`S = \bar x/s` and the sample skewness
-    :math:`\hat\gamma = \sum_i (x_i-\bar x)^3/(N s^3)`,
+    With :math:`S = \bar x/s` (:math:`s` the sample standard deviation,
+    divisor :math:`N-1`) and the sample skewness
+    :math:`\hat\gamma = \sum_i (x_i-\bar x)^3/(N s^3)` (the estimators of
+    Lyon, Barber & Tsai 1999, eq. 5),
 
     .. math::
 
-       t_{sa} = \sqrt{N}\Bigl(S + \tfrac13\hat\gamma S^2 + \tfrac{1}{6N}\hat\gamma\Bigr)
+       t_{H} = \sqrt{N}\Bigl(S + \tfrac13\hat\gamma S^2
+       + \tfrac1{27}\hat\gamma^2 S^3 + \tfrac{1}{6N}\hat\gamma\Bigr)
        \;\dot\sim\; N(0,1).
 
-    Corrects the cross-sectional t for the skewness of abnormal returns
-    (large positive jumps such as limit-up streaks); assumes independent
-    events.  Reference: Hall (1992), J. Royal Statistical Society B 54, 221-228;
-    Lyon, Barber & Tsai (1999), J. Finance 54, 165-201, eq. (5).
+    The first three terms equal :math:`((1+\hat\gamma S/3)^3-1)/\hat\gamma`,
+    whose derivative in :math:`S` is :math:`(1+\hat\gamma S/3)^2\ge 0`:
+    shifting every value by a constant (which leaves :math:`s` and
+    :math:`\hat\gamma` unchanged) moves the statistic in the same direction
+    as the mean, so it never turns a strong negative mean into a significant
+    positive statistic.  Johnson's (1978) version, used by Lyon, Barber & Tsai
+    (1999), lacks the :math:`\hat\gamma^2 S^3/27` term and is not monotone
+    (a large negative mean of right-skewed values can give a large positive
+    statistic).  Corrects the cross-sectional t for skewness of abnormal
+    returns (limit-up streaks); assumes independent events.  Reference: Hall
+    (1992), J. Royal Statistical Society B 54, 221-228; Johnson (1978), JASA
+    73, 536-544; Lyon, Barber & Tsai (1999), J. Finance 54, 165-201.
     """
 
     name = "skew_t"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from eventstudy.exceptions import EventStudyError
 from eventstudy.inference.base import (
@@ -21,7 +22,9 @@ from eventstudy.inference.base import (
 
 __all__ = ["Bootstrap"]
 
-_CHUNK = 4_000_000  # draws per vectorised block
+_STREAM = 2  # generator key of this draw scheme (0 and 1 keyed the per-column draws before)
+_CHUNK = 2_000_000  # cells of the (members x replicates x events) count array per block
+_MIN_REPS = 64
 
 
 @register
@@ -29,21 +32,41 @@ class Bootstrap(EventTest):
     r"""Symmetric bootstrap-t over events (resampling events with replacement).
 
     The statistic is the cross-sectional :math:`t = \bar x/(s/\sqrt N)`.  Each
-    of ``reps`` resamples draws :math:`N` events with replacement and computes
-    :math:`t^*_b = (\bar x^*_b - \bar x)/(s^*_b/\sqrt N)`, centred on the
-    sample mean so that it mimics the null distribution; the two-sided
-    p-value is :math:`(1 + \#\{|t^*_b|\ge|t|\})/(B+1)`.  It drops the
-    normality assumption of the t test (skewed, fat-tailed abnormal returns)
-    but keeps independence across events.  Seeded: the same data, ``reps`` and
-    ``seed`` give the same p-value.  Reference: Efron & Tibshirani (1993),
-    ch. 12 and 16; Lyon, Barber & Tsai (1999) for bootstrapping event-study
-    statistics.
+    of ``reps`` replicates draws :math:`K` events with replacement from the
+    :math:`K` events of the data set that have a value on at least one event
+    day or CAR window (one draw shared by all of them: an event is resampled
+    with all its days and windows) and computes, per day or window, over the
+    drawn events with a value there,
+
+    .. math::
+
+       t^*_b = \frac{\bar x^*_b - \bar x}{s^*_b/\sqrt{N^*_b}},
+
+    centred on the sample mean so that it mimics the null distribution.  The
+    two-sided p-value is :math:`(1 + \#\{b: \lnot(|t^*_b| < |t|)\})/(B+1)`: a
+    replicate whose :math:`t^*` is undefined (fewer than two drawn events with
+    a value, or no dispersion) counts as extreme, which can only raise the
+    p-value.  With no missing values :math:`N^*_b = N` and this is the classic
+    bootstrap-t of the column.  The sums of a replicate come from one matrix
+    product of the replicate-by-event count matrix with the centred values,
+    their squares and the presence mask, so the cost is one draw and one
+    product for all columns.  It drops the normality assumption of the t
+    test but keeps independence across events.  Seeded: the same data,
+    ``reps`` and ``seed`` give the same p-value, whatever the order of the
+    events (they are put in a canonical order, by their values, before the
+    draw).  Reference: Efron &
+    Tibshirani (1993), ch. 12 and 16; Lyon, Barber & Tsai (1999) for
+    bootstrapping event-study statistics.
+
+    Replicate ``b`` draws ``integers(0, K, size=K)`` from
+    ``default_rng([seed, 2])``, the replicates in order.
 
     Options: ``reps`` (default 999), ``seed`` (default 0).  By default every
-    batch member uses the same draws for a column (a member's result does not
-    depend on the others); ``first_trial=k`` instead gives batch member ``m``
-    its own stream, keyed by trial ``k + m``, as the specification study does
-    so that its Monte Carlo trials are independent.
+    batch member with the same :math:`K` uses the same draws (a member's
+    result does not depend on the others: common random numbers);
+    ``first_trial=k`` instead
+    gives batch member ``m`` its own stream, keyed by trial ``k + m``, as the
+    specification study does so that its Monte Carlo trials are independent.
     """
 
     name = "bootstrap"
@@ -74,49 +97,37 @@ class Bootstrap(EventTest):
         self.seed = int(seed)
 
     def daily(self, data: TestData) -> TestColumns:
-        return self._run(data.ar, 0)
+        return self._columns(data, window=False)
 
     def window(self, data: TestData) -> TestColumns:
-        return self._run(data.car, 1)
+        return self._columns(data, window=True)
 
-    def _run(self, x: FloatArray, stream: int) -> TestColumns:
+    def _columns(self, data: TestData, *, window: bool) -> TestColumns:
+        """Days and windows are resampled together (one draw of events for both)
+        and the result is cached, so ``daily`` and ``window`` cost one pass."""
+        key = ("bootstrap", self.reps, self.seed, self.first_trial)
+        if key not in data.cache:
+            data.cache[key] = self._run(np.concatenate([data.ar, data.car], axis=-1))
+        full: TestColumns = data.cache[key]
+        n_day = data.ar.shape[-1]
+        cols = slice(n_day, None) if window else slice(0, n_day)
+        return TestColumns(
+            stat=full.stat[..., cols],
+            pvalue=full.pvalue[..., cols],
+            df=full.df[..., cols],
+            nobs=full.nobs[..., cols],
+            reason=full.reason[..., cols],
+            extra={},
+        )
+
+    def _run(self, x: FloatArray) -> TestColumns:
         mean, sd, n = col_mean_sd(x)
         nf = n.astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             t = mean / (sd / np.sqrt(nf))
         lead = x.shape[:-2]
         n_ev, n_col = x.shape[-2], x.shape[-1]
-        n_rows = int(np.prod(lead, dtype=np.int64)) * n_col
-        # (batch*C, E), present values first (resampling is order-free, so sorting is fine)
-        flat = np.sort(np.moveaxis(x, -1, -2).reshape(n_rows, n_ev), axis=-1)
-        nn = n.reshape(-1)
-        tt = t.reshape(-1)
-        mm = mean.reshape(-1)
-        extreme = np.zeros(n_rows)
-        for r in range(n_rows if n_ev else 0):
-            k = int(nn[r])
-            if k < 3 or not np.isfinite(tt[r]):
-                continue
-            # one generator per column, restarted for every batch member: a member's
-            # p-value does not depend on what else is computed with it (batch members
-            # share resampling indices: common random numbers across Monte Carlo trials)
-            key = [self.seed, stream, r % n_col]
-            if self.first_trial is not None:  # independent draws per Monte Carlo trial
-                key.append(self.first_trial + r // n_col)
-            rng = np.random.default_rng(key)
-            xr = flat[r, :k]
-            hits = 0
-            step = max(1, _CHUNK // k)
-            for b0 in range(0, self.reps, step):
-                idx = rng.integers(0, k, size=(min(step, self.reps - b0), k))
-                d = xr[idx]
-                m = d.mean(axis=1)
-                s_ = d.std(axis=1, ddof=1)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    tb = (m - mm[r]) / (s_ / np.sqrt(k))
-                hits += int((np.abs(tb) >= abs(tt[r])).sum())
-            extreme[r] = hits
-        p = ((1.0 + extreme) / (self.reps + 1.0)).reshape(lead + (n_col,))
+        n_b = int(np.prod(lead, dtype=np.int64))
         why = reasons(
             t.shape,
             [
@@ -126,6 +137,12 @@ class Bootstrap(EventTest):
         )
         bad = ~no_reason(why) | ~np.isfinite(t)
         why = np.where(bad & no_reason(why), "statistic is not finite", why)
+        below = np.zeros((n_b, n_col))
+        if n_ev and n_col and not bad.all():
+            below = self._below(
+                x.reshape(n_b, n_ev, n_col), mean.reshape(n_b, n_col), np.abs(t).reshape(n_b, n_col)
+            )
+        p = ((1.0 + (self.reps - below)) / (self.reps + 1.0)).reshape(lead + (n_col,))
         return TestColumns(
             stat=np.where(bad, np.nan, t),
             pvalue=np.where(bad, np.nan, p),
@@ -134,3 +151,51 @@ class Bootstrap(EventTest):
             reason=why,
             extra={},
         )
+
+    def _below(self, x: FloatArray, mean: FloatArray, abs_t: FloatArray) -> FloatArray:
+        """Number of replicates with ``|t*| < |t|`` per (member, column)."""
+        n_b, n_ev, n_col = x.shape
+        present = ~np.isnan(x)
+        has: NDArray[np.bool_] = np.asarray(present.any(axis=-1))
+        k = has.sum(axis=-1)  # events resampled, per member
+        # a canonical order of the events, so that the draw does not depend on
+        # the order in which they come: by their values (events with a value first,
+        # since the draw indexes the first k rows of each member)
+        keys = np.concatenate([np.moveaxis(x, -1, 0)[::-1], (~has)[None]], axis=0)
+        perm = np.lexsort(keys, axis=-1)
+        xc = np.take_along_axis(x, perm[..., None], axis=1)
+        pc = np.take_along_axis(present, perm[..., None], axis=1)
+        x0 = np.where(pc, xc - mean[:, None, :], 0.0)
+        rhs = np.concatenate([x0, x0 * x0, pc.astype(np.float64)], axis=-1)
+        # one generator per distinct K (shared by the members with that K: common
+        # random numbers), or one per member keyed by its trial number
+        if self.first_trial is None:
+            groups = [(np.flatnonzero(k == kv), [self.seed, _STREAM]) for kv in np.unique(k)]
+        else:
+            groups = [
+                (np.array([m]), [self.seed, _STREAM, self.first_trial + m]) for m in range(n_b)
+            ]
+        gens = [(mem, np.random.default_rng(key)) for mem, key in groups]
+        # replicates per block: at least 64, so that the (events x 3 columns) matrix
+        # of values is read once per 64 replicates or more however many events there
+        # are (fewer replicates per block would make the cost grow faster than linearly)
+        step = max(_MIN_REPS, _CHUNK // max(1, n_b * n_ev))
+        below = np.zeros((n_b, n_col))
+        for b0 in range(0, self.reps, step):
+            nb = min(step, self.reps - b0)
+            parts = []
+            for mem, g in gens:  # distinct K values, or Monte Carlo trials
+                kv = int(k[mem[0]])
+                idx = g.integers(0, max(kv, 1), size=(nb, kv))
+                row = (mem[:, None, None] * nb + np.arange(nb)[None, :, None]) * n_ev
+                parts.append((row + idx[None]).ravel())
+            key = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            cnt = np.bincount(key, minlength=n_b * nb * n_ev).astype(np.float64)
+            sums = np.matmul(cnt.reshape(n_b, nb, n_ev), rhs)
+            s1, s2, m_ = sums[..., :n_col], sums[..., n_col : 2 * n_col], sums[..., 2 * n_col :]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mb = s1 / m_
+                var = (s2 - s1 * mb) / (m_ - 1.0)
+                tb = mb / np.sqrt(var / m_)
+                below += (np.abs(tb) < abs_t[:, None, :]).sum(axis=1)
+        return below

@@ -1,0 +1,542 @@
+r"""Ranks and medians of estimation windows combined with event-period values.
+
+The rank tests (Corrado 1989, Cowan 1992, Kolari & Pynnönen 2011) and the
+Corrado & Zivney (1992) sign test rank, or take the median of, each event's
+estimation-window abnormal returns together with some event-period values:
+all event days, the days of one CAR window, or one standardised CAR.  Ranking
+the combined row again for every window repeats the expensive part, the sort
+of the :math:`L` estimation values.  Here each estimation row is sorted once
+(:func:`sort_rows`, shared by the tests through ``TestData.cache``) and the
+event-period values are placed in it by binary search; the rest is counting:
+
+* the rank of an estimation value :math:`e_{it}` in the union with a set
+  :math:`J` of event-period values is its rank among the estimation values
+  plus :math:`\#\{d\in J: v_{id} < e_{it}\} + \tfrac12\#\{d\in J: v_{id}=e_{it}\}`;
+  the count is a prefix count, over the event-period values sorted per event,
+  at the number of *all* event-period values below :math:`e_{it}`;
+* the rank of an event-period value is the number of estimation values below
+  it (binary search) plus its rank inside :math:`J`;
+* the :math:`k`-th smallest value of the union, for the median, is read off
+  the positions of the :math:`J` values in the sorted estimation row.
+
+Ties get average ranks, as R's ``rank(ties.method = "average")``.  The cost is
+:math:`O(E L \log L)` for the sort and :math:`O(E L J)` per call, in blocks of
+events so that no intermediate array exceeds :data:`BLOCK_CELLS` cells:
+memory grows with the input, and time linearly with the number of events.
+Leading batch axes (Monte Carlo trials) are flattened to one axis ``M``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+#: cells of the largest intermediate array of one block of events: small enough
+#: (2 MB of float64) for a block's passes to stay in the processor's cache, so
+#: that the time grows linearly with the number of events
+BLOCK_CELLS = 262_144
+
+
+def row_blocks(n_rows: int, cells_per_row: int) -> Iterator[slice]:
+    """Slices of rows holding about :data:`BLOCK_CELLS` cells each."""
+    step = max(1, BLOCK_CELLS // max(1, cells_per_row))
+    for a in range(0, n_rows, step):
+        yield slice(a, min(n_rows, a + step))
+
+
+_ABS = np.int64(0x7FFFFFFFFFFFFFFF)
+
+
+# ------------------------------------------------------------------ row helpers
+
+
+def take_last(a: NDArray[Any], idx: NDArray[Any]) -> NDArray[Any]:
+    """``np.take_along_axis(a, idx, axis=-1)`` with broadcasting of the leading
+    axes, through one flat ``take`` (several times faster for many short rows)."""
+    lead = np.broadcast_shapes(a.shape[:-1], idx.shape[:-1])
+    a = np.ascontiguousarray(np.broadcast_to(a, lead + a.shape[-1:]))
+    idx = np.broadcast_to(idx, lead + idx.shape[-1:])
+    rows = int(np.prod(lead, dtype=np.int64))
+    off = (np.arange(rows, dtype=np.int64) * a.shape[-1]).reshape(lead + (1,))
+    return a.reshape(-1).take(off + idx)
+
+
+def _inverse(order: NDArray[Any]) -> NDArray[Any]:
+    """Inverse permutation of every row: ``inverse[order[p]] = p``."""
+    lead, n = order.shape[:-1], order.shape[-1]
+    rows = int(np.prod(lead, dtype=np.int64))
+    off = (np.arange(rows, dtype=np.int64) * n).reshape(lead + (1,))
+    out = np.empty(order.size, dtype=order.dtype)
+    out[(off + order).reshape(-1)] = np.broadcast_to(
+        np.arange(n, dtype=order.dtype), order.shape
+    ).reshape(-1)
+    return out.reshape(order.shape)
+
+
+def argsort_rows(x: FloatArray) -> NDArray[np.int32]:
+    """``np.argsort(x, axis=-1)`` with NaN last, through one integer sort.
+
+    Each value's bits, mapped to an order-preserving integer, keep their high
+    bits and carry the column index in the low ``ceil(log2 L)`` bits, so a
+    plain (SIMD) integer sort returns the order.  Values that differ only in
+    those low bits (a relative difference below about ``L 2^-52``) could come
+    out in index order: every row is checked and any row out of order is
+    sorted again with :func:`numpy.argsort`, so the result is always a correct
+    order.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n_l = x.shape[-1]
+    if n_l < 2 or x.size == 0:
+        return np.broadcast_to(np.arange(n_l, dtype=np.int32), x.shape).copy()
+    bits = int(n_l - 1).bit_length()
+    low = np.int64((1 << bits) - 1)
+    b = np.ascontiguousarray(x).view(np.int64)
+    key = np.where(b < 0, b ^ _ABS, b)  # order-preserving for non-NaN values
+    key = np.where(np.isnan(x), _ABS, key)  # NaN after +inf
+    key = (key & ~low) | np.arange(n_l, dtype=np.int64)
+    key.sort(axis=-1)
+    order = (key & low).astype(np.int32)
+    v = take_last(x, order)
+    nan = np.isnan(v)
+    with np.errstate(invalid="ignore"):
+        bad = ((v[..., 1:] < v[..., :-1]) | (nan[..., :-1] & ~nan[..., 1:])).any(axis=-1)
+    if bad.any():
+        order[bad] = np.argsort(x[bad], axis=-1)
+    return order
+
+
+def tie_runs(vals: FloatArray) -> tuple[IntArray, IntArray]:
+    """For each position of sorted rows, the first and one-past-last position of
+    its run of equal values (NaN never equals anything)."""
+    n_l = vals.shape[-1]
+    if n_l == 0:
+        z = np.zeros(vals.shape, dtype=np.int64)
+        return z, z
+    pos = np.arange(n_l, dtype=np.int64)
+    new = np.ones(vals.shape, dtype=bool)
+    new[..., 1:] = vals[..., 1:] != vals[..., :-1]
+    lo = np.maximum.accumulate(np.where(new, pos, 0), axis=-1)
+    last = np.ones(vals.shape, dtype=bool)
+    last[..., :-1] = new[..., 1:]
+    hi = np.flip(
+        np.minimum.accumulate(np.flip(np.where(last, pos + 1, n_l), axis=-1), axis=-1), axis=-1
+    )
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class SortedRows:
+    """Each row of ``(..., E, L)`` sorted once (missing values last).
+
+    ``order`` sorts a row and ``inverse`` is its inverse (the sorted position
+    of each value); ``values`` is the sorted row, ``n`` counts the values
+    present, and ``rank`` holds each value's average rank (1-based) within its
+    own row at its original position (NaN where missing).
+    """
+
+    order: NDArray[np.int32]
+    inverse: NDArray[np.int32]
+    values: FloatArray
+    n: IntArray
+    rank: FloatArray
+
+    def rescaled(self, scale: FloatArray) -> SortedRows:
+        """The rows divided by a per-row ``scale``: the same order, since division
+        by a positive number is monotone (ranks are recomputed only if rounding
+        made two different values equal).  A row whose scale is not finite and
+        positive becomes missing."""
+        ok = np.isfinite(scale) & (scale > 0)
+        n = np.where(ok, self.n, 0)
+        shape, n_l = self.values.shape, self.values.shape[-1]
+        src = self.values.reshape(-1, n_l)
+        okf, nf, inv = ok.reshape(-1), n.reshape(-1), self.inverse.reshape(-1, n_l)
+        vals = np.empty(src.shape)
+        rank = np.empty(src.shape)
+        for r in row_blocks(len(src), n_l):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = np.where(okf[r, None], src[r] / scale.reshape(-1)[r, None], np.nan)
+            vals[r] = v
+            new_ties = (v[:, 1:] == v[:, :-1]) & ~(src[r, 1:] == src[r, :-1])
+            if new_ties.any():
+                rank[r] = _rank(v, nf[r], inv[r])
+            else:
+                rank[r] = np.where(okf[r, None], self.rank.reshape(-1, n_l)[r], np.nan)
+        return SortedRows(self.order, self.inverse, vals.reshape(shape), n, rank.reshape(shape))
+
+
+def _rank(vals: FloatArray, n: IntArray, inverse: NDArray[Any]) -> FloatArray:
+    present = inverse < n[..., None]  # missing values sort last
+    if not (vals[..., 1:] == vals[..., :-1]).any():  # no ties: the rank is the position
+        return np.where(present, inverse + 1.0, np.nan)
+    lo, hi = tie_runs(vals)
+    r_sorted = np.where(np.arange(vals.shape[-1]) < n[..., None], (lo + hi + 1) / 2.0, np.nan)
+    return np.asarray(take_last(r_sorted, inverse), dtype=np.float64)
+
+
+def sort_rows(x: FloatArray) -> SortedRows:
+    """Sort every row of ``x`` once (NaN last) and rank it, ties averaged; in
+    blocks of rows."""
+    shape, n_l = x.shape, x.shape[-1]
+    flat = np.asarray(x, dtype=np.float64).reshape(-1, n_l)
+    order = np.empty(flat.shape, dtype=np.int32)
+    inverse = np.empty(flat.shape, dtype=np.int32)
+    vals = np.empty(flat.shape)
+    rank = np.empty(flat.shape)
+    n = (~np.isnan(flat)).sum(axis=-1).astype(np.int64)
+    for r in row_blocks(len(flat), n_l):
+        order[r] = o = argsort_rows(flat[r])
+        inverse[r] = i = _inverse(o)
+        vals[r] = v = take_last(flat[r], o)
+        rank[r] = _rank(v, n[r], i)
+    return SortedRows(
+        order.reshape(shape),
+        inverse.reshape(shape),
+        vals.reshape(shape),
+        n.reshape(shape[:-1]),
+        rank.reshape(shape),
+    )
+
+
+def count_below(sorted_values: FloatArray, q: FloatArray) -> tuple[IntArray, IntArray]:
+    """Per query, the number of values of its sorted row ``< q`` and ``<= q``.
+
+    ``sorted_values`` is ``(..., E, L)`` with NaN last, ``q`` is ``(..., E, W)``;
+    a branch-free binary search vectorised over all queries (NaN queries give
+    0).  The second count differs from the first only where the row holds the
+    query's value, and is searched for those queries only.
+    """
+    n_l = sorted_values.shape[-1]
+    lead = np.broadcast_shapes(sorted_values.shape[:-1], q.shape[:-1])
+    flat = np.ascontiguousarray(np.broadcast_to(sorted_values, lead + (n_l,))).reshape(-1)
+    rows = int(np.prod(lead, dtype=np.int64))
+    off = np.broadcast_to((np.arange(rows, dtype=np.int64) * n_l).reshape(lead + (1,)), q.shape)
+    q = np.broadcast_to(q, off.shape)
+    lt = _search(flat, off, q, n_l, right=False)
+    if not n_l:
+        return lt, lt.copy()
+    eq = flat.take(off + np.minimum(lt, n_l - 1)) == q
+    eq &= lt < n_l
+    le = lt.copy()
+    if eq.any():
+        le[eq] = _search(flat, off[eq], q[eq], n_l, right=True)
+    return lt, le
+
+
+def _search(flat: FloatArray, off: IntArray, q: FloatArray, n_l: int, *, right: bool) -> IntArray:
+    pos = np.zeros(q.shape, dtype=np.int64)
+    step = 1 << (n_l.bit_length() - 1) if n_l else 0
+    base = off - 1
+    while step:
+        cand = pos + step
+        v = flat.take(base + np.minimum(cand, n_l))
+        go = (v <= q) if right else (v < q)  # False for NaN: missing values sort last
+        pos += np.where(go & (cand <= n_l), step, 0)
+        step >>= 1
+    return pos
+
+
+# -------------------------------------------------------------------- blocks
+
+
+def _blocks(n_b: int, n_ev: int, cells: int) -> Iterator[tuple[slice, slice]]:
+    """(members, events) slices whose blocks hold at most about ``BLOCK_CELLS``
+    cells when one event needs ``cells``: blocks of events of one member for
+    large studies, blocks of whole members for many small Monte Carlo trials."""
+    step = max(1, BLOCK_CELLS // max(1, cells))
+    if n_ev >= step or n_b == 1:
+        for m in range(n_b):
+            for a in range(0, n_ev, step):
+                yield slice(m, m + 1), slice(a, min(n_ev, a + step))
+    else:
+        k = max(1, step // max(1, n_ev))
+        for m0 in range(0, n_b, k):
+            yield slice(m0, min(n_b, m0 + k)), slice(0, n_ev)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Event-period values ``(..., E, W)`` placed in the sorted estimation rows.
+
+    ``est_lt/est_le``: estimation values ``<`` / ``<=`` each event-period value;
+    ``val_lt/val_le`` ``(..., E, L)``: event-period values ``<`` / ``<=`` each
+    estimation value, at the estimation value's original position; ``vorder``
+    sorts each event's event-period values (NaN last) into ``vsorted``;
+    ``v_lo/v_hi``: event-period values ``<`` / ``<=`` each event-period value.
+    Computed once per data set and shared (``rank`` and ``csign`` both use the
+    placement of the event-day abnormal returns).
+    """
+
+    est_lt: IntArray
+    est_le: IntArray
+    val_lt: NDArray[np.int32]
+    val_le: NDArray[np.int32]
+    vorder: NDArray[np.int32]
+    vsorted: FloatArray
+    v_lo: IntArray
+    v_hi: IntArray
+    present: BoolArray
+
+    def block(self, lead: tuple[int, ...], m: slice, e: slice) -> Placed:
+        """Members ``m`` and events ``e`` of a placement, as ``(M, E, ...)`` arrays."""
+        return Placed(**{k: _as3(getattr(self, k), lead)[m, e] for k in self.__dataclass_fields__})
+
+
+def place(rows: SortedRows, vals: FloatArray) -> Placed:
+    """Place the event-period values ``vals`` in the sorted estimation rows
+    (in blocks of rows)."""
+    shape, n_w, n_l = vals.shape, vals.shape[-1], rows.values.shape[-1]
+    v2 = vals.reshape(-1, n_w)
+    r_vals, r_inv = rows.values.reshape(-1, n_l), rows.inverse.reshape(-1, n_l)
+    n_rows = len(v2)
+    out: dict[str, NDArray[Any]] = {
+        "est_lt": np.empty((n_rows, n_w), dtype=np.int64),
+        "est_le": np.empty((n_rows, n_w), dtype=np.int64),
+        "val_lt": np.empty((n_rows, n_l), dtype=np.int32),
+        "val_le": np.empty((n_rows, n_l), dtype=np.int32),
+        "vorder": np.empty((n_rows, n_w), dtype=np.int32),
+        "vsorted": np.empty((n_rows, n_w)),
+        "v_lo": np.empty((n_rows, n_w), dtype=np.int64),
+        "v_hi": np.empty((n_rows, n_w), dtype=np.int64),
+        "present": ~np.isnan(v2),
+    }
+    for r in row_blocks(n_rows, n_l + n_w):
+        present = out["present"][r]
+        est_lt, est_le = count_below(r_vals[r], v2[r])
+        out["est_lt"][r], out["est_le"][r] = est_lt, est_le
+        out["val_lt"][r] = _val_counts(np.where(present, est_le, n_l), r_inv[r], n_l)
+        if (est_le != est_lt).any():  # some event-period value equals an estimation value
+            out["val_le"][r] = _val_counts(np.where(present, est_lt, n_l), r_inv[r], n_l)
+        else:
+            out["val_le"][r] = out["val_lt"][r]
+        vorder = argsort_rows(v2[r])
+        out["vorder"][r] = vorder
+        out["vsorted"][r] = vsorted = take_last(v2[r], vorder)
+        lo, hi = tie_runs(vsorted)
+        vinv = _inverse(vorder)
+        out["v_lo"][r], out["v_hi"][r] = take_last(lo, vinv), take_last(hi, vinv)
+    lead = shape[:-1]
+    return Placed(**{k: a.reshape(lead + a.shape[-1:]) for k, a in out.items()})
+
+
+def _val_counts(threshold: IntArray, inverse: NDArray[Any], n_l: int) -> NDArray[np.int32]:
+    """``#{d : threshold_d <= p}`` at every sorted estimation position ``p``,
+    returned at the original positions (a histogram and a cumulative sum): an
+    event-period value ``v`` is below the sorted estimation value at ``p`` iff
+    ``p >= #{estimation values <= v}``."""
+    lead, w = threshold.shape[:-1], threshold.shape[-1]
+    rows = int(np.prod(lead, dtype=np.int64))
+    key = np.arange(rows, dtype=np.int64)[:, None] * (n_l + 1) + threshold.reshape(rows, w)
+    hist = np.bincount(key.ravel(), minlength=rows * (n_l + 1)).reshape(rows, n_l + 1)
+    cum = np.cumsum(hist, axis=-1, dtype=np.int32)[:, :n_l].reshape(lead + (n_l,))
+    return np.asarray(take_last(cum, inverse), dtype=np.int32)
+
+
+def _membership(pl: Placed, member: BoolArray) -> BoolArray:
+    """``(M, E, J, W)``: whether the ``p``-th smallest present event-period value
+    of an event belongs to set ``j`` (``member`` is ``(J, W)``)."""
+    n_v = pl.present.sum(axis=-1)
+    sorted_present = np.arange(pl.vorder.shape[-1]) < n_v[..., None]
+    return np.moveaxis(member[:, pl.vorder], 0, -2) & sorted_present[..., None, :]
+
+
+def _prefix(in_set: BoolArray) -> FloatArray:
+    """``P[..., q]``: members among the ``q`` smallest values, ``q = 0..W``."""
+    out = np.zeros(in_set.shape[:-1] + (in_set.shape[-1] + 1,))
+    np.cumsum(in_set, axis=-1, out=out[..., 1:])
+    return out
+
+
+def _as3(x: NDArray[Any], lead: tuple[int, ...]) -> NDArray[Any]:
+    n_b = int(np.prod(lead, dtype=np.int64))
+    return x.reshape((n_b,) + x.shape[len(lead) :])
+
+
+# ---------------------------------------------------------------- rank sums
+
+
+@dataclass(frozen=True)
+class RankSums:
+    """Sums over events per set ``j`` of scaled ranks ``U = K/(n+1) - 1/2`` (or
+    of signs), on estimation days ``est`` ``(..., J, L)`` and event days ``val``
+    ``(..., J, W)`` (zero for days outside the set); ``est_n`` ``(..., L)`` and
+    ``val_n`` ``(..., W)`` count the events with a value on each day."""
+
+    est: FloatArray
+    est_n: IntArray
+    val: FloatArray
+    val_n: IntArray
+
+
+def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
+    """Scaled-rank day sums of the estimation values ranked together with each
+    set of the placed event-period values (``member[j]`` selects set ``j``)."""
+    lead = placed.present.shape[:-2]
+    n_b = int(np.prod(lead, dtype=np.int64))
+    n_ev, n_w = placed.present.shape[-2:]
+    n_l, n_j = rows.values.shape[-1], member.shape[0]
+    r_rank, r_n = _as3(rows.rank, lead), _as3(rows.n, lead)
+    jj, ww = np.nonzero(member)
+    est = np.zeros((n_b, n_j, n_l))
+    val = np.zeros((n_b, n_j, n_w))
+    for m, e in _blocks(n_b, n_ev, n_l * (n_j + 4) + n_j * (n_w + 1) + 4 * len(jj)):
+        pl = placed.block(lead, m, e)
+        pre = _prefix(_membership(pl, member))  # (M, E, J, W+1)
+        est_present = ~np.isnan(r_rank[m, e])
+        n_set = (pl.present[..., None, :] & member).sum(axis=-1)  # (M, E, J)
+        inv = 1.0 / (r_n[m, e][..., None] + n_set + 1.0)
+        # event-period values: rank among the estimation values and inside the set
+        pre_flat = pre.reshape(pre.shape[:2] + (-1,))
+        at = jj * (n_w + 1)
+        lo = take_last(pre_flat, at + pl.v_lo[..., ww])
+        hi = take_last(pre_flat, at + pl.v_hi[..., ww])
+        k_val = 1.0 + pl.est_lt[..., ww] + 0.5 * (pl.est_le - pl.est_lt)[..., ww]
+        k_val = k_val + 0.5 * (lo + hi - 1.0)
+        u = np.where(pl.present[..., ww], k_val * inv[..., jj] - 0.5, 0.0)
+        val[m, jj, ww] += u.sum(axis=-2)
+        # estimation values: own rank plus the set's values below
+        kest = np.where(est_present, r_rank[m, e], 0.0)
+        est[m] += np.einsum("mej,mel->mjl", inv, kest)
+        est[m] -= 0.5 * est_present.sum(axis=-2)[:, None, :]
+        est[m] += _gathered_sum(pre, pl.val_lt, pl.val_le, est_present, inv)
+    return RankSums(
+        est.reshape(lead + (n_j, n_l)),
+        (~np.isnan(rows.rank)).sum(axis=-2).astype(np.int64),
+        val.reshape(lead + (n_j, n_w)),
+        placed.present.sum(axis=-2).astype(np.int64),
+    )
+
+
+def _gathered_sum(
+    pre: FloatArray,
+    q_lt: NDArray[Any],
+    q_le: NDArray[Any],
+    present: BoolArray,
+    weight: FloatArray,
+) -> FloatArray:
+    r"""``sum_e w_ej [present_el] (pre[e, j, q_lt] + pre[e, j, q_le]) / 2`` as ``(M, J, L)``.
+
+    One contiguous ``J``-vector per (event, day) lookup; missing days point at
+    a row of zeros; the block is reduced over events with one ``einsum``.
+    """
+    n_m, n_ev, n_j, n_q = pre.shape
+    n_rows = n_m * n_ev
+    table = np.zeros((n_rows * n_q + 1, n_j))  # last row: zeros, for missing days
+    table[:-1] = np.swapaxes(pre, -1, -2).reshape(n_rows * n_q, n_j)
+    base = (np.arange(n_rows, dtype=np.int64) * n_q).reshape(n_m, n_ev, 1)
+    idx_lt = np.where(present, base + q_lt, n_rows * n_q)
+    g = table.take(idx_lt, axis=0)  # (M, E, L, J)
+    tie = (q_le != q_lt) & present
+    if tie.any():
+        g[tie] = 0.5 * (g[tie] + table.take((base + q_le)[tie], axis=0))
+    return np.swapaxes(np.einsum("melj,mej->mlj", g, weight), -1, -2)
+
+
+# ------------------------------------------------------------- median signs
+
+
+def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArray) -> RankSums:
+    """Corrado-Zivney signs ``sign(x - median)`` summed over events per day,
+    the median taken over each event's estimation values and the set-``j``
+    event-period values (see :func:`union_medians`).
+
+    The medians of one event's sets lie within a few positions of each other
+    in its sorted estimation row, so an estimation value below all of them
+    (or above) has the sign -1 (+1) for every set: one pass over the
+    estimation days gives that common part, and only the band of positions
+    between the lowest and the highest median is compared set by set.
+    """
+    lead = placed.present.shape[:-2]
+    n_b = int(np.prod(lead, dtype=np.int64))
+    n_ev, n_w = placed.present.shape[-2:]
+    n_l, n_j = est.shape[-1], member.shape[0]
+    r_vals, r_n = _as3(rows.values, lead), _as3(rows.n, lead)
+    r_inv, r_order = _as3(rows.inverse, lead), _as3(rows.order, lead)
+    v3 = _as3(placed.vsorted, lead)
+    out_e = np.zeros((n_b, n_j, n_l))
+    out_v = np.zeros((n_b, n_j, n_w))
+    for m, e in _blocks(n_b, n_ev, n_l * 4 + 6 * n_j * n_w):
+        pl = placed.block(lead, m, e)
+        values, n = r_vals[m, e], r_n[m, e]
+        med = union_medians(values, n, pl, member)  # (M, E, J)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+            m_lo, m_hi = np.nanmin(med, axis=-1), np.nanmax(med, axis=-1)
+        lo, _ = count_below(values, m_lo[..., None])
+        _, hi = count_below(values, m_hi[..., None])  # band: sorted positions [lo, hi)
+        pos = r_inv[m, e]
+        common = np.where(pos < lo, -1.0, np.where(pos >= hi, 1.0, 0.0))
+        common = np.where(pos < n[..., None], common, 0.0)  # missing values sort last
+        out_e[m] += common.sum(axis=1)[:, None, :]
+        width = int((hi - lo).max()) if hi.size else 0
+        if width:
+            p = lo + np.arange(width)  # (M, E, width)
+            inside = p < hi
+            pc = np.minimum(p, n_l - 1)
+            g = np.sign(take_last(values, pc)[..., None] - med[..., None, :])  # (M, E, w, J)
+            g = np.where(inside[..., None], g, 0.0)
+            day = take_last(r_order[m, e], pc)
+            n_m = g.shape[0]
+            key = (np.arange(n_m).reshape(n_m, 1, 1, 1) * n_j + np.arange(n_j)) * n_l
+            key = key + day[..., None]
+            add = np.bincount(key.ravel(), weights=g.ravel(), minlength=n_m * n_j * n_l)
+            out_e[m] += add.reshape(n_m, n_j, n_l)
+        sv = v3[m, e]  # event-period values in sorted order, with their set membership
+        with np.errstate(invalid="ignore"):
+            gv = np.sign(sv[..., None, :] - med[..., :, None])  # (M, E, J, W)
+        in_set = _membership(pl, member)
+        unsorted = np.zeros(gv.shape)
+        np.put_along_axis(
+            unsorted,
+            np.broadcast_to(pl.vorder[..., None, :].astype(np.int64), gv.shape),
+            np.where(in_set, gv, 0.0),
+            axis=-1,
+        )
+        out_v[m] += unsorted.sum(axis=1)
+    return RankSums(
+        out_e.reshape(lead + (n_j, n_l)),
+        (~np.isnan(est)).sum(axis=-2).astype(np.int64),
+        out_v.reshape(lead + (n_j, n_w)),
+        placed.present.sum(axis=-2).astype(np.int64),
+    )
+
+
+def union_medians(values: FloatArray, n: IntArray, pl: Placed, member: BoolArray) -> FloatArray:
+    """Median of each event's estimation values (sorted ``values``, ``n``
+    present) together with the set-``j`` event-period values, ``(M, E, J)``
+    (NaN when the union is empty).
+
+    In the union, a set value with index ``b`` among the set's sorted values
+    sits at position ``b + #{estimation values <= it}`` (after equal estimation
+    values); the element at position ``k`` is that set value if one sits
+    there, else the estimation value of index ``k - #{set values before k}``.
+    For an even count the median is the mean of the two middle values.
+    """
+    in_set = _membership(pl, member)  # (M, E, J, W)
+    before: IntArray = np.cumsum(in_set, axis=-1) - in_set  # set values before position p
+    upos = before + take_last(pl.est_le, pl.vorder)[..., None, :]
+    size = n[..., None] + in_set.sum(axis=-1)  # (M, E, J)
+    n_l = values.shape[-1]
+
+    def kth(k0: IntArray) -> FloatArray:
+        kk = k0[..., None]
+        hit = in_set & (upos == kk)
+        n_before = (in_set & (upos < kk)).sum(axis=-1)
+        hit_val = np.where(hit, pl.vsorted[..., None, :], 0.0).sum(axis=-1)
+        if n_l:
+            est_val = take_last(values, np.clip(k0 - n_before, 0, n_l - 1))
+        else:
+            est_val = np.full(k0.shape, np.nan)
+        return np.asarray(np.where(hit.any(axis=-1), hit_val, est_val))
+
+    with np.errstate(invalid="ignore"):
+        med = 0.5 * (kth((size - 1) // 2) + kth(size // 2))
+    return np.where(size > 0, med, np.nan)
