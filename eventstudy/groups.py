@@ -42,8 +42,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.exceptions import EventStudyError
+from eventstudy.intervals import LEVEL_REMOVED, check_alpha, reject_level
 from eventstudy.tables import opt, tests_dict, tests_frame
-from eventstudy.windows import window_label
+from eventstudy.windows import Window, as_window, window_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -349,13 +350,26 @@ class GroupResults:
             raise KeyError(f"no group {name!r} in column {self.column!r}; groups: {self.order}")
         return self._caar[self._caar["group"] == name].reset_index(drop=True)
 
-    def notes(self, window: tuple[int, int] | None = None, level: float = 0.05) -> list[str]:
-        """Plain-language lines on the difference tests of one window (default [0,+1])."""
+    def notes(
+        self,
+        window: Window | tuple[int, int] | str | None = None,
+        alpha: float = 0.05,
+        *,
+        level: Any = LEVEL_REMOVED,
+    ) -> list[str]:
+        """Plain-language lines on the difference tests of one window (default [0,+1]),
+        at significance level ``alpha``; ``window`` may be a label such as ``"[0,+1]"``."""
+        reject_level(level, "GroupResults.notes", meant="significance")
+        alpha = check_alpha(alpha, where="GroupResults.notes alpha")
         d = self._difference
         wins = list(dict.fromkeys(zip(d["start"], d["end"], strict=True)))
         if not wins:
             return []
-        a, b = window if window is not None else ((0, 1) if (0, 1) in wins else wins[0])
+        if window is not None:
+            w = as_window(window, name="window")
+            a, b = w.start, w.end
+        else:
+            a, b = (0, 1) if (0, 1) in wins else wins[0]
         sel = d[(d["start"] == a) & (d["end"] == b)]
         out = []
         for why in sel.loc[sel["test"].isin(["left_out", "none"]), "reason"]:
@@ -369,11 +383,11 @@ class GroupResults:
             ps = ", ".join(
                 f"{t} p = {p:.3g}" for t, p in zip(ok["test"], ok["pvalue"], strict=True)
             )
-            rej = int((ok["pvalue"] < level).sum())
+            rej = int((ok["pvalue"] < alpha).sum())
             head = f"CAR{window_label(a, b)} {comp}"
             if len(est):
                 head += f": difference in means {float(est.iloc[0]):+.2%}"
-            out.append(f"{head} ({ps}); {rej} of {len(ok)} reject equality at {level:.0%}.")
+            out.append(f"{head} ({ps}); {rej} of {len(ok)} reject equality at {alpha:.0%}.")
         if self.n_missing:
             out.append(
                 f"{self.n_missing} event(s) without a {self.column!r} value form the group "
@@ -381,10 +395,12 @@ class GroupResults:
             )
         return out
 
-    def summary(self, level: float = 0.05) -> Summary:
-        """CAAR by group and window with p-values, and the difference tests."""
+    def summary(self, alpha: float = 0.05, *, level: Any = LEVEL_REMOVED) -> Summary:
+        """CAAR by group and window with p-values, and the difference tests (notes at
+        significance level ``alpha``)."""
         from eventstudy.report.summary import Summary
 
+        reject_level(level, "GroupResults.summary", meant="significance")
         head = [
             ("Group column", self.column),
             ("Groups", ", ".join(f"{g} ({n})" for g, n in self._counts.itertuples(index=False))),
@@ -394,7 +410,7 @@ class GroupResults:
             ("CAAR by group and window (p-values by test)", self.caar),
             ("Differences between groups", self.difference),
         ]
-        return Summary(head, tables, tuple(self.notes(level=level)))
+        return Summary(head, tables, tuple(self.notes(alpha=alpha)), title="Groups")
 
     def to_dict(self) -> dict[str, Any]:
         """The ``groups`` block of ``summary.json``."""
@@ -473,11 +489,14 @@ class GroupResults:
             **long_run,
         }
 
-    def plot(self, ax: Axes | None = None, *, level: float = 0.95) -> Axes:
-        """CAAR path of every group with its confidence band; returns the Axes."""
+    def plot(
+        self, ax: Axes | None = None, *, alpha: float = 0.05, level: Any = LEVEL_REMOVED
+    ) -> Axes:
+        """CAAR path of every group with its ``1 - alpha`` confidence band; returns the Axes."""
         from eventstudy.report.questions import plot_groups
 
-        return plot_groups(self, ax=ax, level=level)
+        reject_level(level, "GroupResults.plot", meant="confidence")
+        return plot_groups(self, ax=ax, alpha=alpha)
 
 
 def group_results(
@@ -570,7 +589,6 @@ def _group_long_run(
     if bhar is None or event_ids is None or not len(bhar.frame):
         return {}
     from eventstudy.longrun_tests import bhar_tests, reversal_table
-    from eventstudy.windows import Window
 
     st = bhar.settings
     wins = [Window(int(a), int(b)) for a, b in st["windows"]]
