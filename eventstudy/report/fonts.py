@@ -47,12 +47,36 @@ CSS_FONT_STACK = (
 )
 
 
+#: file names of CJK fonts (to find one installed after matplotlib cached its font list)
+_CJK_FILES = ("notosanscjk", "notosanssc", "sourcehansans", "wqy", "droidsansfallback",
+              "msyh", "simhei", "pingfang", "hiragino")  # fmt: skip
+
+
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The first installed font of :data:`CJK_FONTS` known to matplotlib, or None."""
+    """The first installed font of :data:`CJK_FONTS`, or None.
+
+    matplotlib caches its list of system fonts; a CJK font installed after
+    that (``apt-get install fonts-noto-cjk``) is found among the system's
+    font files and registered with matplotlib's font manager (no setting
+    of matplotlib is changed).
+    """
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
+    fm = font_manager.fontManager
+    names = {f.name for f in fm.ttflist}
+    found = next((n for n in CJK_FONTS if n in names), None)
+    if found is not None:
+        return found
+    known = {f.fname for f in fm.ttflist}
+    for path in sorted(font_manager.findSystemFonts()):
+        base = path.replace("-", "").replace("_", "").lower().rsplit("/", 1)[-1]
+        if path not in known and any(k in base for k in _CJK_FILES):
+            try:
+                fm.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+    names = {f.name for f in fm.ttflist}
     return next((n for n in CJK_FONTS if n in names), None)
 
 
