@@ -114,7 +114,7 @@ def figure_plan(data: ReportData, prices: pd.DataFrame | None) -> list[FigureSpe
             FigureSpec(
                 "ar_heatmap",
                 "Abnormal return by event and event day, limit-up closes marked",
-                _one((8.0, height), lambda ax: plot_ar_heatmap(data, ax=ax)),  # type: ignore[arg-type]
+                _one((8.0, height), lambda ax: plot_ar_heatmap(data, ax=ax)),
             )
         )
     if len(data.runup_path) and len(data.leakage):
@@ -122,10 +122,10 @@ def figure_plan(data: ReportData, prices: pd.DataFrame | None) -> list[FigureSpe
             FigureSpec(
                 "runup",
                 "Mean CAR from day -20 of the events against the placebo band",
-                _one((7.0, 4.2), lambda ax: plot_runup(data, ax=ax, alpha=data.alpha)),  # type: ignore[arg-type]
+                _one((7.0, 4.2), lambda ax: plot_runup(data, ax=ax, alpha=data.alpha)),
             )
         )
-    flagged = flagged_events(data, None)  # type: ignore[arg-type]
+    flagged = flagged_events(data, None)
     if prices is not None and len(prices) and flagged:
         shown = flagged[:6]
         k = len(shown)
@@ -136,7 +136,7 @@ def figure_plan(data: ReportData, prices: pd.DataFrame | None) -> list[FigureSpe
             from matplotlib.figure import Figure
 
             fig = Figure(figsize=(3.4 * ncols + 0.6, 2.6 * nrows + 0.9))
-            plot_price_paths(data, prices, shown, fig=fig)  # type: ignore[arg-type]
+            plot_price_paths(data, prices, shown, fig=fig)
             return fig
 
         more = "" if k == len(flagged) else f" ({k} of {len(flagged)}, smallest p-values)"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from eventstudy.results import EventStudyResults
+    from eventstudy.snapshot import ReportData
 
 # Every function takes the results or their snapshot (eventstudy.snapshot.ReportData),
 # which carry the same attribute names.
@@ -49,7 +50,7 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def plot_caar(
-    result: EventStudyResults,
+    result: EventStudyResults | ReportData,
     *,
     ax: Axes | None = None,
     alpha: float = 0.05,
@@ -94,7 +95,7 @@ def plot_caar(
 
 
 def plot_car_distribution(
-    result: EventStudyResults, window: tuple[int, int], *, ax: Axes | None = None
+    result: EventStudyResults | ReportData, window: tuple[int, int], *, ax: Axes | None = None
 ) -> Axes:
     """Histogram of per-event CARs over one window, with the mean marked."""
     ax = _axes(ax)
@@ -122,7 +123,7 @@ _PRE = (-5, -1)
 _RULE_P = (("p_runup", "run-up"), ("p_limit_ups", "limit-ups"))
 
 
-def flagged_events(result: EventStudyResults, max_events: int | None = 6) -> list[str]:
+def flagged_events(result: EventStudyResults | ReportData, max_events: int | None = 6) -> list[str]:
     """Event ids with ``leak_flag`` True, strongest evidence first.
 
     Ordered by the smallest placebo p-value over the flag's rules, then by
@@ -142,7 +143,7 @@ def flagged_events(result: EventStudyResults, max_events: int | None = 6) -> lis
     return order if max_events is None else order[:max_events]
 
 
-def _included_order(result: EventStudyResults, ids: pd.Index) -> list[str]:
+def _included_order(result: EventStudyResults | ReportData, ids: pd.Index) -> list[str]:
     """Included event ids (those of ``ids``) sorted by day 0, then event id."""
     ev = result.events
     ev = ev[ev["event_id"].astype(str).isin(set(ids.astype(str)))]
@@ -151,7 +152,7 @@ def _included_order(result: EventStudyResults, ids: pd.Index) -> list[str]:
 
 
 def plot_ar_heatmap(
-    result: EventStudyResults, *, ax: Axes | None = None, clip_quantile: float = 0.98
+    result: EventStudyResults | ReportData, *, ax: Axes | None = None, clip_quantile: float = 0.98
 ) -> Axes:
     """Abnormal returns of every included event (rows, sorted by day 0) by event day.
 
@@ -255,7 +256,7 @@ def plot_ar_heatmap(
     return ax
 
 
-def _n_runup(result: EventStudyResults) -> int:
+def _n_runup(result: EventStudyResults | ReportData) -> int:
     """Number of events behind the mean run-up path."""
     t = result.leakage
     if "car_m20_m1" in t.columns:
@@ -264,7 +265,7 @@ def _n_runup(result: EventStudyResults) -> int:
 
 
 def plot_runup(
-    result: EventStudyResults,
+    result: EventStudyResults | ReportData,
     *,
     ax: Axes | None = None,
     alpha: float = 0.05,
@@ -328,7 +329,7 @@ def _last_close_before(s: pd.Series, when: pd.Timestamp) -> float:
 
 
 def plot_price_paths(
-    result: EventStudyResults,
+    result: EventStudyResults | ReportData,
     prices: pd.DataFrame,
     event_ids: Sequence[str] | None = None,
     *,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.intervals import t_half_width
-from eventstudy.report.summary import agreement, reading, window_readings
+from eventstudy.report.summary import agreement, group_size, reading, window_readings
 from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def extend_summary(
         )
         tables = [(pooled if t == POOLED_TITLE else t, d) for t, d in tables]
         if data.headline is not None:
-            n_h = int(g.counts.set_index("group").loc[data.headline, "n_events"])
+            n_h = group_size(g, data.headline)
             header.insert(
                 0,
                 (

@@ -50,7 +50,7 @@ TESTS_LEGEND = (
 def _snapshot(data: Any) -> ReportData:
     """A snapshot from a snapshot or a results object (``results.snapshot()``)."""
     snap = getattr(data, "snapshot", None)
-    return snap() if callable(snap) else data  # type: ignore[no-any-return]
+    return snap() if callable(snap) else data
 
 
 def _headline_blocks(data: ReportData) -> list[Block]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from eventstudy.report.textfmt import fmt_cell, floor_p_text, html_table, is_p_column
+from eventstudy.report.textfmt import floor_p_text, fmt_cell, html_table, is_p_column
 from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
@@ -286,29 +286,26 @@ def headline_table(data: ReportData) -> pd.DataFrame:
     else:
         t = data.tests
         t = t[t["scope"] == "window"]
-    ci = data.headline_ci.set_index(["start", "end"])
     wide, _ = _p_wide(t, ["start", "end"])
     tstat = t[t["test"] == "csect_t"].set_index(["start", "end"])["stat"]
     agr = agreement(t, data.alpha).set_index(["start", "end"])
     conf = f"{1 - data.alpha:.0%}"
     rows = []
-    for (a, b), r in ci.iterrows():
+    cis: Any = data.headline_ci.itertuples(index=False)
+    for r in cis:
+        key = (int(r.start), int(r.end))
         row: dict[str, Any] = {
-            "window": window_label(a, b),
-            "CAAR": _pct(r["caar"]),
-            f"{conf} CI": f"[{_pct(r['lower'])}, {_pct(r['upper'])}]"
-            if np.isfinite(r["lower"])
-            else "",
-            "t": float(tstat.get((a, b), np.nan)),
+            "window": window_label(*key),
+            "CAAR": _pct(r.caar),
+            f"{conf} CI": f"[{_pct(r.lower)}, {_pct(r.upper)}]" if np.isfinite(r.lower) else "",
+            "t": float(tstat.get(key, np.nan)),
         }
         for name in MAIN_TESTS:
             if name in wide.columns:
-                row[f"p({name})"] = (
-                    float(wide.loc[(a, b), name]) if (a, b) in wide.index else np.nan
-                )
-        row["N"] = int(r["n"])
-        if (a, b) in agr.index:
-            g = agr.loc[(a, b)]
+                row[f"p({name})"] = float(wide[name].get(key, np.nan))
+        row["N"] = int(r.n)
+        if key in agr.index:
+            g: Any = agr.loc[key]
             row[f"reject at {data.alpha:.0%}"] = f"{int(g['rejecting'])} of {int(g['computed'])}"
         rows.append(row)
     return pd.DataFrame(rows)
@@ -317,7 +314,7 @@ def headline_table(data: ReportData) -> pd.DataFrame:
 def headline_what(data: ReportData) -> str:
     """Which events the headline is about."""
     if data.headline is not None and data.groups is not None:
-        n_h = int(data.groups.counts.set_index("group").loc[data.headline, "n_events"])
+        n_h = group_size(data.groups, data.headline)
         return f"{data.group_column} == {data.headline!r} ({n_h} events)"
     return f"all {data.n_included} included events"
 
@@ -329,6 +326,12 @@ def headline_readings(data: ReportData) -> list[str]:
         t = t[t["group"] == data.headline].drop(columns=["group"])
         return [f"{data.headline} ({data.group_column}): " + s for s in grouped_readings(t, data.alpha)]  # fmt: skip
     return grouped_readings(data.tests, data.alpha)
+
+
+def group_size(g: Any, value: str) -> int:
+    """Number of events of group ``value`` of a :class:`~eventstudy.groups.GroupResults`."""
+    c = g.counts
+    return int(c.loc[c["group"] == value, "n_events"].iloc[0])
 
 
 def _pct(v: Any) -> str:
