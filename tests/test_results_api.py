@@ -287,3 +287,23 @@ def _in_type_checking(tree, target) -> bool:
             if any(target is sub for sub in ast.walk(node)):
                 return True
     return False
+
+
+def test_plot_car_distribution_takes_a_label(res):
+    from matplotlib.figure import Figure
+
+    ax = es.plot_car_distribution(res, "[0,+1]", ax=Figure().add_subplot())
+    assert ax.get_xlabel() == "CAR[0,+1] (%)"
+
+
+def test_report_modules_import_without_the_results():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, eventstudy.report.render, eventstudy.report.files, "
+        "eventstudy.report.summary, eventstudy.report.compare\n"
+        "bad = [m for m in ('eventstudy.results', 'eventstudy.study') if m in sys.modules]\n"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

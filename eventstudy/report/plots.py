@@ -15,7 +15,7 @@ import pandas as pd
 
 from eventstudy.intervals import LEVEL_REMOVED, check_alpha, reject_level, t_half_width
 from eventstudy.report.fonts import firm_text, text_font
-from eventstudy.windows import window_label
+from eventstudy.windows import Window, as_window, window_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -95,9 +95,15 @@ def plot_caar(
 
 
 def plot_car_distribution(
-    result: EventStudyResults | ReportData, window: tuple[int, int], *, ax: Axes | None = None
+    result: EventStudyResults | ReportData,
+    window: tuple[int, int] | str | Window,
+    *,
+    ax: Axes | None = None,
 ) -> Axes:
-    """Histogram of per-event CARs over one window, with the mean marked."""
+    """Histogram of per-event CARs over one window (``(0, 1)`` or ``"[0,+1]"``), with the
+    mean marked."""
+    w = as_window(window, name="window")
+    window = (w.start, w.end)
     ax = _axes(ax)
     car = result.car
     sel = car[(car["start"] == window[0]) & (car["end"] == window[1]) & (car["window"] != "limit")][
