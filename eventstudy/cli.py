@@ -149,6 +149,26 @@ def _study_options(p: argparse.ArgumentParser) -> None:
         "the events is excluded, e.g. 0.2; a run that includes no event always fails",
     )
     g.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory")
+    rep = p.add_argument_group("report")
+    rep.add_argument(
+        "--title",
+        default=None,
+        metavar="TEXT",
+        help="title of the report (default: the bundled calendar's own; 'Event study "
+        "report' for your own calendar)",
+    )
+    rep.add_argument(
+        "--question",
+        default=None,
+        metavar="TEXT",
+        help="the study's question, printed under the title (default: the bundled "
+        "calendar's own; none for your own calendar)",
+    )
+    rep.add_argument(
+        "--latex",
+        action="store_true",
+        help="also write summary.tex: the summary tables as booktabs LaTeX",
+    )
     d = p.add_argument_group(
         "price limits (need prices) and leakage (prices give limit-ups and volume)"
     )
@@ -405,6 +425,22 @@ def _fit(
     ).fit()
 
 
+def _report_text(args: argparse.Namespace, *, flagship: bool, simulated: bool) -> dict[str, Any]:
+    """Title, question and LaTeX flag of ``write_outputs``: the flagship wording belongs to
+    the bundled calendar; ``--title`` and ``--question`` replace it."""
+    from eventstudy.flagship import FLAGSHIP_QUESTION, FLAGSHIP_TITLE
+
+    title = args.title
+    if title is None:
+        title = (FLAGSHIP_TITLE if flagship else "Event study report") + (
+            " (SIMULATED market)" if simulated else ""
+        )
+    question = (
+        args.question if args.question is not None else (FLAGSHIP_QUESTION if flagship else None)
+    )
+    return {"title": title, "question": question, "latex": args.latex}
+
+
 def _params(args: argparse.Namespace) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
 
@@ -430,7 +466,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         parameters=_params(args),
         inputs={"characteristics": args.characteristics} if args.characteristics else None,
         extra={"truth.csv": sim.truth, "truth_events.csv": sim.truth_events},
-        title="Compute-leasing announcements: event study (SIMULATED market)",
+        **_report_text(args, flagship=True, simulated=True),
     )
     print(res.summary().as_text())
     print(f"\nSIMULATED prices. Wrote {out}/ in {time.perf_counter() - t0:.1f} s")
@@ -526,7 +562,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         calendar=cal,
         parameters=_params(args),
         inputs=inputs,
-        title="Event study report",
+        **_report_text(args, flagship=args.calendar == "compute-leasing", simulated=False),
     )
     print(res.summary().as_text())
     print(f"\nWrote {out}/ in {time.perf_counter() - t0:.1f} s")

@@ -14,8 +14,12 @@ from typing import Any
 
 import pandas as pd
 
+from eventstudy.flagship import FLAGSHIP_QUESTION, FLAGSHIP_TITLE
+
 __all__ = [
     "FLAGSHIP_BHAR",
+    "FLAGSHIP_QUESTION",
+    "FLAGSHIP_TITLE",
     "add_question_options",
     "cmd_bhar_specification",
     "question_kwargs",

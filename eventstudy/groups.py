@@ -42,8 +42,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.exceptions import EventStudyError
+from eventstudy.group_tests import DIFF_COLUMNS, difference_tests
+from eventstudy.intervals import LEVEL_REMOVED, check_alpha, reject_level
 from eventstudy.tables import opt, tests_dict, tests_frame
-from eventstudy.windows import window_label
+from eventstudy.windows import Window, as_window, window_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -62,23 +64,6 @@ __all__ = [
 
 MISSING_GROUP = "(missing)"
 MAX_GROUPS = 20
-DIFF_COLUMNS = [
-    "window",
-    "start",
-    "end",
-    "test",
-    "comparison",
-    "group",
-    "reference",
-    "estimate",
-    "stat",
-    "pvalue",
-    "df",
-    "n",
-    "n_group",
-    "n_reference",
-    "reason",
-]
 
 
 def group_labels(values: pd.Series, column: str) -> tuple[NDArray[np.object_], list[str], int]:
@@ -132,147 +117,6 @@ def _nanmean_n(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.
     with np.errstate(invalid="ignore"):
         m = np.where(n > 0, np.nansum(x, axis=0) / np.maximum(n, 1), np.nan)
     return m, n
-
-
-def difference_tests(
-    values: dict[str, NDArray[np.float64]], order: list[str], window: tuple[int, int]
-) -> pd.DataFrame:
-    """Welch t, rank-sum, Kruskal-Wallis and the HC3 dummy regression for one window.
-
-    ``values`` maps each group to its CARs (NaN allowed, dropped); groups
-    with fewer than 2 values are left out.  The first usable group of
-    ``order`` is the reference.
-    """
-    import statsmodels.formula.api as smf
-    from scipy import stats
-
-    a, b = window
-    label = window_label(a, b)
-    clean = {g: v[~np.isnan(v)] for g, v in values.items()}
-    rows: list[dict[str, Any]] = []
-    small = [g for g in order if g in clean and len(clean[g]) < 2]
-    usable = [g for g in order if g in clean and len(clean[g]) >= 2]
-
-    def row(test: str, **kw: Any) -> dict[str, Any]:
-        base: dict[str, Any] = dict.fromkeys(DIFF_COLUMNS, np.nan)
-        base.update(window=label, start=a, end=b, test=test, reason="")
-        base.update(kw)
-        return base
-
-    ref = usable[0] if usable else None
-    for g in small:
-        rows.append(
-            row(
-                "left_out",
-                comparison=f"{g} - {ref}" if ref is not None else g,
-                group=g,
-                reference=ref,
-                n_group=len(clean[g]),
-                reason=f"group {g!r} has {len(clean[g])} event(s) with a CAR; "
-                "left out of the difference tests (needs at least 2)",
-            )
-        )
-    if ref is None or len(usable) < 2:
-        rows.append(
-            row("none", comparison="all groups", reason="fewer than two groups with 2+ events")
-        )
-        return _typed(pd.DataFrame(rows, columns=DIFF_COLUMNS))
-    xa = clean[ref]
-    for g in usable[1:]:
-        xb = clean[g]
-        comp = f"{g} - {ref}"
-        common = {
-            "comparison": comp,
-            "group": g,
-            "reference": ref,
-            "n": len(xa) + len(xb),
-            "n_group": len(xb),
-            "n_reference": len(xa),
-        }
-        w = stats.ttest_ind(xb, xa, equal_var=False)
-        rows.append(
-            row(
-                "welch_t",
-                estimate=float(xb.mean() - xa.mean()),
-                stat=float(w.statistic),
-                pvalue=float(w.pvalue),
-                df=float(w.df),
-                **common,
-            )
-        )
-        u = stats.mannwhitneyu(xb, xa, alternative="two-sided")
-        rows.append(
-            row(
-                "rank_sum",
-                estimate=float(np.median(np.subtract.outer(xb, xa))),
-                stat=float(u.statistic),
-                pvalue=float(u.pvalue),
-                **common,
-            )
-        )
-    if len(usable) > 2:
-        kw = stats.kruskal(*[clean[g] for g in usable])
-        rows.append(
-            row(
-                "kruskal",
-                comparison="all groups",
-                stat=float(kw.statistic),
-                pvalue=float(kw.pvalue),
-                df=float(len(usable) - 1),
-                n=int(sum(len(clean[g]) for g in usable)),
-            )
-        )
-    # the regression form: CAR on group dummies, HC3
-    codes = {g: f"g{k:03d}" for k, g in enumerate(usable)}
-    df = pd.DataFrame(
-        {
-            "car": np.concatenate([clean[g] for g in usable]),
-            "group": np.concatenate([[codes[g]] * len(clean[g]) for g in usable]),
-        }
-    )
-    fit = smf.ols("car ~ C(group)", data=df).fit(cov_type="HC3", use_t=True)
-    names = list(fit.params.index)
-    for g in usable[1:]:
-        term = f"C(group)[T.{codes[g]}]"
-        rows.append(
-            row(
-                "regression",
-                comparison=f"{g} - {ref}",
-                group=g,
-                reference=ref,
-                estimate=float(fit.params[term]),
-                stat=float(fit.tvalues[term]),
-                pvalue=float(fit.pvalues[term]),
-                df=float(fit.df_resid),
-                n=int(fit.nobs),
-                n_group=len(clean[g]),
-                n_reference=len(xa),
-            )
-        )
-    if len(usable) > 2:
-        r = np.zeros((len(usable) - 1, len(names)))
-        for k, g in enumerate(usable[1:]):
-            r[k, names.index(f"C(group)[T.{codes[g]}]")] = 1.0
-        wt = fit.wald_test(r, use_f=True, scalar=True)
-        rows.append(
-            row(
-                "regression_wald",
-                comparison="all groups",
-                reference=ref,
-                stat=float(np.squeeze(wt.statistic)),
-                pvalue=float(wt.pvalue),
-                df=float(wt.df_denom),
-                n=int(fit.nobs),
-            )
-        )
-    return _typed(pd.DataFrame(rows, columns=DIFF_COLUMNS))
-
-
-def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    """Counts as nullable integers."""
-    for c in ("start", "end", "n", "n_group", "n_reference"):
-        df[c] = pd.array(df[c].to_numpy(dtype=float), dtype="Float64").astype("Int64")
-    return df
 
 
 @dataclass(frozen=True)
@@ -349,13 +193,26 @@ class GroupResults:
             raise KeyError(f"no group {name!r} in column {self.column!r}; groups: {self.order}")
         return self._caar[self._caar["group"] == name].reset_index(drop=True)
 
-    def notes(self, window: tuple[int, int] | None = None, level: float = 0.05) -> list[str]:
-        """Plain-language lines on the difference tests of one window (default [0,+1])."""
+    def notes(
+        self,
+        window: Window | tuple[int, int] | str | None = None,
+        alpha: float = 0.05,
+        *,
+        level: Any = LEVEL_REMOVED,
+    ) -> list[str]:
+        """Plain-language lines on the difference tests of one window (default [0,+1]),
+        at significance level ``alpha``; ``window`` may be a label such as ``"[0,+1]"``."""
+        reject_level(level, "GroupResults.notes", meant="significance")
+        alpha = check_alpha(alpha, where="GroupResults.notes alpha")
         d = self._difference
         wins = list(dict.fromkeys(zip(d["start"], d["end"], strict=True)))
         if not wins:
             return []
-        a, b = window if window is not None else ((0, 1) if (0, 1) in wins else wins[0])
+        if window is not None:
+            w = as_window(window, name="window")
+            a, b = w.start, w.end
+        else:
+            a, b = (0, 1) if (0, 1) in wins else wins[0]
         sel = d[(d["start"] == a) & (d["end"] == b)]
         out = []
         for why in sel.loc[sel["test"].isin(["left_out", "none"]), "reason"]:
@@ -369,11 +226,11 @@ class GroupResults:
             ps = ", ".join(
                 f"{t} p = {p:.3g}" for t, p in zip(ok["test"], ok["pvalue"], strict=True)
             )
-            rej = int((ok["pvalue"] < level).sum())
+            rej = int((ok["pvalue"] < alpha).sum())
             head = f"CAR{window_label(a, b)} {comp}"
             if len(est):
                 head += f": difference in means {float(est.iloc[0]):+.2%}"
-            out.append(f"{head} ({ps}); {rej} of {len(ok)} reject equality at {level:.0%}.")
+            out.append(f"{head} ({ps}); {rej} of {len(ok)} reject equality at {alpha:.0%}.")
         if self.n_missing:
             out.append(
                 f"{self.n_missing} event(s) without a {self.column!r} value form the group "
@@ -381,10 +238,12 @@ class GroupResults:
             )
         return out
 
-    def summary(self, level: float = 0.05) -> Summary:
-        """CAAR by group and window with p-values, and the difference tests."""
+    def summary(self, alpha: float = 0.05, *, level: Any = LEVEL_REMOVED) -> Summary:
+        """CAAR by group and window with p-values, and the difference tests (notes at
+        significance level ``alpha``)."""
         from eventstudy.report.summary import Summary
 
+        reject_level(level, "GroupResults.summary", meant="significance")
         head = [
             ("Group column", self.column),
             ("Groups", ", ".join(f"{g} ({n})" for g, n in self._counts.itertuples(index=False))),
@@ -394,7 +253,7 @@ class GroupResults:
             ("CAAR by group and window (p-values by test)", self.caar),
             ("Differences between groups", self.difference),
         ]
-        return Summary(head, tables, tuple(self.notes(level=level)))
+        return Summary(head, tables, tuple(self.notes(alpha=alpha)), title="Groups")
 
     def to_dict(self) -> dict[str, Any]:
         """The ``groups`` block of ``summary.json``."""
@@ -473,11 +332,14 @@ class GroupResults:
             **long_run,
         }
 
-    def plot(self, ax: Axes | None = None, *, level: float = 0.95) -> Axes:
-        """CAAR path of every group with its confidence band; returns the Axes."""
+    def plot(
+        self, ax: Axes | None = None, *, alpha: float = 0.05, level: Any = LEVEL_REMOVED
+    ) -> Axes:
+        """CAAR path of every group with its ``1 - alpha`` confidence band; returns the Axes."""
         from eventstudy.report.questions import plot_groups
 
-        return plot_groups(self, ax=ax, level=level)
+        reject_level(level, "GroupResults.plot", meant="confidence")
+        return plot_groups(self, ax=ax, alpha=alpha)
 
 
 def group_results(
@@ -570,7 +432,6 @@ def _group_long_run(
     if bhar is None or event_ids is None or not len(bhar.frame):
         return {}
     from eventstudy.longrun_tests import bhar_tests, reversal_table
-    from eventstudy.windows import Window
 
     st = bhar.settings
     wins = [Window(int(a), int(b)) for a, b in st["windows"]]

@@ -35,6 +35,7 @@ from eventstudy.crosssection import (
 )
 from eventstudy.exceptions import EventStudyError
 from eventstudy.groups import GroupResults, group_results
+from eventstudy.intervals import LEVEL_REMOVED, reject_level
 from eventstudy.longrun import BENCHMARKS, MISSING_RULES, BHARResult, as_windows, long_run
 from eventstudy.overlap import OverlapOutcome, check_policy
 from eventstudy.windows import Window, as_window
@@ -365,6 +366,12 @@ class QuestionsMixin:
         return pd.DataFrame() if b is None else b.tests.copy()
 
     @property
+    def bhar_settings(self) -> dict[str, Any] | None:
+        """Benchmark, missing-return rule, bootstrap and initial window of the BHAR."""
+        b: BHARResult | None = self._extra.get("bhar")
+        return None if b is None else dict(b.settings)
+
+    @property
     def reversal(self) -> pd.DataFrame:
         """Drift after the initial reaction (:func:`eventstudy.longrun.reversal_table`)."""
         b: BHARResult | None = self._extra.get("bhar")
@@ -377,15 +384,22 @@ class QuestionsMixin:
         return pd.DataFrame() if o is None else o.pairs.copy()
 
     def plot_groups(
-        self, column: str | None = None, *, ax: Axes | None = None, level: float = 0.95
+        self,
+        column: str | None = None,
+        *,
+        ax: Axes | None = None,
+        alpha: float = 0.05,
+        level: Any = LEVEL_REMOVED,
     ) -> Axes:
-        """CAAR path per group (the study's ``groups`` column by default)."""
+        """CAAR path per group with ``1 - alpha`` bands (the study's ``groups`` column by
+        default)."""
         from eventstudy.report.questions import plot_groups
 
+        reject_level(level, "plot_groups", meant="confidence")
         g = self.groups if column is None else self.by(column)
         if g is None:
             raise EventStudyError("no groups: give a column, e.g. plot_groups('event_type')")
-        return plot_groups(g, ax=ax, level=level)
+        return plot_groups(g, ax=ax, alpha=alpha)
 
 
 def question_json(res: EventStudyResults) -> dict[str, Any]:

@@ -13,6 +13,13 @@ temporary directory and compares every file with ``DIR`` through
 but the study does not compute (the simulator's ``truth.csv``, listed under
 ``extra`` in the manifest) are checked by their SHA-256 only.  Offline:
 nothing is downloaded.
+
+Only what is compared is rendered: the numbers (``summary.json``, the CSV
+files), ``report.md`` with the title and question recorded in the manifest,
+and ``summary.tex`` when the run wrote it; the figures and ``report.html``
+(not compared) are not drawn.  A ``report.md`` written by an earlier layout
+of the report (the manifest's ``report_format``) is not compared: its
+numbers are those of ``summary.json`` and the CSV files, which are.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ class Reproduction:
     comparison: Comparison | None = None
     extra: list[str] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)
+    older_layout: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -73,6 +81,11 @@ class Reproduction:
             notes.append(
                 f"- checked by SHA-256, not recomputed (written beside the study): "
                 f"{', '.join(self.extra)}"
+            )
+        if self.older_layout:
+            notes.append(
+                f"- written by an earlier report layout, not compared (their numbers are in "
+                f"summary.json and the CSV files): {', '.join(self.older_layout)}"
             )
         if self.unlisted:
             shown = ", ".join(self.unlisted[:10]) + (" ..." if len(self.unlisted) > 10 else "")
@@ -250,7 +263,7 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
     """
     from eventstudy.data.base import Panel
     from eventstudy.questions import reproduce_kwargs
-    from eventstudy.report.files import write_outputs
+    from eventstudy.report.files import REPORT_FORMAT, write_outputs
     from eventstudy.study import EventStudy
 
     rtol, atol = check_tolerances(rtol, atol)
@@ -274,9 +287,12 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
     if not isinstance(params, dict):
         raise OutputError(f"{folder / MANIFEST}: 'parameters' is not an object")
     title = manifest.get("title", "Event study report")
+    question = manifest.get("question")
     notes = manifest.get("source_notes", [])
     if not isinstance(title, str):
         raise OutputError(f"{folder / MANIFEST}: 'title' is not a string")
+    if question is not None and not isinstance(question, str):
+        raise OutputError(f"{folder / MANIFEST}: 'question' is not a string or null")
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         raise OutputError(f"{folder / MANIFEST}: 'source_notes' is not a list of strings")
     data = folder / "data"
@@ -301,14 +317,31 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
         warnings.simplefilter("ignore")  # the original run already showed its warnings
         res = EventStudy(cal, panel, **kwargs).fit()
     extra = list(manifest.get("extra", []))
+    older = []
+    if manifest.get("report_format") != REPORT_FORMAT and "report.md" in files:
+        older.append("report.md")  # an earlier layout: its numbers are compared elsewhere
     with tempfile.TemporaryDirectory(prefix="eventstudy-reproduce-") as tmp:
         out = Path(tmp) / "out"
-        write_outputs(res, out, panel=panel, calendar=cal, parameters=params, title=title)
-        cmp = compare_dirs(out, folder, rtol=rtol, atol=atol, skip=extra, provenance_counts=True)
+        write_outputs(
+            res,
+            out,
+            panel=panel,
+            calendar=cal,
+            parameters=params,
+            title=title,
+            question=question,
+            figures=False,
+            html=False,
+            latex="summary.tex" in files,
+        )
+        cmp = compare_dirs(
+            out, folder, rtol=rtol, atol=atol, skip=extra + older, provenance_counts=True
+        )
     return Reproduction(
         str(folder),
         [],
         replace(cmp, new=f"{folder} (recomputed)"),
         extra=extra,
         unlisted=_unlisted(folder, files),
+        older_layout=older,
     )

@@ -6,6 +6,7 @@ returns a new DataFrame, so editing it does not touch the results.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,24 +15,37 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from eventstudy.diagnostics import ledger_columns, limit_car_rows, limit_window_tests
 from eventstudy.inference.base import TestOutcome
+from eventstudy.intervals import (
+    LEVEL_REMOVED,
+    caar_interval,
+    check_alpha,
+    confidence_alpha,
+    reject_level,
+)
 from eventstudy.questions import QuestionsMixin, question_json
-from eventstudy.report.summary import Summary, agreement, build_summary
+from eventstudy.snapshot import ReportData, build_snapshot
 from eventstudy.tables import tests_dict as _tests_dict
-from eventstudy.tables import tests_frame as _tests_frame
-from eventstudy.windows import window_label
+from eventstudy.windows import Window, as_window, window_label
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from matplotlib.axes import Axes
 
-    from eventstudy.abnormal import AbnormalReturns
-    from eventstudy.align import AlignedPanel
-    from eventstudy.models import ModelFit, NormalReturnModel
-    from eventstudy.study import EventStudy
+    from eventstudy.report.summary import Summary
     from eventstudy.windows import WindowSpec
 
 __all__ = ["EventStudyResults", "Summary"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Summary":  # re-exported for ``from eventstudy.results import Summary``
+        from eventstudy.report.summary import Summary
+
+        return Summary
+    raise AttributeError(f"module 'eventstudy.results' has no attribute {name!r}")
+
 
 LEDGER_FIRST = [
     "event_id",
@@ -58,6 +72,12 @@ class EventStudyResults(QuestionsMixin):
     :attr:`caar_path`; the questions of :mod:`eventstudy.questions`:
     :meth:`by`, :attr:`groups`, :meth:`cross_section`, :attr:`bhar`,
     :attr:`reversal`, :attr:`overlaps`.
+
+    Significance levels are ``alpha=`` as in statsmodels (``alpha=0.05``:
+    tests at 5%, 95% intervals); windows are ``(start, end)``, a
+    :class:`~eventstudy.windows.Window` or a label such as ``"[0,+1]"``.
+    ``summary()`` and :meth:`snapshot` are built once per results object
+    (and ``alpha``) and then reused.
     """
 
     config: dict[str, Any]
@@ -76,6 +96,55 @@ class EventStudyResults(QuestionsMixin):
     _factors: pd.DataFrame | None = field(repr=False, default=None)
     notes: tuple[str, ...] = ()
     _extra: dict[str, Any] = field(repr=False, default_factory=dict)
+    # summaries and snapshots built once (not an argument: replace() starts a new cache)
+    _cache: dict[Any, Any] = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    def _cached(self, key: Any, build: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    # ---------------------------------------------------------------- display
+    def _headline(self) -> tuple[str, pd.DataFrame]:
+        """What leads: the headline group's CAAR rows (when set), else the pooled CAAR."""
+        qs = self._extra.get("settings")
+        g = self._extra.get("groups")
+        if qs is not None and g is not None and qs.headline is not None:
+            return f"{g.column} == {qs.headline!r}", g.group(qs.headline)
+        return "all included events", self._caar
+
+    def __repr__(self) -> str:
+        ev = self._events
+        what, head = self._headline()
+        main = _main_row(head)
+        lead = (
+            f"CAAR{main['window']} = {float(main['caar']):+.2%} ({what}, n={int(main['n'])})"
+            if main is not None and np.isfinite(float(main["caar"]))
+            else "no CAAR"
+        )
+        src = self.data_source.get("source", "?")
+        sim = ", SIMULATED prices" if src == "simulated" else ""
+        return (
+            f"<EventStudyResults: {self.config.get('model_label', self.config.get('model'))}; "
+            f"{len(ev)} events in, {self.n_included} included; {lead}{sim}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from eventstudy.report.summary import headline_table
+        from eventstudy.report.textfmt import html_table
+
+        what, _ = self._headline()
+        table = headline_table(self.snapshot())
+        src = self.data_source.get("source", "?")
+        sim = " (SIMULATED prices)" if src == "simulated" else ""
+        return (
+            f"<div><b>EventStudyResults</b>: {html.escape(str(self.config.get('model_label')))}, "
+            f"{len(self._events)} events in, {self.n_included} included{html.escape(sim)}; "
+            f"headline: {html.escape(what)}"
+            + html_table(table)
+            + "<small>res.summary() for every test; res.tests, res.car, res.caar for the "
+            "frames</small></div>"
+        )
 
     # ---------------------------------------------------------------- tables
     @property
@@ -111,7 +180,8 @@ class EventStudyResults(QuestionsMixin):
 
     @property
     def caar(self) -> pd.DataFrame:
-        """``start, end, caar, n``: mean CAR per window over events with a CAR."""
+        """``window, start, end, caar, n``: mean CAR per window over events with a CAR
+        (``window`` is the label, as in :attr:`car`)."""
         return self._caar.copy()
 
     @property
@@ -135,23 +205,34 @@ class EventStudyResults(QuestionsMixin):
         return int((self._events["status"] == "included").sum())
 
     def test(
-        self, name: str, *, window: tuple[int, int] | None = None, tau: int | None = None
+        self,
+        name: str,
+        *,
+        window: Window | Sequence[int] | str | None = None,
+        tau: int | None = None,
     ) -> TestOutcome:
-        """One test outcome, for a window ``(start, end)`` or an event day ``tau``."""
+        """One test outcome, for a window (``(0, 1)``, ``"[0,+1]"``) or an event day ``tau``."""
+        from eventstudy.exceptions import EventStudyError
+
         t = self._tests
         if (window is None) == (tau is None):
-            raise ValueError("give exactly one of window=(start, end) or tau=day")
+            raise EventStudyError("give exactly one of window=(start, end) or tau=day")
         if window is not None:
+            w = as_window(window, name="window")
             sel = t[
                 (t["scope"] == "window")
-                & (t["start"] == window[0])
-                & (t["end"] == window[1])
+                & (t["start"] == w.start)
+                & (t["end"] == w.end)
                 & (t["test"] == name)
             ]
+            where = f"window {w.label}"
         else:
             sel = t[(t["scope"] == "day") & (t["tau"] == tau) & (t["test"] == name)]
+            where = f"day {tau}"
         if sel.empty:
-            raise KeyError(f"no test {name!r} for {window or tau}")
+            names = sorted(set(t["test"]))
+            wins = [window_label(a, b) for a, b in self.config.get("car_windows", [])]
+            raise KeyError(f"no test {name!r} for {where}; tests: {names}; CAR windows: {wins}")
         r: Any = sel.iloc[0]
         return TestOutcome(
             name=name,
@@ -164,31 +245,32 @@ class EventStudyResults(QuestionsMixin):
             reason=None if pd.isna(r["reason"]) else str(r["reason"]),
         )
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+    def conf_int(
+        self,
+        alpha: float = 0.05,
+        *,
+        window: Window | Sequence[int] | str | None = None,
+        level: Any = LEVEL_REMOVED,
+    ) -> pd.DataFrame:
         """Student-t confidence interval of each window's CAAR (cross-sectional).
 
-        ``caar +- t_{n-1, (1+level)/2} * s(CAR) / sqrt(n)``; the classic interval
-        of the eventstudies R package.
+        ``caar +- t_{n-1, 1-alpha/2} * s(CAR) / sqrt(n)``, the classic
+        interval of the eventstudies R package; ``alpha=0.05`` gives 95%
+        intervals (as statsmodels' ``conf_int(alpha=0.05)``).  A first
+        argument above one half is the former confidence level
+        (``conf_int(0.95)``) and is read as ``alpha = 1 - value`` with an
+        :class:`~eventstudy.exceptions.EventStudyWarning`; ``level=`` is an
+        error.  ``window`` (``(0, 1)`` or ``"[0,+1]"``) keeps one window.
         """
-        from scipy import stats
-
-        if not 0 < level < 1:
-            raise ValueError(f"level must be in (0, 1), got {level}")
-        rows = []
-        regular = self._car[self._car["window"] != "limit"]
-        for (s, e), g in regular.groupby(["start", "end"], sort=False):
-            x = g["car"].dropna().to_numpy()
-            n = len(x)
-            m = float(x.mean()) if n else np.nan
-            half = (
-                stats.t.ppf((1 + level) / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
-                if n > 1
-                else np.nan
-            )
-            rows.append(
-                {"start": s, "end": e, "caar": m, "lower": m - half, "upper": m + half, "n": n}
-            )
-        return pd.DataFrame(rows)
+        reject_level(level, "conf_int", meant="confidence")
+        a = confidence_alpha(alpha, where="conf_int")
+        out = caar_interval(self._car, a)
+        if window is not None:
+            w = as_window(window, name="window")
+            out = out[(out["start"] == w.start) & (out["end"] == w.end)].reset_index(drop=True)
+            if out.empty:
+                raise KeyError(f"{w.label} is not a CAR window of the study")
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """Per-event wide table: the ledger plus one ``car[a,b]`` column per window."""
@@ -202,17 +284,38 @@ class EventStudyResults(QuestionsMixin):
         return self._events.merge(piv, how="left", left_on="event_id", right_index=True)
 
     # ---------------------------------------------------------------- summaries
-    def summary(self, level: float = 0.05) -> Summary:
-        """CAAR per window with every test, exclusions, AAR per day, and a reading.
+    def snapshot(self, alpha: float = 0.05) -> ReportData:
+        """The plain snapshot the report renders (:mod:`eventstudy.snapshot`), built once."""
+        a = check_alpha(alpha, where="snapshot alpha")
+        return self._cached(("snapshot", a), lambda: build_snapshot(self, a))
 
-        ``level`` is the significance level of the plain-language reading of
-        which tests agree (see :func:`eventstudy.report.summary.reading`).
+    def summary(
+        self, alpha: float = 0.05, *, title: str | None = None, level: Any = LEVEL_REMOVED
+    ) -> Summary:
+        """The headline, CAAR per window with every test, exclusions, AAR per day, a reading.
+
+        ``alpha`` is the significance level of the plain-language reading of
+        which tests agree (see :func:`eventstudy.report.summary.reading`) and
+        of the headline's confidence interval (``1 - alpha``).  Built once
+        per results object, ``alpha`` and ``title``; renders as text, HTML
+        (notebooks) and LaTeX (``as_latex()``).
         """
-        return build_summary(self, level)
+        reject_level(level, "summary", meant="significance")
+        a = check_alpha(alpha, where="summary alpha")
 
-    def agreement(self, level: float = 0.05) -> pd.DataFrame:
-        """Per window and day: which tests reject a zero mean at ``level``."""
-        return agreement(self._tests, level)
+        def build() -> Summary:
+            from eventstudy.report.summary import build_summary
+
+            return build_summary(self.snapshot(a), a, title=title)
+
+        return self._cached(("summary", a, title), build)
+
+    def agreement(self, alpha: float = 0.05, *, level: Any = LEVEL_REMOVED) -> pd.DataFrame:
+        """Per window and day: which tests reject a zero mean at ``alpha``."""
+        from eventstudy.report.summary import agreement
+
+        reject_level(level, "agreement", meant="significance")
+        return agreement(self._tests, check_alpha(alpha, where="agreement alpha"))
 
     @property
     def limit_window(self) -> pd.DataFrame:
@@ -307,16 +410,19 @@ class EventStudyResults(QuestionsMixin):
             else None,
             "leakage": None if self._leakage is None else self._leakage.summary(),
             **question_json(self),
-            "reading": list(self.summary().notes),
+            "reading": list(self.summary().readings),
             "notes": list(self.notes),
         }
 
     # ---------------------------------------------------------------- plots
-    def plot_caar(self, ax: Axes | None = None, *, level: float = 0.95) -> Axes:
-        """CAAR path with a cross-sectional confidence band; returns the Axes."""
+    def plot_caar(
+        self, ax: Axes | None = None, *, alpha: float = 0.05, level: Any = LEVEL_REMOVED
+    ) -> Axes:
+        """CAAR path with a cross-sectional ``1 - alpha`` confidence band; returns the Axes."""
         from eventstudy.report.plots import plot_caar
 
-        return plot_caar(self, ax=ax, level=level)
+        reject_level(level, "plot_caar", meant="confidence")
+        return plot_caar(self, ax=ax, alpha=alpha)
 
 
 def reason_category(reason: str) -> str:
@@ -335,231 +441,14 @@ def _opt(v: Any) -> float | None:
     return None if np.isnan(f) else f
 
 
-# -------------------------------------------------------------------- builder
-
-
-def build_results(
-    *,
-    study: EventStudy,
-    min_days: int,
-    spec: WindowSpec,
-    model: NormalReturnModel,
-    cal: pd.DataFrame,
-    panel: AlignedPanel,
-    status: NDArray[Any],
-    reason: NDArray[Any],
-    d0: NDArray[np.int64],
-    day0: pd.DatetimeIndex,
-    inc: NDArray[np.int64],
-    fit: ModelFit,
-    ab: AbnormalReturns,
-    y_ev: NDArray[np.float64],
-    x_ev: NDArray[np.float64],
-    taus: NDArray[np.int64],
-    tests: dict[str, Any],
-    calendar_time: list[Any] | None = None,
-    n_limit_est: NDArray[np.float64] | None = None,
-    limit_info: dict[str, Any] | None = None,
-    leakage: Any = None,
-    extra_columns: dict[str, Any] | None = None,
-    notes: list[str] | None = None,
-    rf_ev: NDArray[np.float64] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> EventStudyResults:
-    """Attach labels to the arrays of a fitted study (internal)."""
-    extra = dict(extra or {})
-    n_ev = len(cal)
-    ids = cal["event_id"].astype(str).to_numpy()
-    inc_ids = ids[inc]
-    inc_tick = cal["ticker"].astype(str).to_numpy()[inc]
-    # ledger
-    ledger = pd.DataFrame(
-        {
-            "event_id": ids,
-            "ticker": cal["ticker"].to_numpy(),
-            "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy(),
-            "day0": day0.values,
-            "status": status,
-            "reason": np.where(status == "included", "", reason),
-        }
-    )
-    for name, vals in (
-        ("n_estimation", fit.n.astype(float)),
-        ("alpha", fit.alpha),
-        ("beta", fit.beta),
-        ("sigma", np.sqrt(fit.sigma2)),
-        *fit.columns.items(),  # standard errors and named coefficients of the model
-    ):
-        col = np.full(n_ev, np.nan)
-        col[inc] = vals
-        ledger[name] = col
-    ledger["n_estimation"] = ledger["n_estimation"].astype("Int64")
-    if "n_missing_factor_days" in ledger:
-        ledger["n_missing_factor_days"] = ledger["n_missing_factor_days"].astype("Int64")
-    ledger["timing"] = cal["timing"].to_numpy()
-    miss = np.zeros(n_ev, dtype=np.int64)
-    miss[inc] = np.isnan(ab.ar).sum(axis=1)
-    ledger["missing_event_days"] = miss
-    ledger["timing_unknown"] = (cal["timing"].astype(str) == "unknown").to_numpy()
-    ledger["other_event_in_estimation"] = _overlaps(cal, d0, status, spec)
-    for name, col in ledger_columns(n_ev, inc, n_limit_est, limit_info, leakage).items():
-        ledger[name] = col
-    for name, col in (extra_columns or {}).items():
-        ledger[name] = col
-    for name, col in (extra or {}).pop("ledger", {}).items():
-        ledger[name] = col
-    skip = set(ledger.columns) | {"calendar_status"}
-    for c in cal.columns:
-        if c not in skip:
-            ledger[c] = cal[c].to_numpy()
-    # abnormal returns, long
-    e, w = ab.ar.shape
-    tpos = d0[inc][:, None] + taus[None, :]
-    ar_long = pd.DataFrame(
-        {
-            "event_id": np.repeat(inc_ids, w),
-            "ticker": np.repeat(inc_tick, w),
-            "tau": np.tile(taus, e),
-            "date": panel.dates.values[tpos.reshape(-1)] if e else np.array([], "datetime64[ns]"),
-            "ret": y_ev.reshape(-1),
-            "market_ret": x_ev.reshape(-1),
-            "ar": ab.ar.reshape(-1),
-            "sar": ab.sar.reshape(-1),
-        }
-    )
-    if rf_ev is not None:  # excess-return models: ar = ret - rf - normal return
-        ar_long.insert(list(ar_long.columns).index("market_ret") + 1, "rf", rf_ev.reshape(-1))
-    if limit_info is not None and e:
-        for name in ("up", "locked"):
-            v = limit_info[name].reshape(-1)
-            ar_long["limit_up" if name == "up" else "locked"] = pd.array(
-                [None if x < 0 else bool(x == 1) for x in v], dtype="boolean"
-            )
-    if panel.span is not None and e:
-        sp = panel.span[tpos.reshape(-1), np.repeat(panel.ticker_codes(pd.Series(inc_tick)), w)]
-        ar_long["span"] = pd.array(np.where(np.isnan(sp), np.nan, sp), dtype="Float64").astype(
-            "Int64"
-        )
-    k = len(spec.car)
-    car_long = pd.DataFrame(
-        {
-            "event_id": np.repeat(inc_ids, k),
-            "window": np.tile([window_label(wd.start, wd.end) for wd in spec.car], e),
-            "start": np.tile([wd.start for wd in spec.car], e),
-            "end": np.tile([wd.end for wd in spec.car], e),
-            "car": ab.car.reshape(-1),
-            "scar": ab.scar.reshape(-1),
-            "var_car": ab.var_car.reshape(-1),
-            "n_days": ab.car_days.reshape(-1),
-            "n_missing": ab.car_missing.reshape(-1),
-        }
-    )
-    limit_tests = pd.DataFrame()
-    limit_block: dict[str, Any] = {}
-    if limit_info is not None:
-        car_long = pd.concat([car_long, limit_car_rows(inc_ids, limit_info)], ignore_index=True)
-        limit_tests, limit_block = limit_window_tests(limit_info, fit, study.test_options)
-    n_t = (~np.isnan(ab.ar)).sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        aar_v = np.where(n_t > 0, np.nansum(ab.ar, axis=0) / np.maximum(n_t, 1), np.nan)
-    aar = pd.DataFrame({"tau": taus, "aar": aar_v, "n": n_t.astype(np.int64)})
-    n_w = (~np.isnan(ab.car)).sum(axis=0)  # regular windows only (the limit window is apart)
-    caar_v = np.where(n_w > 0, np.nansum(ab.car, axis=0) / np.maximum(n_w, 1), np.nan)
-    caar = pd.DataFrame(
-        {
-            "start": [wd.start for wd in spec.car],
-            "end": [wd.end for wd in spec.car],
-            "caar": caar_v,
-            "n": n_w.astype(np.int64),
-        }
-    )
-    # CAAR path from the first event day
-    path = np.cumsum(np.where(np.isnan(ab.ar), 0.0, ab.ar), axis=1)
-    n_p = np.full(w, e, dtype=np.int64)
-    path_df = pd.DataFrame(
-        {
-            "tau": taus,
-            "caar": path.mean(axis=0) if e else np.full(w, np.nan),
-            "sd": path.std(axis=0, ddof=1) if e > 1 else np.full(w, np.nan),
-            "n": n_p,
-        }
-    )
-    tests_df = _tests_frame(tests, taus, spec)
-    ct_df = pd.DataFrame([vars(c) for c in calendar_time or []])
-    if len(ct_df):
-        ct_rows = pd.DataFrame(
-            {
-                "scope": "window",
-                "tau": pd.array([pd.NA] * len(ct_df), dtype="Int64"),
-                "start": ct_df["start"].astype("Int64"),
-                "end": ct_df["end"].astype("Int64"),
-                "test": "calendar_time",
-                "stat": ct_df["stat"].astype(float),
-                "pvalue": ct_df["pvalue"].astype(float),
-                "df": np.nan,
-                "distribution": "normal (Newey-West HAC)",
-                "null": "calendar-time portfolio alpha is zero",
-                "nobs": ct_df["n_days"].astype(np.int64),
-                "reason": pd.array(ct_df["reason"].tolist(), dtype="string"),
-            }
-        )
-        tests_df = pd.concat([tests_df, ct_rows], ignore_index=True)
-    config = {
-        "model": model.name,
-        "model_options": model.options,
-        "model_label": model.label,
-        "model_coefficients": list(model.coef_names),
-        **({"factors": model.describe()["factors"]} if "factors" in model.describe() else {}),
-        "market": panel.market_ticker,
-        "estimation_window": [spec.estimation.start, spec.estimation.end],
-        "event_window": [spec.event.start, spec.event.end],
-        "car_windows": [[wd.start, wd.end] for wd in spec.car],
-        "min_estimation_days": int(min_days),
-        "tests": list(tests) + (["calendar_time"] if calendar_time else []),
-        "test_options": {k: dict(v) for k, v in (study.test_options or {}).items()},
-        "car_missing": study.car_missing,
-        "exclude_limit_days": bool(study.exclude_limit_days),
-        "st_periods": 0 if study.st is None else len(study.st),
-        "st": None
-        if study.st is None
-        else study.st.astype(str)
-        .replace({"nan": "", "NaT": "", "None": ""})
-        .to_dict(orient="records"),
-        "calendar_time": bool(study.calendar_time),
-        "hac_lags": study.hac_lags,
-        "leakage": {
-            "run": bool(study.leakage),
-            "alpha": float(study.leak_alpha),
-            "placebo_per_firm": int(study.placebo_per_firm),
-            "max_placebo": int(study.max_placebo),
-            "seed": int(study.seed),
-        },
-        "trading_days": "dates on which the market index has a return",
-        **extra.pop("config", {}),
-    }
-    src = study.returns
-    data_source = {"source": getattr(src, "source", "dataframe")}
-    prov = getattr(src, "provenance", None)
-    if prov:
-        data_source["provenance"] = prov
-    return EventStudyResults(
-        config=config,
-        data_source=data_source,
-        _events=ledger,
-        _ar=ar_long,
-        _car=car_long,
-        _aar=aar,
-        _caar=caar,
-        _tests=tests_df,
-        _path=path_df,
-        _calendar_time=ct_df,
-        _limit_tests=limit_tests,
-        _limit_block=limit_block,
-        _leakage=leakage,
-        _factors=None if getattr(model, "factors", None) is None else model.factors.data,  # type: ignore[attr-defined]
-        notes=tuple(panel.notes if notes is None else notes),
-        _extra=extra,
-    )
+def _main_row(caar: pd.DataFrame) -> dict[str, Any] | None:
+    """The CAAR row of window [0,+1] (else the first window), or None."""
+    if caar.empty:
+        return None
+    sel = caar[(caar["start"] == 0) & (caar["end"] == 1)]
+    row = (sel if len(sel) else caar).iloc[0]
+    lab = row["window"] if "window" in caar.columns else window_label(row["start"], row["end"])
+    return {"window": str(lab), "caar": row["caar"], "n": row["n"]}
 
 
 def _overlaps(

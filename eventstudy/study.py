@@ -41,7 +41,8 @@ from eventstudy.models import (
 )
 from eventstudy.overlap import OVERLAP_REASONS, overlap_step
 from eventstudy.questions import finish_questions, prepare_questions, run_questions
-from eventstudy.results import EventStudyResults, build_results
+from eventstudy.results import EventStudyResults
+from eventstudy.results_build import build_results
 from eventstudy.study_guards import LEAKAGE_EST_END, check_losses, check_span, leakage_window
 from eventstudy.tickers import absent_tickers_hint, normalize_ticker
 from eventstudy.windows import Window, WindowSpec

@@ -14,7 +14,7 @@ directories and every value compared under a stable key:
   when there are none) and the column (``E012.car_limit``,
   ``E012.window=[-5,-1].var_car``, ``E012.tau=-3.ar``); a key that repeats
   gets ``#2``, ``#3``, so a duplicated row is reported, never merged;
-* Markdown (``report.md``): line by line.
+* Markdown and LaTeX (``report.md``, ``summary.tex``): line by line.
 
 A number *moved* when ``|new - base| > atol + rtol * |base|``; NaN equals
 NaN (and an empty cell), but not a number; an infinity equals only the same
@@ -46,7 +46,9 @@ from eventstudy.report.outdir import MANIFEST, listed_path, read_manifest
 __all__ = ["Change", "Comparison", "check_tolerances", "compare_dirs", "load_numbers"]
 
 #: suffixes of the files whose contents are compared
-COMPARED_SUFFIXES = (".json", ".csv", ".md")
+COMPARED_SUFFIXES = (".json", ".csv", ".md", ".tex")
+#: suffixes of the text files compared line by line
+TEXT_SUFFIXES = (".md", ".tex")
 #: CSV columns that identify a row (in this order), when present
 KEY_COLUMNS = ("event_id", "window", "tau", "group", "test", "level", "horizon", "scenario")
 SECTIONS = (
@@ -492,7 +494,7 @@ def compare_dirs(
             compared += 1
             continue  # reported above as event changes
         va, vb = a.get(key), b.get(key)
-        if file.endswith(".md") and isinstance(va, str) and isinstance(vb, str):
+        if file.endswith(TEXT_SUFFIXES) and isinstance(va, str) and isinstance(vb, str):
             n, md = _compare_md(file, va, vb, rtol, atol)
             compared += n
             changes += md

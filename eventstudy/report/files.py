@@ -17,6 +17,8 @@ import pandas as pd
 from eventstudy._hashing import sha256_file
 from eventstudy._text import spreadsheet_safe
 from eventstudy.exceptions import OutputError
+from eventstudy.flagship import FLAGSHIP_QUESTION
+from eventstudy.report.figures import draw_figures, figure_plan, save_figure
 from eventstudy.report.outdir import (
     MANIFEST,
     MANIFEST_DIGEST,
@@ -26,13 +28,20 @@ from eventstudy.report.outdir import (
     prepare_out,
 )
 from eventstudy.report.render import build_blocks, render_html, render_markdown
-from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
     from eventstudy.data.base import Panel
     from eventstudy.results import EventStudyResults
+    from eventstudy.snapshot import ReportData
 
-__all__ = ["sha256_file", "write_csv", "write_outputs"]
+__all__ = [
+    "DEFAULT_TITLE",
+    "REPORT_FORMAT",
+    "save_figure",
+    "sha256_file",
+    "write_csv",
+    "write_outputs",
+]
 
 DEPENDENCIES = (
     "numpy",
@@ -46,11 +55,13 @@ DEPENDENCIES = (
     "platformdirs",
 )
 
-QUESTION = (
-    "How did share prices react when A-share listed companies announced entry into "
-    "compute leasing (算力租赁)? How large was the reaction, was it significant, and "
-    "did prices move before the news?"
-)
+#: title of a report when none is given (a user's own study)
+DEFAULT_TITLE = "Event study report"
+#: layout version of report.md, recorded in the manifest: ``reproduce`` compares
+#: report.md only with a report of the same layout (2: headline first)
+REPORT_FORMAT = 2
+#: the flagship question (the bundled compute-leasing calendar only)
+QUESTION = FLAGSHIP_QUESTION
 
 
 def _json_default(v: Any) -> Any:
@@ -113,15 +124,6 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False)
 
 
-def save_figure(fig: Any, base: Path) -> dict[str, Path]:
-    """Save ``fig`` as ``base.png`` (150 dpi) and vector ``base.pdf``, without timestamps."""
-    fig.savefig(base.with_suffix(".png"), dpi=150, metadata={"Software": None})
-    fig.savefig(
-        base.with_suffix(".pdf"), metadata={"Creator": None, "Producer": None, "CreationDate": None}
-    )
-    return {"png": base.with_suffix(".png"), "pdf": base.with_suffix(".pdf")}
-
-
 def versions() -> dict[str, str]:
     """Versions of Python, eventstudy and its dependencies."""
     out = {"python": platform.python_version()}
@@ -133,65 +135,6 @@ def versions() -> dict[str, str]:
     return out
 
 
-def _limit_figures(
-    res: EventStudyResults, folder: Path, prices: pd.DataFrame | None
-) -> list[tuple[str, str]]:
-    """Save the price-limit and leakage figures that the results have data for.
-
-    ``ar_heatmap`` needs limit flags (prices), ``runup`` the leakage
-    diagnostics, ``leak_price_paths`` prices and at least one flagged event.
-    Returns ``(caption, path)`` for the report.
-    """
-    from matplotlib.figure import Figure
-
-    from eventstudy.report.plots import (
-        flagged_events,
-        plot_ar_heatmap,
-        plot_price_paths,
-        plot_runup,
-    )
-
-    figs: list[tuple[str, str]] = []
-    ar = res.ar
-    if "limit_up" in ar.columns and len(ar):
-        n = ar["event_id"].nunique()
-        fig = Figure(figsize=(8.0, float(np.clip(0.17 * n + 1.9, 3.5, 14.0))))
-        plot_ar_heatmap(res, ax=fig.add_subplot(1, 1, 1))
-        fig.tight_layout()
-        save_figure(fig, folder / "ar_heatmap")
-        figs.append(
-            (
-                "Abnormal return by event and event day, limit-up closes marked",
-                "figures/ar_heatmap.png",
-            )
-        )
-    if len(res.runup_path) and len(res.leakage):
-        fig = Figure(figsize=(7.0, 4.2))
-        plot_runup(res, ax=fig.add_subplot(1, 1, 1))
-        fig.tight_layout()
-        save_figure(fig, folder / "runup")
-        figs.append(
-            ("Mean CAR from day -20 of the events against the placebo band", "figures/runup.png")
-        )
-    flagged = flagged_events(res, None)
-    if prices is not None and len(prices) and flagged:
-        shown = flagged[:6]
-        k = len(shown)
-        ncols = min(3, k)
-        nrows = -(-k // ncols)
-        fig = Figure(figsize=(3.4 * ncols + 0.6, 2.6 * nrows + 0.9))
-        plot_price_paths(res, prices, shown, fig=fig)
-        save_figure(fig, folder / "leak_price_paths")
-        more = "" if k == len(flagged) else f" ({k} of {len(flagged)}, smallest p-values)"
-        figs.append(
-            (
-                f"Close price around day 0 of the leak-flagged events{more}",
-                "figures/leak_price_paths.png",
-            )
-        )
-    return figs
-
-
 def write_outputs(
     res: EventStudyResults,
     out: Path | str,
@@ -201,7 +144,11 @@ def write_outputs(
     parameters: Mapping[str, Any],
     inputs: Mapping[str, Path] | None = None,
     extra: Mapping[str, pd.DataFrame] | None = None,
-    title: str = "Event study report",
+    title: str | None = None,
+    question: str | None = None,
+    figures: bool = True,
+    html: bool = True,
+    latex: bool = False,
 ) -> Path:
     """Write summary.json, CSVs, report, figures, data snapshot and manifest.
 
@@ -229,6 +176,26 @@ def write_outputs(
         More CSV files to write (for example the simulator's truth); listed
         under ``extra`` in the manifest (``reproduce`` checks their SHA-256
         but does not recompute them).
+    title : str, optional
+        The report's title (default ``"Event study report"``).
+    question : str, optional
+        The study's question, printed under the title (none by default; the
+        command line gives the bundled compute-leasing calendar its own).
+        Title and question are recorded in the manifest, so ``reproduce``
+        rebuilds the same report.
+    figures : bool
+        Draw the figures (``figures/*.png`` and ``*.pdf``), each once.  The
+        report lists them either way; ``reproduce`` compares numbers and
+        texts, not pictures, and passes False.
+    html : bool
+        Write ``report.html`` (the figures embedded; needs ``figures=True``).
+    latex : bool
+        Also write ``summary.tex``: the summary tables as booktabs LaTeX
+        (:meth:`Summary.as_latex`).
+
+    The results are read once, into a snapshot
+    (:meth:`EventStudyResults.snapshot`) and ``summary.json``'s dict; every
+    file is rendered from those.
 
     Raises
     ------
@@ -238,6 +205,11 @@ def write_outputs(
         writing fails (disk full, permissions); ``out`` is unchanged then.
     """
     out = Path(out)
+    if html and not figures:
+        raise OutputError("report.html embeds the figures: give figures=True or html=False")
+    for name, v in (("title", title), ("question", question)):
+        if v is not None and (not isinstance(v, str) or not v.strip()):
+            raise OutputError(f"{name} must be a non-empty text, got {v!r}")
     previous = prepare_out(out)
     extra = dict(extra or {})
     for name in extra:
@@ -245,7 +217,9 @@ def write_outputs(
             raise OutputError(f"extra output {name!r}: give a plain new .csv file name")
     stage = new_stage(out)
     try:
-        _write_study(res, stage, panel, calendar, parameters, inputs, extra, title)
+        text = {"title": (title or DEFAULT_TITLE).strip(), "question": question}
+        parts = {"figures": figures, "html": html, "latex": latex}
+        _write_study(res, stage, panel, calendar, parameters, inputs, extra, text, parts)
     except BaseException as exc:
         shutil.rmtree(stage, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -271,55 +245,45 @@ def _write_study(
     parameters: Mapping[str, Any],
     inputs: Mapping[str, Path] | None,
     extra: Mapping[str, pd.DataFrame],
-    title: str,
+    text: Mapping[str, str | None],
+    parts: Mapping[str, bool],
 ) -> None:
     """Write every file of the study into the (new, empty) directory ``out``."""
-    from matplotlib.figure import Figure
-
-    from eventstudy.questions import question_files
-    from eventstudy.report.plots import plot_caar, plot_car_distribution
-    from eventstudy.report.questions import question_figures
-
-    (out / "figures").mkdir(parents=True, exist_ok=True)
-    (out / "data").mkdir(exist_ok=True)
-    simulated = res.data_source.get("source") == "simulated"
-    write_json(out / "summary.json", {"simulated": simulated, **res.to_dict()})
-    write_csv(res.events, out / "events.csv")
-    write_csv(res.car, out / "car.csv")
-    write_csv(res.ar, out / "abnormal_returns.csv")
-    leak = res.leakage
-    if len(leak):
-        write_csv(leak, out / "leakage.csv")
-    for name, df in {**question_files(res), **extra}.items():
+    data: ReportData = res.snapshot()  # the results are read here, once
+    payload = res.to_dict()
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    simulated = data.simulated
+    write_json(out / "summary.json", {"simulated": simulated, **payload})
+    write_csv(data.events, out / "events.csv")
+    write_csv(data.car, out / "car.csv")
+    write_csv(data.ar, out / "abnormal_returns.csv")
+    if len(data.leakage):
+        write_csv(data.leakage, out / "leakage.csv")
+    for name, df in {**data.files, **extra}.items():
         write_csv(df, out / name)
-    # figures
-    figs: list[tuple[str, str]] = []
-    fig = Figure(figsize=(7.0, 4.2))
-    plot_caar(res, ax=fig.add_subplot(1, 1, 1))
-    fig.tight_layout()
-    save_figure(fig, out / "figures" / "caar")
-    figs.append(("CAAR with 95% confidence band", "figures/caar.png"))
-    windows = [tuple(w) for w in res.config["car_windows"]]
-    main = (0, 1) if (0, 1) in windows else windows[0]
-    fig = Figure(figsize=(7.0, 4.2))
-    plot_car_distribution(res, (int(main[0]), int(main[1])), ax=fig.add_subplot(1, 1, 1))
-    fig.tight_layout()
-    save_figure(fig, out / "figures" / "car_distribution")
-    a, b = int(main[0]), int(main[1])
-    figs.append((f"Per-event CAR{window_label(a, b)} distribution", "figures/car_distribution.png"))
-    figs += _limit_figures(res, out / "figures", None if panel is None else panel.prices)
-    figs += question_figures(res, out / "figures")
-    blocks = build_blocks(res, title=title, question=QUESTION, figures=figs, simulated=simulated)
+    if parts["latex"]:
+        (out / "summary.tex").write_text(res.summary().as_latex(), encoding="utf-8")
+    plan = figure_plan(data, None if panel is None else panel.prices)
+    if parts["figures"]:
+        draw_figures(plan, out / "figures")
+    blocks = build_blocks(
+        data,
+        title=str(text["title"]),
+        question=text["question"],
+        figures=[(f.caption, f.path) for f in plan],
+        simulated=simulated,
+    )
     (out / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
-    (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")
+    if parts["html"]:
+        (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")
     # data snapshot
     write_csv(calendar, out / "data" / "calendar.csv")
     if panel is not None:
         panel.returns.to_parquet(out / "data" / "returns.parquet", index=False)
         if panel.prices is not None:
             panel.prices.to_parquet(out / "data" / "prices.parquet", index=False)
-    if res.factors is not None:  # the factor frame of a factor model, for reproduce
-        res.factors.reset_index().to_parquet(out / "data" / "factors.parquet", index=False)
+    if data.factors is not None:  # the factor frame of a factor model, for reproduce
+        data.factors.reset_index().to_parquet(out / "data" / "factors.parquet", index=False)
     manifest = {
         "package": "ashare-eventstudy",
         "versions": versions(),
@@ -329,7 +293,10 @@ def _write_study(
         "inputs": {
             k: {"path": str(p), "sha256": sha256_file(Path(p))} for k, p in (inputs or {}).items()
         },
-        "title": title,
+        "title": text["title"],
+        "question": text["question"],
+        "report_format": REPORT_FORMAT,
+        "outputs": dict(parts),
         "source_notes": [] if panel is None else [str(n) for n in panel.notes],
         "files": {},
         "extra": sorted(extra),

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from eventstudy.windows import window_label
+from eventstudy.intervals import LEVEL_REMOVED, check_alpha, reject_level, t_half_width
+from eventstudy.report.fonts import firm_text, text_font
+from eventstudy.windows import Window, as_window, window_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from eventstudy.results import EventStudyResults
+    from eventstudy.snapshot import ReportData
+
+# Every function takes the results or their snapshot (eventstudy.snapshot.ReportData),
+# which carry the same attribute names.
 
 __all__ = [
     "flagged_events",
@@ -44,31 +50,26 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def plot_caar(
-    result: EventStudyResults,
+    result: EventStudyResults | ReportData,
     *,
     ax: Axes | None = None,
-    level: float = 0.95,
+    alpha: float = 0.05,
     simulated: bool | None = None,
+    level: Any = LEVEL_REMOVED,
 ) -> Axes:
-    """CAAR from the first event day, with a cross-sectional confidence band.
+    """CAAR from the first event day, with a cross-sectional ``1 - alpha`` confidence band.
 
-    The band is ``caar +- t_{n-1} * s / sqrt(n)`` where ``s`` is the
+    The band is ``caar +- t_{n-1, 1-alpha/2} * s / sqrt(n)`` where ``s`` is the
     cross-sectional standard deviation of the cumulative ARs at each day.
     """
-    from scipy import stats
-
+    reject_level(level, "plot_caar", meant="confidence")
+    alpha = check_alpha(alpha, where="plot_caar alpha")
     ax = _axes(ax)
     p = result.caar_path
     tau = p["tau"].to_numpy()
     m = p["caar"].to_numpy() * 100
     n = p["n"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = (
-            stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1))
-            * p["sd"].to_numpy()
-            * 100
-            / np.sqrt(n)
-        )
+    half = t_half_width(p["sd"].to_numpy() * 100, n, alpha)
     ax.axvspan(-0.5, 0.5, color="0.85", zorder=0, label="day 0")
     ax.fill_between(
         tau,
@@ -77,7 +78,7 @@ def plot_caar(
         color="C0",
         alpha=0.2,
         linewidth=0,
-        label=f"{level:.0%} confidence band",
+        label=f"{1 - alpha:.0%} confidence band",
     )
     ax.plot(tau, m, color="C0", marker="o", markersize=3, label="CAAR")
     ax.axhline(0, color="0.3", linewidth=0.8)
@@ -94,9 +95,15 @@ def plot_caar(
 
 
 def plot_car_distribution(
-    result: EventStudyResults, window: tuple[int, int], *, ax: Axes | None = None
+    result: EventStudyResults | ReportData,
+    window: tuple[int, int] | str | Window,
+    *,
+    ax: Axes | None = None,
 ) -> Axes:
-    """Histogram of per-event CARs over one window, with the mean marked."""
+    """Histogram of per-event CARs over one window (``(0, 1)`` or ``"[0,+1]"``), with the
+    mean marked."""
+    w = as_window(window, name="window")
+    window = (w.start, w.end)
     ax = _axes(ax)
     car = result.car
     sel = car[(car["start"] == window[0]) & (car["end"] == window[1]) & (car["window"] != "limit")][
@@ -122,7 +129,7 @@ _PRE = (-5, -1)
 _RULE_P = (("p_runup", "run-up"), ("p_limit_ups", "limit-ups"))
 
 
-def flagged_events(result: EventStudyResults, max_events: int | None = 6) -> list[str]:
+def flagged_events(result: EventStudyResults | ReportData, max_events: int | None = 6) -> list[str]:
     """Event ids with ``leak_flag`` True, strongest evidence first.
 
     Ordered by the smallest placebo p-value over the flag's rules, then by
@@ -142,7 +149,7 @@ def flagged_events(result: EventStudyResults, max_events: int | None = 6) -> lis
     return order if max_events is None else order[:max_events]
 
 
-def _included_order(result: EventStudyResults, ids: pd.Index) -> list[str]:
+def _included_order(result: EventStudyResults | ReportData, ids: pd.Index) -> list[str]:
     """Included event ids (those of ``ids``) sorted by day 0, then event id."""
     ev = result.events
     ev = ev[ev["event_id"].astype(str).isin(set(ids.astype(str)))]
@@ -151,7 +158,7 @@ def _included_order(result: EventStudyResults, ids: pd.Index) -> list[str]:
 
 
 def plot_ar_heatmap(
-    result: EventStudyResults, *, ax: Axes | None = None, clip_quantile: float = 0.98
+    result: EventStudyResults | ReportData, *, ax: Axes | None = None, clip_quantile: float = 0.98
 ) -> Axes:
     """Abnormal returns of every included event (rows, sorted by day 0) by event day.
 
@@ -222,16 +229,20 @@ def plot_ar_heatmap(
         if flagged:
             handles.append(Line2D([], [], linestyle="none", label="* leak flag"))
     tick = dict(zip(ev["event_id"].astype(str), ev["ticker"].astype(str), strict=True))
+    firm = _firms(ev)
     step = max(1, int(np.ceil(n / 60)))
     rows_l = np.arange(0, n, step)
     ax.set_yticks(rows_l)
-    ax.set_yticklabels(
+    labels = ax.set_yticklabels(
         [
-            f"{order[i]} {tick.get(order[i], '')}{' *' if order[i] in flagged else ''}"
+            f"{order[i]} {tick.get(order[i], '')}{firm.get(order[i], '')}"
+            f"{' *' if order[i] in flagged else ''}"
             for i in rows_l
         ],
         fontsize=7 if n <= 35 else 5,
     )
+    for lab in labels:
+        lab.set(**text_font(lab.get_text()))
     ax.set_xticks([t for t in taus if t % 5 == 0])
     ax.set_xlabel("event day (trading days relative to day 0)")
     ax.set_ylabel("event (sorted by day 0)")
@@ -251,7 +262,7 @@ def plot_ar_heatmap(
     return ax
 
 
-def _n_runup(result: EventStudyResults) -> int:
+def _n_runup(result: EventStudyResults | ReportData) -> int:
     """Number of events behind the mean run-up path."""
     t = result.leakage
     if "car_m20_m1" in t.columns:
@@ -259,16 +270,24 @@ def _n_runup(result: EventStudyResults) -> int:
     return len(t)
 
 
-def plot_runup(result: EventStudyResults, *, ax: Axes | None = None, level: float = 0.95) -> Axes:
+def plot_runup(
+    result: EventStudyResults | ReportData,
+    *,
+    ax: Axes | None = None,
+    alpha: float = 0.05,
+    level: Any = LEVEL_REMOVED,
+) -> Axes:
     """Mean CAR from day -20 to +1 of the events against the placebo events.
 
     The band is the range a mean of ``N`` pseudo-events would fall in with
-    probability ``level``: ``placebo_mean +- z * placebo_sd / sqrt(N)``, with
-    ``N`` the number of events behind the mean.  The leakage window [-5,-1] is
-    shaded and day 0 marked.
+    probability ``1 - alpha``: ``placebo_mean +- z_{1-alpha/2} * placebo_sd /
+    sqrt(N)``, with ``N`` the number of events behind the mean.  The leakage
+    window [-5,-1] is shaded and day 0 marked.
     """
     from scipy import stats
 
+    reject_level(level, "plot_runup", meant="confidence")
+    alpha = check_alpha(alpha, where="plot_runup alpha")
     ax = _axes(ax)
     p = result.runup_path
     n = _n_runup(result)
@@ -279,9 +298,7 @@ def plot_runup(result: EventStudyResults, *, ax: Axes | None = None, level: floa
     tau = p["tau"].to_numpy()
     ev = p["events_mean"].to_numpy(dtype=float) * 100
     pm = p["placebo_mean"].to_numpy(dtype=float) * 100
-    half = (
-        stats.norm.ppf((1 + level) / 2) * p["placebo_sd"].to_numpy(dtype=float) * 100 / np.sqrt(n)
-    )
+    half = stats.norm.ppf(1 - alpha / 2) * p["placebo_sd"].to_numpy(dtype=float) * 100 / np.sqrt(n)
     ax.axvspan(
         _PRE[0] - 0.5,
         _PRE[1] + 0.5,
@@ -297,7 +314,7 @@ def plot_runup(result: EventStudyResults, *, ax: Axes | None = None, level: floa
         color="0.55",
         alpha=0.3,
         linewidth=0,
-        label=f"placebo {level:.0%} band for a mean of {n}",
+        label=f"placebo {1 - alpha:.0%} band for a mean of {n}",
     )
     ax.plot(tau, pm, color="0.35", linestyle="--", linewidth=1, label="placebo mean")
     ax.plot(tau, ev, color="C3", marker="o", markersize=3, label=f"events (N = {n})")
@@ -318,7 +335,7 @@ def _last_close_before(s: pd.Series, when: pd.Timestamp) -> float:
 
 
 def plot_price_paths(
-    result: EventStudyResults,
+    result: EventStudyResults | ReportData,
     prices: pd.DataFrame,
     event_ids: Sequence[str] | None = None,
     *,
@@ -380,6 +397,7 @@ def plot_price_paths(
     ev = result.events
     ev_ids = ev["event_id"].astype(str).tolist()
     tickers = dict(zip(ev_ids, ev["ticker"].astype(str), strict=True))
+    firm = _firms(ev)
     day0s: dict[str, Any] = dict(zip(ev_ids, pd.to_datetime(ev["day0"]), strict=True))
     lk = result.leakage
     pvals: dict[str, list[tuple[str, float]]] = {}
@@ -431,7 +449,9 @@ def plot_price_paths(
                 linewidths=0.4,
                 zorder=3,
             )
-        ax.set_title(f"{eid}  {tk}  day 0 = {d0:%Y-%m-%d}", fontsize=8.5)
+        name = firm.get(eid, "")
+        head = f"{eid}  {tk}{name}" + ("\n" if name else "  ") + f"day 0 = {d0:%Y-%m-%d}"
+        ax.set_title(head, fontsize=8.5, **text_font(head))
         bits = [f"p({w}) {_p_text(v)}" for w, v in pvals.get(eid, []) if v < 0.5]
         if bits:
             ax.text(
@@ -477,3 +497,16 @@ def plot_price_paths(
 
 def _p_text(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def _firms(ev: pd.DataFrame) -> dict[str, str]:
+    """`` firm`` (with a leading space) per event id, where the name can be drawn."""
+    col = next((c for c in ("firm", "company_cn") if c in ev.columns), None)
+    if col is None:
+        return {}
+    out = {}
+    for e, name in zip(ev["event_id"].astype(str), ev[col], strict=True):
+        text = firm_text(name)
+        if text:
+            out[e] = " " + text
+    return out

@@ -1,8 +1,10 @@
 """Summary tables, report sections and figures of the study's questions.
 
 Groups (with the headline group), long-horizon BHAR and the reversal table,
-cross-sectional regressions, and overlapping events.  Everything here reads
-the results' frames; nothing is computed that the results do not hold.
+cross-sectional regressions, and overlapping events.  Everything here renders
+a :class:`~eventstudy.snapshot.ReportData` (or reads the same attributes of a
+results object, for the figures): nothing is computed that the results do
+not hold.
 """
 
 from __future__ import annotations
@@ -12,28 +14,27 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from eventstudy.intervals import t_half_width
+from eventstudy.report.summary import agreement, group_size, reading, window_readings
 from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from matplotlib.axes import Axes
 
     from eventstudy.groups import GroupResults
     from eventstudy.report.render import Block
-    from eventstudy.results import EventStudyResults
+    from eventstudy.snapshot import ReportData
 
 __all__ = [
-    "extend_blocks",
+    "bhar_tables",
     "extend_summary",
+    "legacy_readings",
     "plot_bhar",
     "plot_groups",
-    "question_figures",
+    "question_sections",
 ]
 
 POOLED_TITLE = "CAAR by window (p-values by test)"
-GROUP_FIGURE = "figures/groups_caar.png"
-BHAR_FIGURE = "figures/bhar.png"
 BHAR_COLS = ["window", "n", "mean", "median", "sd", "skewness", "t", "p_t", "t_sa", "p_sa"]
 BHAR_COLS += ["p_boot", "n_boot", "n_filled", "n_truncated", "n_excluded", "n_gaps"]
 REV_COLS = ["window", "initial_window", "n", "initial_bhar", "drift_bhar", "drift_car"]
@@ -47,10 +48,6 @@ def _axes(ax: Axes | None) -> Axes:
 
     _, new = plt.subplots(figsize=(7.0, 4.2))
     return new
-
-
-def _main_window(windows: list[tuple[int, int]]) -> tuple[int, int]:
-    return (0, 1) if (0, 1) in windows else windows[0]
 
 
 def group_pvalue_table(g: GroupResults, group: str) -> pd.DataFrame:
@@ -77,61 +74,75 @@ def group_window_table(g: GroupResults, window: tuple[int, int]) -> pd.DataFrame
     )
 
 
-def _headline_notes(res: EventStudyResults, g: GroupResults, value: str, level: float) -> list[str]:
-    from eventstudy.report.summary import agreement, reading
-
+def _headline_notes(g: GroupResults, value: str, alpha: float) -> list[str]:
+    """One reading per window of the headline group (``summary.json``'s ``reading``)."""
     tests = g.tests
     tests = tests[tests["group"] == value].drop(columns=["group"])
-    agr = agreement(tests, level)
+    agr = agreement(tests, alpha)
     c = g.group(value)
     est = {(int(a), int(b)): (float(m), int(n)) for a, b, m, n in c[["start", "end", "caar", "n"]].itertuples(index=False)}  # fmt: skip
     out = []
     for _, r in agr[agr["scope"] == "window"].iterrows():
         m, n = est.get((int(r["start"]), int(r["end"])), (np.nan, 0))
-        out.append(f"{value} ({g.column}): " + reading(r, level, estimate=m, n=n))
+        out.append(f"{value} ({g.column}): " + reading(r, alpha, estimate=m, n=n))
+    return out
+
+
+def legacy_readings(data: ReportData, alpha: float) -> list[str]:
+    """Every reading, one sentence per window and group: ``summary.json``'s ``reading``.
+
+    The headline group's windows, the pooled windows (prefixed ``Pooled over
+    COLUMN:`` when the study has groups), the group differences and the
+    reversal; unchanged in form so that ``summary.json`` stays comparable
+    across versions.
+    """
+    out = window_readings(data.tests, data.caar, alpha)
+    g = data.groups
+    if g is not None:
+        out = [f"Pooled over {g.column}: {n}" for n in out]
+        if data.headline is not None:
+            out = _headline_notes(g, data.headline, alpha) + out
+        out += g.notes(data.main_window, alpha)
+    if len(data.bhar_tests):
+        out += bhar_tables(data, alpha)[1]
     return out
 
 
 def extend_summary(
-    res: EventStudyResults,
+    data: ReportData,
     header: list[tuple[str, str]],
     tables: list[tuple[str, pd.DataFrame]],
-    notes: tuple[str, ...],
-    level: float = 0.05,
-) -> tuple[list[tuple[str, str]], list[tuple[str, pd.DataFrame]], tuple[str, ...]]:
-    """Add the headline, groups, BHAR, reversal, cross-section and overlap tables."""
-    qs = res._extra.get("settings")
-    g = res.groups
-    new_notes = list(notes)
-    if g is not None and qs is not None:
-        n_inc = res.n_included
+    notes: list[str],
+    alpha: float = 0.05,
+) -> tuple[list[tuple[str, str]], list[tuple[str, pd.DataFrame]], list[str]]:
+    """Add the groups, BHAR, reversal, cross-section and overlap tables and notes."""
+    g = data.groups
+    notes = list(notes)
+    if g is not None:
         pooled = (
-            f"All {n_inc} included events pooled over {g.column} ({len(g.order)} groups, "
-            "which may carry opposite news: read the groups) - CAAR by window (p-values by test)"
+            f"All {data.n_included} included events pooled over {g.column} ({len(g.order)} "
+            "groups, which may carry opposite news: read the groups) - CAAR by window "
+            "(p-values by test)"
         )
         tables = [(pooled if t == POOLED_TITLE else t, d) for t, d in tables]
-        new_notes = [f"Pooled over {g.column}: {n}" for n in new_notes]
-        if qs.headline is not None:
-            n_h = int(g.counts.set_index("group").loc[qs.headline, "n_events"])
+        if data.headline is not None:
+            n_h = group_size(g, data.headline)
             header.insert(
                 0,
                 (
                     "Headline",
-                    f"{g.column} == {qs.headline!r}: {n_h} events; the other values of "
+                    f"{g.column} == {data.headline!r}: {n_h} events; the other values of "
                     f"{g.column} are reported as their own groups",
                 ),
             )
             tables.insert(
-                0,
+                2,
                 (
-                    f"Headline: {g.column} == {qs.headline!r} ({n_h} events) - CAAR by "
-                    "window (p-values by test)",
-                    group_pvalue_table(g, qs.headline),
+                    f"{g.column} == {data.headline!r}: CAAR by window (p-values by test)",
+                    group_pvalue_table(g, data.headline),
                 ),
             )
-            new_notes = _headline_notes(res, g, qs.headline, level) + new_notes
-        wins = [(int(a), int(b)) for a, b in res.config["car_windows"]]
-        main = _main_window(wins)
+        main = data.main_window
         d = g.difference
         tables += [
             (f"CAAR by {g.column} and window", group_caar_pivot(g)),
@@ -146,17 +157,17 @@ def extend_summary(
                 ].reset_index(drop=True),
             ),
         ]
-        new_notes += g.notes(main, level)
-    if len(res.bhar_tests):
-        bhar_t, bhar_n = bhar_tables(res, level)
+        notes += g.notes(main, alpha)
+    if len(data.bhar_tests):
+        bhar_t, bhar_n = bhar_tables(data, alpha)
         tables += bhar_t
-        new_notes += bhar_n
-    for cs in res.cross_sections:
+        notes += bhar_n
+    for cs in data.cross_sections:
         tables.append((cross_section_title(cs), cs.table[["term", "coef", "se", "t", "p"]]))
-    ov = res.overlaps
+    ov = data.overlaps
     if len(ov):
-        tables.append((f"Overlapping events of one firm (overlap={res.config['overlap']!r})", ov))
-    return header, tables, tuple(new_notes)
+        tables.append((f"Overlapping events of one firm (overlap={data.config['overlap']!r})", ov))
+    return header, tables, notes
 
 
 GROUP_BHAR_COLS = ["group", "window", "n", "mean", "median", "skewness", "t", "p_t", "t_sa"]
@@ -166,14 +177,14 @@ GROUP_REV_COLS += ["share_opposite", "slope", "slope_p", "p_t", "p_sa", "p_boot"
 
 
 def bhar_tables(
-    res: EventStudyResults, level: float = 0.05
+    data: ReportData, alpha: float = 0.05
 ) -> tuple[list[tuple[str, pd.DataFrame]], list[str]]:
     """BHAR and reversal tables (pooled, and per group when the study has groups) and notes."""
-    b = res._extra["bhar"].settings
-    bt, rv = res.bhar_tests, res.reversal
-    g = res.groups
+    b = data.bhar_settings or {}
+    bt, rv = data.bhar_tests, data.reversal
+    g = data.groups
     grouped = g is not None and len(g.bhar) > 0
-    pooled = f", all {res.n_included} events pooled over {g.column}" if g is not None else ""
+    pooled = f", all {data.n_included} events pooled over {g.column}" if g is not None else ""
     ini = window_label(*b["initial_window"])
     tables = [
         (
@@ -186,7 +197,7 @@ def bhar_tables(
     if len(rv):
         tables.append((f"Reversal: drift after the initial {ini} reaction{pooled}", rv[REV_COLS]))
         prefix = f"Pooled over {g.column}: " if g is not None else ""
-        notes += [prefix + n for n in reversal_notes(rv, level)]
+        notes += [prefix + n for n in reversal_notes(rv, alpha)]
     if grouped and g is not None:
         tables.append(
             (f"BHAR by {g.column} (t, LBT skewness-adjusted t, bootstrap)", g.bhar[GROUP_BHAR_COLS])
@@ -199,11 +210,10 @@ def bhar_tables(
                     grv[GROUP_REV_COLS],
                 )
             )
-            qs = res._extra.get("settings")
-            if qs is not None and qs.headline is not None:
-                own = grv[grv["group"] == qs.headline]
+            if data.headline is not None:
+                own = grv[grv["group"] == data.headline]
                 notes = [
-                    f"{qs.headline} ({g.column}): " + n for n in reversal_notes(own, level)
+                    f"{data.headline} ({g.column}): " + n for n in reversal_notes(own, alpha)
                 ] + notes
     return tables, notes
 
@@ -221,7 +231,7 @@ def cross_section_title(cs: Any) -> str:
     )
 
 
-def reversal_notes(rv: pd.DataFrame, level: float) -> list[str]:
+def reversal_notes(rv: pd.DataFrame, alpha: float) -> list[str]:
     """One sentence per drift window of the reversal table."""
     out = []
     rows: Any = rv.itertuples(index=False)
@@ -231,12 +241,12 @@ def reversal_notes(rv: pd.DataFrame, level: float) -> list[str]:
         sig = [
             name
             for name, p in (("t", r.p_t), ("skewness-adjusted t", r.p_sa), ("bootstrap", r.p_boot))
-            if np.isfinite(p) and p < level
+            if np.isfinite(p) and p < alpha
         ]
         verdict = (
-            f"significant at {level:.0%} by {', '.join(sig)}"
+            f"significant at {alpha:.0%} by {', '.join(sig)}"
             if sig
-            else f"not significant at {level:.0%} by the t, skewness-adjusted t or bootstrap"
+            else f"not significant at {alpha:.0%} by the t, skewness-adjusted t or bootstrap"
         )
         out.append(
             f"Drift BHAR{r.window} after the initial BHAR{r.initial_window} of "
@@ -251,10 +261,11 @@ def reversal_notes(rv: pd.DataFrame, level: float) -> list[str]:
 # ------------------------------------------------------------------ figures
 
 
-def plot_groups(groups: GroupResults, *, ax: Axes | None = None, level: float = 0.95) -> Axes:
-    """CAAR path of every group with a cross-sectional confidence band; returns the Axes."""
-    from scipy import stats
+def plot_groups(groups: GroupResults, *, ax: Axes | None = None, alpha: float = 0.05) -> Axes:
+    """CAAR path of every group with a cross-sectional ``1 - alpha`` band; returns the Axes."""
+    from eventstudy.intervals import check_alpha
 
+    alpha = check_alpha(alpha, where="plot_groups alpha")
     ax = _axes(ax)
     p = groups.path
     ax.axvspan(-0.5, 0.5, color="0.85", zorder=0)
@@ -263,13 +274,7 @@ def plot_groups(groups: GroupResults, *, ax: Axes | None = None, level: float = 
         tau = s["tau"].to_numpy()
         m = s["caar"].to_numpy() * 100
         n = s["n"].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            half = (
-                stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1))
-                * s["sd"].to_numpy()
-                * 100
-                / np.sqrt(n)
-            )
+        half = t_half_width(s["sd"].to_numpy() * 100, n, alpha)
         color = f"C{k % 10}"
         if np.isfinite(half).any():
             ax.fill_between(tau, m - half, m + half, color=color, alpha=0.12, linewidth=0)
@@ -277,7 +282,7 @@ def plot_groups(groups: GroupResults, *, ax: Axes | None = None, level: float = 
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.set_xlabel("event day (trading days relative to day 0)")
     ax.set_ylabel("CAAR from the first event day (%)")
-    title = f"CAAR by {groups.column} ({level:.0%} bands)"
+    title = f"CAAR by {groups.column} ({1 - alpha:.0%} bands)"
     if groups.simulated:
         title += " - SIMULATED prices"
     ax.set_title(title)
@@ -285,34 +290,29 @@ def plot_groups(groups: GroupResults, *, ax: Axes | None = None, level: float = 
     return ax
 
 
-def plot_bhar(res: EventStudyResults, *, ax: Axes | None = None, level: float = 0.95) -> Axes:
-    """Mean BHAR per window with a t confidence interval, per group when the study has
-    groups (all events otherwise); returns the Axes."""
-    from scipy import stats
+def plot_bhar(data: Any, *, ax: Axes | None = None, alpha: float = 0.05) -> Axes:
+    """Mean BHAR per window with a ``1 - alpha`` t interval, per group when the study has
+    groups (all events otherwise); ``data`` is the results or their snapshot. Returns the Axes."""
+    from eventstudy.intervals import check_alpha
 
+    alpha = check_alpha(alpha, where="plot_bhar alpha")
     ax = _axes(ax)
-    g = res.groups
+    g = data.groups
     if g is not None and len(g.bhar):
         frame = g.bhar
         series = [(str(k), frame[frame["group"] == k]) for k in g.order]
         what = f"by {g.column}"
     else:
-        series = [("all events", res.bhar_tests)]
+        series = [("all events", data.bhar_tests)]
         what = "all events"
-    wins = list(dict.fromkeys(res.bhar_tests["window"]))
+    wins = list(dict.fromkeys(data.bhar_tests["window"]))
     x = np.arange(len(wins))
     width = 0.8 / max(len(series), 1)
     for k, (name, bt) in enumerate(series):
         bt = bt.set_index("window").reindex(wins)
         m = bt["mean"].to_numpy(dtype=float) * 100
         n = bt["n"].to_numpy(dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            half = (
-                stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1))
-                * bt["sd"].to_numpy(dtype=float)
-                * 100
-                / np.sqrt(n)
-            )
+        half = t_half_width(bt["sd"].to_numpy(dtype=float) * 100, n, alpha)
         pos = x - 0.4 + width * (k + 0.5)
         ax.bar(pos, np.nan_to_num(m), width=width, color=f"C{k % 10}", alpha=0.75,
                label=f"{name} (N = {int(np.nanmax(n)) if np.isfinite(n).any() else 0})")  # fmt: skip
@@ -322,115 +322,23 @@ def plot_bhar(res: EventStudyResults, *, ax: Axes | None = None, level: float = 
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.set_ylabel("mean BHAR (%)")
     ax.legend(frameon=False, fontsize=7, loc="best")
-    bench = res._extra["bhar"].settings["benchmark"] if "bhar" in res._extra else "market"
-    title = f"Buy-and-hold abnormal return against the {bench}, {what} ({level:.0%} t intervals)"
-    if res.data_source.get("source") == "simulated":
+    bench = (data.bhar_settings or {}).get("benchmark", "market")
+    title = (
+        f"Buy-and-hold abnormal return against the {bench}, {what} ({1 - alpha:.0%} t intervals)"
+    )
+    if data.data_source.get("source") == "simulated":
         title += "\nSIMULATED prices"
     ax.set_title(title, fontsize=10)
     return ax
 
 
-def question_figures(res: EventStudyResults, folder: Path) -> list[tuple[str, str]]:
-    """Save the group and BHAR figures the results have data for; ``(caption, path)``."""
-    from matplotlib.figure import Figure
-
-    from eventstudy.report.files import save_figure
-
-    figs = []
-    if res.groups is not None:
-        fig = Figure(figsize=(7.5, 4.5))
-        plot_groups(res.groups, ax=fig.add_subplot(1, 1, 1))
-        fig.tight_layout()
-        save_figure(fig, folder / "groups_caar")
-        figs.append((f"CAAR by {res.groups.column} with 95% bands", GROUP_FIGURE))
-    if len(res.bhar_tests):
-        fig = Figure(figsize=(7.5, 4.2))
-        plot_bhar(res, ax=fig.add_subplot(1, 1, 1))
-        fig.tight_layout()
-        save_figure(fig, folder / "bhar")
-        figs.append(("Mean buy-and-hold abnormal return per window", BHAR_FIGURE))
-    return figs
-
-
 # ------------------------------------------------------------------ report
 
 
-def extend_blocks(res: EventStudyResults, blocks: list[Block]) -> list[Block]:
-    """Insert the headline, groups, BHAR, cross-section and overlap sections."""
+def _group_blocks(data: ReportData, g: GroupResults) -> list[Block]:
     from eventstudy.report.render import Block
 
-    qs = res._extra.get("settings")
-    if qs is None:
-        return blocks
-    blocks = list(blocks)
-    figs = {b.path: b for b in blocks if b.kind == "figure"}
-    blocks = [
-        b for b in blocks if not (b.kind == "figure" and b.path in (GROUP_FIGURE, BHAR_FIGURE))
-    ]
-    g = res.groups
-    pooled_at = next(
-        (i for i, b in enumerate(blocks) if b.kind == "h2" and b.text.startswith("CAAR by window")),
-        len(blocks),
-    )
-    if g is not None and pooled_at < len(blocks):
-        blocks[pooled_at] = Block(
-            "h2", f"All events pooled over {g.column} (mixed groups), CAAR by window, with tests"
-        )
-        blocks.insert(
-            pooled_at + 1,
-            Block(
-                "p",
-                f"The pooled CAAR averages over every value of {g.column} "
-                f"({', '.join(g.order)}); groups that carry opposite news cancel out in it. "
-                f"Read it together with the groups of {g.column} below.",
-            ),
-        )
-    if g is not None and qs.headline is not None:
-        n_h = int(g.counts.set_index("group").loc[qs.headline, "n_events"])
-        head = [
-            Block("h2", f"Headline: {g.column} == {qs.headline!r} ({n_h} events)"),
-            Block(
-                "p",
-                f"The study's question concerns the {qs.headline!r} events of {g.column}; "
-                f"the other values ({', '.join(x for x in g.order if x != qs.headline)}) "
-                "are reported as their own groups below, never pooled into this table. "
-                "Columns as in the pooled table: CAAR, n, cross-sectional t, then the "
-                "p-value of every test.",
-            ),
-            Block("table", table=group_pvalue_table(g, qs.headline)),
-        ]
-        head += [Block("item", n) for n in _headline_notes(res, g, qs.headline, 0.05)]
-        blocks[pooled_at:pooled_at] = head
-    first_fig = next((i for i, b in enumerate(blocks) if b.kind == "figure"), len(blocks))
-    sections: list[Block] = []
-    if g is not None:
-        sections += _group_blocks(res, g, figs.get(GROUP_FIGURE))
-    if len(res.bhar_tests):
-        sections += _bhar_blocks(res, figs.get(BHAR_FIGURE))
-    for k, cs in enumerate(res.cross_sections):
-        sections += _cross_section_blocks(cs, first=k == 0)
-    sections += _overlap_blocks(res)
-    blocks[first_fig:first_fig] = sections
-    # the per-event table: add the group column and the overlaps
-    for i, b in enumerate(blocks):
-        if b.kind == "h2" and b.text == "Per-event results" and i + 1 < len(blocks):
-            tab = blocks[i + 1].table
-            if tab is not None and "event_id" in tab.columns:
-                ev = res.events.set_index("event_id")
-                tab = tab.copy()
-                for c in ([g.column] if g is not None else []) + ["overlaps_with"]:
-                    if c in ev.columns and c not in tab.columns:
-                        tab.insert(2, c, ev.loc[tab["event_id"], c].to_numpy())
-                blocks[i + 1] = Block("table", table=tab)
-            break
-    return blocks
-
-
-def _group_blocks(res: EventStudyResults, g: GroupResults, fig: Block | None) -> list[Block]:
-    from eventstudy.report.render import Block
-
-    wins = [(int(a), int(b)) for a, b in res.config["car_windows"]]
-    main = _main_window(wins)
+    main = data.main_window
     out = [
         Block("h2", f"Groups by {g.column}"),
         Block(
@@ -452,8 +360,6 @@ def _group_blocks(res: EventStudyResults, g: GroupResults, fig: Block | None) ->
         ),
         Block("table", table=group_window_table(g, main)),
     ]
-    if fig is not None:
-        out.append(fig)
     d = g.difference
     out += [
         Block(
@@ -470,14 +376,23 @@ def _group_blocks(res: EventStudyResults, g: GroupResults, fig: Block | None) ->
             ],
         ),
     ]
-    out += [Block("item", n) for n in g.notes(main)]
+    if data.headline is not None:
+        out += [
+            Block(
+                "p",
+                f"The headline group {data.headline!r} over every window: CAAR, n, "
+                "cross-sectional t and the p-value of every test.",
+            ),
+            Block("table", table=group_pvalue_table(g, data.headline)),
+        ]
+    out += [Block("item", n) for n in g.notes(main, data.alpha)]
     return out
 
 
-def _bhar_blocks(res: EventStudyResults, fig: Block | None) -> list[Block]:
+def _bhar_blocks(data: ReportData) -> list[Block]:
     from eventstudy.report.render import Block
 
-    b = res._extra["bhar"].settings
+    b = data.bhar_settings or {}
     rule = {
         "fill": "filled with the benchmark's returns after the firm's last return",
         "truncate": "truncated, firm and benchmark, on the firm's last return day",
@@ -497,20 +412,18 @@ def _bhar_blocks(res: EventStudyResults, fig: Block | None) -> list[Block]:
             f"n x {b['bootstrap']['fraction']:g} events, seed {b['bootstrap']['seed']}).",
         ),
     ]
-    tables, notes = bhar_tables(res, 0.05)
+    tables, notes = bhar_tables(data, data.alpha)
     for title, table in tables:
         if title.startswith("Reversal"):
             continue
         out += [Block("p", title + ":"), Block("table", table=table)]
-    if fig is not None:
-        out.append(fig)
-    odd = res.bhar[res.bhar["status"].isin(["filled", "truncated", "excluded"])]
+    odd = data.bhar[data.bhar["status"].isin(["filled", "truncated", "excluded"])]
     if len(odd):
         out += [
             Block("p", "Events whose returns stop, or that could not be measured, per window:"),
             Block("table", table=odd[["event_id", "ticker", "window", "status", "reason"]]),
         ]
-    rv = res.reversal
+    rv = data.reversal
     if len(rv):
         out += [
             Block(
@@ -532,6 +445,19 @@ def _bhar_blocks(res: EventStudyResults, fig: Block | None) -> list[Block]:
     return out
 
 
+def question_sections(data: ReportData) -> list[Block]:
+    """The groups, BHAR and reversal, cross-section and overlap sections (details)."""
+    out: list[Block] = []
+    if data.groups is not None:
+        out += _group_blocks(data, data.groups)
+    if len(data.bhar_tests):
+        out += _bhar_blocks(data)
+    for k, cs in enumerate(data.cross_sections):
+        out += _cross_section_blocks(cs, first=k == 0)
+    out += _overlap_blocks(data)
+    return out
+
+
 def _cross_section_blocks(cs: Any, *, first: bool) -> list[Block]:
     from eventstudy.report.render import Block
 
@@ -546,11 +472,11 @@ def _cross_section_blocks(cs: Any, *, first: bool) -> list[Block]:
     return out
 
 
-def _overlap_blocks(res: EventStudyResults) -> list[Block]:
+def _overlap_blocks(data: ReportData) -> list[Block]:
     from eventstudy.report.render import Block
 
-    ov = res.overlaps
-    policy = res.config.get("overlap", "keep")
+    ov = data.overlaps
+    policy = data.config.get("overlap", "keep")
     if not len(ov):
         return []
     what = {

@@ -1,0 +1,254 @@
+"""Build the frozen results of a fitted study from its arrays (internal).
+
+:func:`build_results` attaches labels to the arrays of :meth:`EventStudy.fit`
+(ledger, long AR and CAR frames, AAR, CAAR, tests, configuration); the
+results class itself (:mod:`eventstudy.results`) only holds and hands out
+the frames.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from eventstudy.diagnostics import ledger_columns, limit_car_rows, limit_window_tests
+from eventstudy.results import EventStudyResults, _overlaps
+from eventstudy.tables import tests_frame as _tests_frame
+from eventstudy.windows import window_label
+
+if TYPE_CHECKING:
+    from eventstudy.abnormal import AbnormalReturns
+    from eventstudy.align import AlignedPanel
+    from eventstudy.models import ModelFit, NormalReturnModel
+    from eventstudy.study import EventStudy
+    from eventstudy.windows import WindowSpec
+
+__all__ = ["build_results"]
+
+
+def build_results(
+    *,
+    study: EventStudy,
+    min_days: int,
+    spec: WindowSpec,
+    model: NormalReturnModel,
+    cal: pd.DataFrame,
+    panel: AlignedPanel,
+    status: NDArray[Any],
+    reason: NDArray[Any],
+    d0: NDArray[np.int64],
+    day0: pd.DatetimeIndex,
+    inc: NDArray[np.int64],
+    fit: ModelFit,
+    ab: AbnormalReturns,
+    y_ev: NDArray[np.float64],
+    x_ev: NDArray[np.float64],
+    taus: NDArray[np.int64],
+    tests: dict[str, Any],
+    calendar_time: list[Any] | None = None,
+    n_limit_est: NDArray[np.float64] | None = None,
+    limit_info: dict[str, Any] | None = None,
+    leakage: Any = None,
+    extra_columns: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
+    rf_ev: NDArray[np.float64] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> EventStudyResults:
+    """Attach labels to the arrays of a fitted study (internal)."""
+    extra = dict(extra or {})
+    n_ev = len(cal)
+    ids = cal["event_id"].astype(str).to_numpy()
+    inc_ids = ids[inc]
+    inc_tick = cal["ticker"].astype(str).to_numpy()[inc]
+    # ledger
+    ledger = pd.DataFrame(
+        {
+            "event_id": ids,
+            "ticker": cal["ticker"].to_numpy(),
+            "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy(),
+            "day0": day0.values,
+            "status": status,
+            "reason": np.where(status == "included", "", reason),
+        }
+    )
+    for name, vals in (
+        ("n_estimation", fit.n.astype(float)),
+        ("alpha", fit.alpha),
+        ("beta", fit.beta),
+        ("sigma", np.sqrt(fit.sigma2)),
+        *fit.columns.items(),  # standard errors and named coefficients of the model
+    ):
+        col = np.full(n_ev, np.nan)
+        col[inc] = vals
+        ledger[name] = col
+    ledger["n_estimation"] = ledger["n_estimation"].astype("Int64")
+    if "n_missing_factor_days" in ledger:
+        ledger["n_missing_factor_days"] = ledger["n_missing_factor_days"].astype("Int64")
+    ledger["timing"] = cal["timing"].to_numpy()
+    miss = np.zeros(n_ev, dtype=np.int64)
+    miss[inc] = np.isnan(ab.ar).sum(axis=1)
+    ledger["missing_event_days"] = miss
+    ledger["timing_unknown"] = (cal["timing"].astype(str) == "unknown").to_numpy()
+    ledger["other_event_in_estimation"] = _overlaps(cal, d0, status, spec)
+    for name, col in ledger_columns(n_ev, inc, n_limit_est, limit_info, leakage).items():
+        ledger[name] = col
+    for name, col in (extra_columns or {}).items():
+        ledger[name] = col
+    for name, col in (extra or {}).pop("ledger", {}).items():
+        ledger[name] = col
+    skip = set(ledger.columns) | {"calendar_status"}
+    for c in cal.columns:
+        if c not in skip:
+            ledger[c] = cal[c].to_numpy()
+    # abnormal returns, long
+    e, w = ab.ar.shape
+    tpos = d0[inc][:, None] + taus[None, :]
+    ar_long = pd.DataFrame(
+        {
+            "event_id": np.repeat(inc_ids, w),
+            "ticker": np.repeat(inc_tick, w),
+            "tau": np.tile(taus, e),
+            "date": panel.dates.values[tpos.reshape(-1)] if e else np.array([], "datetime64[ns]"),
+            "ret": y_ev.reshape(-1),
+            "market_ret": x_ev.reshape(-1),
+            "ar": ab.ar.reshape(-1),
+            "sar": ab.sar.reshape(-1),
+        }
+    )
+    if rf_ev is not None:  # excess-return models: ar = ret - rf - normal return
+        ar_long.insert(list(ar_long.columns).index("market_ret") + 1, "rf", rf_ev.reshape(-1))
+    if limit_info is not None and e:
+        for name in ("up", "locked"):
+            v = limit_info[name].reshape(-1)
+            ar_long["limit_up" if name == "up" else "locked"] = pd.array(
+                [None if x < 0 else bool(x == 1) for x in v], dtype="boolean"
+            )
+    if panel.span is not None and e:
+        sp = panel.span[tpos.reshape(-1), np.repeat(panel.ticker_codes(pd.Series(inc_tick)), w)]
+        ar_long["span"] = pd.array(np.where(np.isnan(sp), np.nan, sp), dtype="Float64").astype(
+            "Int64"
+        )
+    k = len(spec.car)
+    car_long = pd.DataFrame(
+        {
+            "event_id": np.repeat(inc_ids, k),
+            "window": np.tile([window_label(wd.start, wd.end) for wd in spec.car], e),
+            "start": np.tile([wd.start for wd in spec.car], e),
+            "end": np.tile([wd.end for wd in spec.car], e),
+            "car": ab.car.reshape(-1),
+            "scar": ab.scar.reshape(-1),
+            "var_car": ab.var_car.reshape(-1),
+            "n_days": ab.car_days.reshape(-1),
+            "n_missing": ab.car_missing.reshape(-1),
+        }
+    )
+    limit_tests = pd.DataFrame()
+    limit_block: dict[str, Any] = {}
+    if limit_info is not None:
+        car_long = pd.concat([car_long, limit_car_rows(inc_ids, limit_info)], ignore_index=True)
+        limit_tests, limit_block = limit_window_tests(limit_info, fit, study.test_options)
+    n_t = (~np.isnan(ab.ar)).sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        aar_v = np.where(n_t > 0, np.nansum(ab.ar, axis=0) / np.maximum(n_t, 1), np.nan)
+    aar = pd.DataFrame({"tau": taus, "aar": aar_v, "n": n_t.astype(np.int64)})
+    n_w = (~np.isnan(ab.car)).sum(axis=0)  # regular windows only (the limit window is apart)
+    caar_v = np.where(n_w > 0, np.nansum(ab.car, axis=0) / np.maximum(n_w, 1), np.nan)
+    caar = pd.DataFrame(
+        {
+            "window": [wd.label for wd in spec.car],
+            "start": [wd.start for wd in spec.car],
+            "end": [wd.end for wd in spec.car],
+            "caar": caar_v,
+            "n": n_w.astype(np.int64),
+        }
+    )
+    # CAAR path from the first event day
+    path = np.cumsum(np.where(np.isnan(ab.ar), 0.0, ab.ar), axis=1)
+    n_p = np.full(w, e, dtype=np.int64)
+    path_df = pd.DataFrame(
+        {
+            "tau": taus,
+            "caar": path.mean(axis=0) if e else np.full(w, np.nan),
+            "sd": path.std(axis=0, ddof=1) if e > 1 else np.full(w, np.nan),
+            "n": n_p,
+        }
+    )
+    tests_df = _tests_frame(tests, taus, spec)
+    ct_df = pd.DataFrame([vars(c) for c in calendar_time or []])
+    if len(ct_df):
+        ct_rows = pd.DataFrame(
+            {
+                "scope": "window",
+                "tau": pd.array([pd.NA] * len(ct_df), dtype="Int64"),
+                "start": ct_df["start"].astype("Int64"),
+                "end": ct_df["end"].astype("Int64"),
+                "test": "calendar_time",
+                "stat": ct_df["stat"].astype(float),
+                "pvalue": ct_df["pvalue"].astype(float),
+                "df": np.nan,
+                "distribution": "normal (Newey-West HAC)",
+                "null": "calendar-time portfolio alpha is zero",
+                "nobs": ct_df["n_days"].astype(np.int64),
+                "reason": pd.array(ct_df["reason"].tolist(), dtype="string"),
+            }
+        )
+        tests_df = pd.concat([tests_df, ct_rows], ignore_index=True)
+    config = {
+        "model": model.name,
+        "model_options": model.options,
+        "model_label": model.label,
+        "model_coefficients": list(model.coef_names),
+        **({"factors": model.describe()["factors"]} if "factors" in model.describe() else {}),
+        "market": panel.market_ticker,
+        "estimation_window": [spec.estimation.start, spec.estimation.end],
+        "event_window": [spec.event.start, spec.event.end],
+        "car_windows": [[wd.start, wd.end] for wd in spec.car],
+        "min_estimation_days": int(min_days),
+        "tests": list(tests) + (["calendar_time"] if calendar_time else []),
+        "test_options": {k: dict(v) for k, v in (study.test_options or {}).items()},
+        "car_missing": study.car_missing,
+        "exclude_limit_days": bool(study.exclude_limit_days),
+        "st_periods": 0 if study.st is None else len(study.st),
+        "st": None
+        if study.st is None
+        else study.st.astype(str)
+        .replace({"nan": "", "NaT": "", "None": ""})
+        .to_dict(orient="records"),
+        "calendar_time": bool(study.calendar_time),
+        "hac_lags": study.hac_lags,
+        "leakage": {
+            "run": bool(study.leakage),
+            "alpha": float(study.leak_alpha),
+            "placebo_per_firm": int(study.placebo_per_firm),
+            "max_placebo": int(study.max_placebo),
+            "seed": int(study.seed),
+        },
+        "trading_days": "dates on which the market index has a return",
+        **extra.pop("config", {}),
+    }
+    src = study.returns
+    data_source = {"source": getattr(src, "source", "dataframe")}
+    prov = getattr(src, "provenance", None)
+    if prov:
+        data_source["provenance"] = prov
+    return EventStudyResults(
+        config=config,
+        data_source=data_source,
+        _events=ledger,
+        _ar=ar_long,
+        _car=car_long,
+        _aar=aar,
+        _caar=caar,
+        _tests=tests_df,
+        _path=path_df,
+        _calendar_time=ct_df,
+        _limit_tests=limit_tests,
+        _limit_block=limit_block,
+        _leakage=leakage,
+        _factors=None if getattr(model, "factors", None) is None else model.factors.data,  # type: ignore[attr-defined]
+        notes=tuple(panel.notes if notes is None else notes),
+        _extra=extra,
+    )
