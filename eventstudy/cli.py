@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="compute-leasing",
         help="'compute-leasing' (bundled) or a calendar CSV file",
     )
+    _calendar_options(r)
     r.add_argument(
         "--source",
         choices=["yfinance", "csv"],
@@ -365,7 +366,37 @@ def build_parser() -> argparse.ArgumentParser:
         default="compute-leasing",
         help="calendar CSV (default: the bundled compute-leasing calendar)",
     )
+    _calendar_options(c, short=True)
     return p
+
+
+def _calendar_options(p: argparse.ArgumentParser, short: bool = False) -> None:
+    """--calendar-preset and --calendar-columns (also --preset/--columns for `calendar`)."""
+    p.add_argument(
+        *(["--calendar-preset", "--preset"] if short else ["--calendar-preset"]),
+        dest="calendar_preset",
+        choices=["akshare", "csmar", "eastmoney", "tushare"],
+        default=None,
+        help="column preset of a vendor's announcement list (see docs/calendar.md)",
+    )
+    p.add_argument(
+        *(["--calendar-columns", "--columns"] if short else ["--calendar-columns"]),
+        dest="calendar_columns",
+        default=None,
+        metavar="MAP",
+        help="calendar column mapping, e.g. ticker=ts_code,date=ann_date",
+    )
+
+
+def _load_calendar(args: argparse.Namespace, source: str) -> pd.DataFrame:
+    from eventstudy.calendar import BUNDLED_CALENDARS, load_calendar
+
+    if str(source) in BUNDLED_CALENDARS and (args.calendar_preset or args.calendar_columns):
+        raise EventStudyError(
+            "--calendar-preset/--calendar-columns apply to a calendar FILE, not the bundled "
+            f"{source} calendar"
+        )
+    return load_calendar(source, columns=args.calendar_columns, preset=args.calendar_preset)
 
 
 def _model_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -474,14 +505,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from eventstudy.calendar import BUNDLED_CALENDARS, load_calendar
+    from eventstudy.calendar import BUNDLED_CALENDARS
     from eventstudy.data.csvfile import read_prices_csv, read_returns_csv
     from eventstudy.report.files import write_outputs
     from eventstudy.tickers import normalize_market_ticker
 
     t0 = time.perf_counter()
     out = args.out or Path("eventstudy-output")
-    cal = load_calendar(args.calendar)
+    cal = _load_calendar(args, args.calendar)
     source = args.source or ("csv" if (args.prices or args.returns) else "yfinance")
     bundled = str(args.calendar) in BUNDLED_CALENDARS
     if bundled:
@@ -572,7 +603,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_calendar(args: argparse.Namespace) -> int:
     from eventstudy.calendar import calendar_table, format_calendar_table
 
-    table = calendar_table(args.file)
+    table = calendar_table(_load_calendar(args, args.file))
     print(format_calendar_table(table))
     return 0
 

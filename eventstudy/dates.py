@@ -42,9 +42,11 @@ from eventstudy.exceptions import DataError, EventStudyError
 __all__ = [
     "CHINA_TZ",
     "DATE_HELP",
+    "DateCells",
     "ParsedDates",
     "clock",
     "factorize_cells",
+    "parse_date_cells",
     "parse_date_value",
     "parse_dates",
     "timing_from_minutes",
@@ -302,6 +304,94 @@ def parse_dates(
     if not allow_missing:
         _no_missing(out.dates, raw, what, error, header_hint)
     return out
+
+
+@dataclass(frozen=True)
+class DateCells:
+    """Every cell of a column read under the date policy, bad cells included.
+
+    For readers that report *every* bad row instead of the first one (the
+    calendar loader).  Values are stored once per distinct cell; ``codes``
+    maps each row to its distinct value (-1 for a missing cell).
+
+    Attributes
+    ----------
+    codes : ndarray of int64
+        Row -> index into the per-value arrays; -1 where the cell is missing.
+    precision : ndarray of object
+        Per value: ``"day"``, ``"month"`` (only with ``allow_month``),
+        ``"missing"`` (empty text such as ``"nan"``) or ``""`` when the value
+        is not a date under the policy.
+    days : ndarray of datetime64[ns]
+        Per value: the China date (the first of the month for ``"month"``),
+        NaT otherwise.
+    minutes : ndarray of float64
+        Per value: time of day in minutes after midnight, China time; NaN
+        without a time.
+    errors : ndarray of object
+        Per value: the reason it is not a date (the text of the ValueError of
+        :func:`parse_date_value`), ``""`` when it is one.
+    """
+
+    codes: NDArray[np.int64]
+    precision: NDArray[np.object_]
+    days: NDArray[np.datetime64]
+    minutes: NDArray[np.float64]
+    errors: NDArray[np.object_]
+
+    def per_row(self, values: NDArray[Any], missing: Any) -> NDArray[Any]:
+        """Spread a per-value array over the rows, ``missing`` where the cell is missing."""
+        out = np.asarray(values)[np.maximum(self.codes, 0)]
+        if (self.codes < 0).any():
+            out = out.copy()
+            out[self.codes < 0] = missing
+        return out
+
+
+def parse_date_cells(
+    values: pd.Series | pd.Index | NDArray[Any], *, allow_month: bool = False
+) -> DateCells:
+    """Read each distinct cell of a column with :func:`parse_date_value`; never raises.
+
+    Parameters
+    ----------
+    values : Series, Index or array
+        Cells (text, numbers, datetimes), e.g. the text of a calendar's date
+        column.
+    allow_month : bool
+        Accept ``YYYY-MM`` (a date known only to the month).
+
+    Returns
+    -------
+    DateCells
+        The outcome per distinct value and the row -> value codes, so that a
+        column of a million rows with a few thousand distinct dates costs a few
+        thousand parses.
+
+    Examples
+    --------
+    >>> cells = parse_date_cells(["20230602", "2023-06", "02/06/2023", None], allow_month=True)
+    >>> cells.per_row(cells.precision, "missing").tolist()
+    ['day', 'month', '', 'missing']
+    """
+    raw = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object))
+    codes, uniq = factorize_cells(raw.reset_index(drop=True), what="dates", label="date")
+    k = len(uniq)
+    precision = np.full(k, "", dtype=object)
+    days = np.full(k, np.datetime64("NaT"), dtype="datetime64[ns]")
+    minutes = np.full(k, np.nan)
+    errors = np.full(k, "", dtype=object)
+    for j, v in enumerate(np.asarray(uniq, dtype=object)):
+        try:
+            kind, day, mins = parse_date_value(v, allow_month=allow_month)
+        except ValueError as exc:
+            errors[j] = str(exc)
+            continue
+        precision[j] = kind
+        if day is not None:
+            days[j] = day.to_datetime64()
+            minutes[j] = mins
+    return DateCells(codes, precision, days, minutes, errors)
 
 
 def factorize_cells(

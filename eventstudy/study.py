@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from eventstudy.abnormal import car_variance, compute_abnormal
 from eventstudy.align import AlignedPanel, align_panel, window_values
 from eventstudy.calendar.sessions import align_day0, xshg_sessions
+from eventstudy.calendar.validate import is_sh_respelling, ticker_notes
 from eventstudy.data.base import Panel
 from eventstudy.dates import clock, parse_dates, timing_from_minutes
 from eventstudy.estimation_checks import (
@@ -185,9 +186,12 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
             "calendar_reason": reason,
         }
     )
-    changed = [f"{a} read as {b}" for a, b in zip(uniq.astype(str), norm, strict=True) if a != b]
-    if changed:
+    pairs = [(a, b) for a, b in zip(uniq.astype(str), norm, strict=True) if a != b]
+    # .SH -> .SS is every Chinese vendor's spelling: kept in ticker_input, noted once
+    changed = [f"{a} read as {b}" for a, b in pairs if not is_sh_respelling(a, b)]
+    if pairs:
         out["ticker_input"] = raw_t.to_numpy()
+    if changed:
         warnings.warn(
             "events: tickers rewritten to Yahoo style: "
             + "; ".join(changed[:10])
@@ -544,7 +548,7 @@ def _run(
     test_out = {t.name: (t, t.daily(data), t.window(data)) for t in tests}
     limit_info = None
     leak = None
-    notes = list(panel.notes)
+    notes = list(panel.notes) + ticker_notes(cal)
     if flags is not None:
         limit_info = _limit_window(flags, panel, d0c[inc], tkc[inc], taus, fit, ar, x_ev)
     if study.leakage and len(inc):

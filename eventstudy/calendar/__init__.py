@@ -2,6 +2,8 @@
 
 from eventstudy.calendar.schema import (
     BUNDLED_CALENDARS,
+    CALENDAR_PRESETS,
+    CALENDAR_TARGETS,
     EXCLUSION_REASONS,
     TIMING_FLAG,
     calendar_table,
@@ -15,6 +17,8 @@ from eventstudy.calendar.types import BOARD_LABELS, EVENT_TYPES, PLAYER_TYPES, b
 __all__ = [
     "BOARD_LABELS",
     "BUNDLED_CALENDARS",
+    "CALENDAR_PRESETS",
+    "CALENDAR_TARGETS",
     "EVENT_TYPES",
     "EXCLUSION_REASONS",
     "PLAYER_TYPES",

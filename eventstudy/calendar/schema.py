@@ -1,14 +1,19 @@
-"""Announcement calendars: reading, checking and normalising them.
+"""Announcement calendars: loading them, placing them on trading days, printing them.
 
 A calendar lists announcements, one row each, with at least a ticker and a
 date (DESIGN 2.2).  :func:`load_calendar` reads the bundled calendar, a CSV
-file or a DataFrame and returns a new, normalised frame with one row per
-input row, in input order.  Rows that cannot be placed on a trading day (no
-ticker, no date, a date known only to the month) are kept and marked
-``excluded`` with a reason from :data:`EXCLUSION_REASONS`; nothing is
-guessed.  Malformed input (a missing column, a date that is not a date, a
-duplicated ``event_id``) raises :class:`~eventstudy.exceptions.CalendarError`
-naming the row and the value.
+file or a DataFrame (vendor exports through a column mapping or a preset)
+and returns a new, normalised frame with one row per input row, in input
+order.  Rows that cannot be placed on a trading day (no ticker, no date, a
+date known only to the month) are kept and marked ``excluded`` with a reason
+from :data:`EXCLUSION_REASONS`; nothing is guessed.  Malformed input (a
+missing column, a date that is not a date, a duplicated ``event_id``) raises
+:class:`~eventstudy.exceptions.CalendarError` naming the row and the value.
+
+The work is split in two modules: :mod:`eventstudy.calendar.reading` (files,
+frames, encodings, column mappings and presets) and
+:mod:`eventstudy.calendar.validate` (dates, tickers, timing, precision and
+statuses, column by column).
 
 :func:`calendar_table` adds day 0 to each row (see
 :func:`~eventstudy.calendar.sessions.align_day0`) and
@@ -19,28 +24,40 @@ naming the row and the value.
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import os
-import re
 import unicodedata
-import warnings
-from collections.abc import Callable, Hashable, Sequence
-from importlib import resources
-from typing import Final
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from eventstudy._text import terminal_safe
-from eventstudy.calendar.sessions import TIMINGS, align_day0, timing_from_time, xshg_sessions
+from eventstudy.calendar.reading import (
+    BUNDLED_CALENDARS,
+    CALENDAR_PRESETS,
+    CALENDAR_TARGETS,
+    CalendarSource,
+    apply_columns,
+    find_columns,
+)
+from eventstudy.calendar.reading import cell_text as _cell_text
+from eventstudy.calendar.reading import read_source as _read_source
+from eventstudy.calendar.sessions import align_day0, xshg_sessions
 from eventstudy.calendar.types import add_type_columns
-from eventstudy.dates import CHINA_TZ, clock, parse_date_value, timing_from_minutes
-from eventstudy.exceptions import CalendarError, CalendarWarning
-from eventstudy.tickers import normalize_ticker, normalize_tickers
+from eventstudy.calendar.validate import (
+    EXCLUSION_REASONS,
+    REASON_AFTER_LAST,
+    REASON_BEFORE_FIRST,
+    TIMING_FLAG,
+    normalise,
+    reason_category,
+    ticker_notes,
+)
+from eventstudy.exceptions import CalendarError
 
 __all__ = [
     "BUNDLED_CALENDARS",
+    "CALENDAR_PRESETS",
+    "CALENDAR_TARGETS",
     "EXCLUSION_REASONS",
     "TIMING_FLAG",
     "calendar_table",
@@ -49,266 +66,13 @@ __all__ = [
     "reason_category",
 ]
 
-CalendarSource = str | os.PathLike[str] | pd.DataFrame
 
-#: Calendars shipped with the package: name -> file under ``calendar/data``.
-BUNDLED_CALENDARS: Final = {"compute-leasing": "compute_leasing.csv"}
-
-REASON_NO_TICKER: Final = "no ticker"
-REASON_UNRESOLVED: Final = "unresolved ticker"
-REASON_NO_DATE: Final = "no date"
-REASON_MONTH: Final = "date only known to the month"
-REASON_BEFORE_FIRST: Final = "date before the first known session"
-REASON_AFTER_LAST: Final = "day 0 after the last known session"
-
-#: Reasons a calendar row can be excluded, each with what it means.  The
-#: month reason is written with the month, e.g.
-#: ``"date only known to the month (2023-10)"``; :func:`reason_category`
-#: strips the detail in brackets.
-EXCLUSION_REASONS: Final = {
-    REASON_UNRESOLVED: "the firm could not be identified (name_resolution says "
-    "'unresolved', or the ticker is a placeholder such as '?')",
-    REASON_NO_TICKER: "the ticker cell is empty",
-    REASON_NO_DATE: "the date cell is empty",
-    REASON_MONTH: "the date is only known to the month (YYYY-MM, or date_precision "
-    "says 'month'); give the day to include the row",
-    REASON_BEFORE_FIRST: "the date lies before the first session the calendar table knows",
-    REASON_AFTER_LAST: "day 0 falls after the last session the calendar table knows",
-}
-
-#: Note given to placed rows whose release time is unknown (DESIGN 3).
-TIMING_FLAG: Final = "timing unknown: read [0,+1]"
-
-_TICKER_ALIASES: Final = ("ticker", "ticker_yahoo", "code", "symbol", "id")
-_DATE_ALIASES: Final = ("date", "event_date", "announcement_date")
-_FIRM_ALIASES: Final = ("firm", "company_cn", "company", "company_name")
-_PRECISIONS: Final = ("day", "month", "unknown")
-_PLACEHOLDER_TICKERS: Final = frozenset({"?", "-", "unresolved", "unknown", "n/a", "none"})
-# Columns a loaded calendar has that are recomputed, not carried, on reload.
-_DERIVED: Final = ("ticker_input", "date_input", "calendar_status", "calendar_reason")
-# Input columns whose values the output replaces under the same name.
-_REPLACED: Final = ("event_id", "ticker", "date", "date_precision", "timing", "firm")
-
-_DATE_HELP: Final = (
-    "use YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD, optionally with a time HH:MM (China time, or "
-    "with a zone such as +08:00); YYYY-MM if only the month is known"
-)
-_TIMING_WORDS: Final = {
-    "": "unknown",
-    "unknown": "unknown",
-    "pre-open": "pre-open",
-    "preopen": "pre-open",
-    "intraday": "intraday",
-    "after-close": "after-close",
-    "afterclose": "after-close",
-}
-
-
-def reason_category(reason: str) -> str:
-    """Return the reason without its detail in brackets.
-
-    >>> reason_category("date only known to the month (2023-10)")
-    'date only known to the month'
-    """
-    return reason.split(" (", 1)[0]
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def _read_source(source: CalendarSource) -> tuple[pd.DataFrame, str]:
-    """Return the raw calendar and a name for messages."""
-    if isinstance(source, pd.DataFrame):
-        return source, "DataFrame"
-    if isinstance(source, str) and source in BUNDLED_CALENDARS:
-        ref = resources.files("eventstudy.calendar").joinpath("data")
-        text = ref.joinpath(BUNDLED_CALENDARS[source]).read_text(encoding="utf-8")
-        return _read_csv_text(text), source
-    if not isinstance(source, str | os.PathLike):
-        raise CalendarError(
-            f"calendar must be a bundled name {sorted(BUNDLED_CALENDARS)}, a CSV path or a "
-            f"DataFrame, not {type(source).__name__}"
-        )
-    path = os.fspath(source)
-    if not os.path.isfile(path):
-        raise CalendarError(
-            f"calendar file {path!r} not found; give a CSV path or a bundled calendar "
-            f"({', '.join(sorted(BUNDLED_CALENDARS))})"
-        )
-    with open(path, "rb") as fh:
-        data = fh.read()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Chinese Windows saves CSV as GBK; GB18030 is its superset.
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise CalendarError(
-                f"calendar file {path!r} is neither UTF-8 nor GB18030 text; save it as UTF-8"
-            ) from exc
-        warnings.warn(
-            f"calendar file {path!r} is not UTF-8; read it as GB18030 (GBK)",
-            CalendarWarning,
-            stacklevel=3,
-        )
-    return _read_csv_text(text), path
-
-
-def _read_csv_text(text: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CalendarError(f"calendar is not a readable CSV file: {exc}") from exc
-
-
-def _cell_text(value: object) -> str:
-    """Text of one cell: '' for missing, dates as YYYY-MM-DD, whole floats as integers."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    try:
-        if bool(pd.isna(value)):  # type: ignore[call-overload]
-            return ""
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, np.datetime64):
-        value = pd.Timestamp(value)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:  # one date policy: zones are converted to China time
-            value = pd.Timestamp(value).tz_convert(CHINA_TZ).tz_localize(None)
-        return value.strftime("%Y-%m-%d" if value.time() == dt.time() else "%Y-%m-%d %H:%M")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _columns_by_key(df: pd.DataFrame) -> dict[str, Hashable]:
-    """Map the stripped, lower-case column name to the column label."""
-    out: dict[str, Hashable] = {}
-    for col in df.columns:
-        key = str(col).strip().lower()
-        if key in out:
-            raise CalendarError(
-                f"calendar columns {out[key]!r} and {col!r} differ only in case or spaces; "
-                "rename or drop one"
-            )
-        out[key] = col
-    return out
-
-
-def _pick_column(
-    cols: dict[str, Hashable], aliases: Sequence[str], what: str, origin: str, required: bool
-) -> Hashable | None:
-    found = [a for a in aliases if a in cols]
-    if not found:
-        if required:
-            raise CalendarError(
-                f"calendar {origin} has no {what} column (accepted names: "
-                f"{', '.join(aliases)}); columns found: {[str(c) for c in cols.values()]}"
-            )
-        return None
-    if len(found) > 1 and found[0] != what:
-        warnings.warn(
-            f"calendar {origin} has several {what} columns ({', '.join(found)}); "
-            f"using {found[0]!r}",
-            CalendarWarning,
-            stacklevel=3,
-        )
-    return cols[found[0]]
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _parse_date(text: str) -> tuple[str, pd.Timestamp | None, str, float]:
-    """Parse one date text into (precision, day or None, 'YYYY-MM', minutes of its time).
-
-    The date policy of :mod:`eventstudy.dates` (year first; a zone is
-    converted to China time; a time of day is returned in minutes, NaN when
-    none).  Raises ValueError with a short description when ``text`` is not
-    a date.
-    """
-    if text == "":
-        return "unknown", None, "", np.nan
-    kind, day, minutes = parse_date_value(text, allow_month=True)
-    if day is None:
-        return "unknown", None, "", np.nan
-    month = f"{day.year:04d}-{day.month:02d}"
-    if kind == "month":
-        return "month", None, month, np.nan
-    return "day", day, month, minutes
-
-
-def _timing_word(text: str) -> str | None:
-    """Map a ``timing`` cell to one of TIMINGS (None when not recognised)."""
-    key = re.sub(r"[\s_]+", "-", text.strip().lower())
-    return _TIMING_WORDS.get(key)
-
-
-def _timing_from_free_text(text: str) -> str:
-    """Timing from the bundled calendar's ``announcement_time`` prose.
-
-    Only a text that *starts* with the class is trusted: "after close (15:56)"
-    is after-close, "unknown (likely after close)" stays unknown.
-    """
-    low = text.strip().lower()
-    for prefix, timing in (
-        ("after close", "after-close"),
-        ("after-close", "after-close"),
-        ("pre-open", "pre-open"),
-        ("pre open", "pre-open"),
-        ("intraday", "intraday"),
-    ):
-        if low.startswith(prefix):
-            return timing
-    return "unknown"
-
-
-def _same_day(a: str, b: str) -> bool:
-    try:
-        pa, pb = _parse_date(a), _parse_date(b)
-    except ValueError:
-        return False
-    return pa[0] == pb[0] == "day" and pa[1] == pb[1]
-
-
-def _event_ids(raw: pd.DataFrame, col: Hashable | None) -> list[str]:
-    n = len(raw)
-    generated = [f"R{i + 1:04d}" for i in range(n)]
-    if col is None:
-        return generated
-    ids = [_cell_text(v) or generated[i] for i, v in enumerate(raw[col].tolist())]
-    rows: dict[str, list[int]] = {}
-    for i, v in enumerate(ids):
-        rows.setdefault(v, []).append(i + 1)
-    dups = {k: r for k, r in rows.items() if len(r) > 1}
-    if dups:
-        listed = "; ".join(f"{k!r} on rows {', '.join(map(str, r))}" for k, r in dups.items())
-        raise CalendarError(
-            f"duplicate event_id: {listed} (data rows, 1-based); give every event its own event_id"
-        )
-    return ids
-
-
-def _raise_problems(origin: str, problems: list[str]) -> None:
-    if not problems:
-        return
-    shown = problems[:20]
-    more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-    raise CalendarError(
-        f"calendar {origin} has {len(problems)} invalid value(s) "
-        "(rows are 1-based data rows):\n  " + "\n  ".join(shown) + more
-    )
-
-
-# --------------------------------------------------------------------------- load
-
-
-def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
+def load_calendar(
+    source: CalendarSource = "compute-leasing",
+    *,
+    columns: Mapping[str, str] | str | None = None,
+    preset: str | None = None,
+) -> pd.DataFrame:
     """Read and normalise an announcement calendar.
 
     Parameters
@@ -317,6 +81,15 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
         A bundled calendar name (:data:`BUNDLED_CALENDARS`), the path of a
         CSV file (UTF-8; GBK/GB18030 is read with a warning) or a DataFrame.
         The DataFrame is not modified.
+    columns : str or dict, optional
+        Column mapping ``target=column`` for files with other column names,
+        e.g. ``"ticker=ts_code,date=ann_date"`` or ``{"ticker": "代码"}``.
+        Targets are :data:`CALENDAR_TARGETS`; a mapped column is renamed to
+        its target.  Overrides the preset's entries.
+    preset : {"tushare", "akshare", "eastmoney", "csmar"}, optional
+        Column names of a vendor's announcement list
+        (:data:`CALENDAR_PRESETS`; ``docs/calendar.md`` lists each one's
+        columns and units).
 
     Returns
     -------
@@ -334,201 +107,49 @@ def load_calendar(source: CalendarSource = "compute-leasing") -> pd.DataFrame:
     Raises
     ------
     CalendarError
-        No ticker or date column; a date, date_precision, timing or time
-        that cannot be read (the message names the row, event_id and value),
-        including a day-first or month-first date (ambiguous); a timing or
-        time that contradicts the time of day in the date; a duplicated
-        event_id.
+        No ticker or date column; an unknown preset or mapping target, or a
+        mapped column the file lacks (the message lists what exists); a
+        date, date_precision, timing or time that cannot be read (the
+        message names the row, event_id and value), including a day-first
+        or month-first date (ambiguous); a timing or time that contradicts
+        the time of day in the date; a duplicated event_id.
 
     Warns
     -----
     CalendarWarning
-        Tickers were rewritten to Yahoo style (each rewrite listed); several
+        Tickers were rewritten to Yahoo style (each rewrite listed), except
+        a ``.SH`` suffix read as ``.SS``: that is every Chinese vendor's
+        spelling, kept in ``ticker_input`` and reported once in the study's
+        notes (:func:`~eventstudy.calendar.validate.ticker_notes`); several
         candidate ticker or date columns; a non-UTF-8 file.
 
     Notes
     -----
-    Dates follow the one date policy of :mod:`eventstudy.dates`: year first,
-    zones converted to China time, and a time of day in the date feeds the
-    timing rule (``2023-07-03 15:30`` is after-close).  Passing a frame
-    returned by this function gives the same frame back, so code may call it
-    on whatever calendar it is handed.
+    Dates follow the one date policy of :mod:`eventstudy.dates`: year first
+    (``20230602`` is YYYYMMDD), zones converted to China time, and a time of
+    day in the date feeds the timing rule (``2023-07-03 15:30`` is
+    after-close).  Each distinct value is parsed once, so a calendar of a
+    million rows loads in seconds.  Passing a frame returned by this
+    function gives the same frame back, so code may call it on whatever
+    calendar it is handed.
+
+    Examples
+    --------
+    A Tushare ``anns_d`` export:
+
+    >>> anns = pd.DataFrame({"ann_date": ["20230621"], "ts_code": ["600590.SH"],
+    ...                      "name": ["泰豪科技"], "title": ["董事会决议公告"]})
+    >>> cal = load_calendar(anns, preset="tushare")
+    >>> cal[["ticker", "ticker_input", "firm", "date", "title"]].iloc[0].tolist()
+    ['600590.SS', '600590.SH', '泰豪科技', Timestamp('2023-06-21 00:00:00'), '董事会决议公告']
     """
     raw, origin = _read_source(source)
     if len(raw) == 0:
         raise CalendarError(f"calendar {origin} has no rows")
-    cols = _columns_by_key(raw)
-    ticker_col = _pick_column(cols, _TICKER_ALIASES, "ticker", origin, required=True)
-    date_col = _pick_column(cols, _DATE_ALIASES, "date", origin, required=True)
-    firm_col = _pick_column(cols, _FIRM_ALIASES, "firm", origin, required=False)
-    event_ids = _event_ids(raw, cols.get("event_id"))
-    n = len(raw)
-
-    def column(key: str | Hashable | None) -> list[str]:
-        if key is None:
-            return [""] * n
-        return [_cell_text(v) for v in raw[key].tolist()]
-
-    problems: list[str] = []
-
-    def where(i: int) -> str:
-        return f"row {i + 1} (event_id {event_ids[i]})"
-
-    # dates and their precision
-    date_text = column(date_col)
-    prior_dates = column(cols.get("date_input"))
-    stated = [p.lower() for p in column(cols.get("date_precision"))]
-    dates: list[pd.Timestamp | None] = [None] * n
-    precision = ["unknown"] * n
-    months = [""] * n
-    day_minutes = [np.nan] * n  # time of day of the date cell, minutes (China time)
-    for i in range(n):
-        text, prior = date_text[i], prior_dates[i]
-        if prior and (text == "" or _same_day(prior, text)):
-            date_text[i] = text = prior  # a calendar loaded before: keep the raw text
-        if stated[i] not in ("", *_PRECISIONS):
-            problems.append(
-                f"{where(i)}: date_precision {stated[i]!r} is not one of {', '.join(_PRECISIONS)}"
-            )
-        try:
-            kind, day, months[i], day_minutes[i] = _parse_date(text)
-        except ValueError as exc:
-            problems.append(f"{where(i)}: date {text!r} cannot be read ({exc}); {_DATE_HELP}")
-            continue
-        if kind == "day" and stated[i] == "month":
-            kind, day, day_minutes[i] = "month", None, np.nan
-        precision[i], dates[i] = kind, day
-
-    timings = _timings(raw, cols, where, problems, day_minutes)
-    _raise_problems(origin, problems)
-
-    tickers, ticker_input, notes = _tickers(column(ticker_col), column(cols.get("ticker_input")))
-    if notes:
-        warnings.warn(
-            f"calendar {origin}: tickers rewritten to Yahoo style: " + "; ".join(notes),
-            CalendarWarning,
-            stacklevel=2,
-        )
-    resolution = [r.lower() for r in column(cols.get("name_resolution"))]
-
-    reasons = []
-    for i in range(n):
-        t = tickers[i]
-        if resolution[i] == "unresolved" or (t is not None and t.lower() in _PLACEHOLDER_TICKERS):
-            reasons.append(REASON_UNRESOLVED)
-        elif t is None:
-            reasons.append(REASON_NO_TICKER)
-        elif precision[i] == "month":
-            reasons.append(f"{REASON_MONTH} ({months[i]})")
-        elif dates[i] is None:
-            reasons.append(REASON_NO_DATE)
-        else:
-            reasons.append("")
-
-    out: dict[Hashable, object] = {
-        "event_id": pd.Series(event_ids),
-        "ticker": pd.Series(tickers),
-    }
-    if ticker_input is not None:
-        out["ticker_input"] = pd.Series(ticker_input)
-    if firm_col is not None:
-        out["firm"] = raw[firm_col].reset_index(drop=True)
-    out["date"] = pd.Series(
-        pd.DatetimeIndex([pd.NaT if d is None else d for d in dates], dtype="datetime64[ns]")
-    )
-    out["date_input"] = pd.Series(date_text)
-    out["date_precision"] = pd.Series(precision)
-    out["timing"] = pd.Series(timings)
-    out["calendar_status"] = pd.Series(["excluded" if r else "ok" for r in reasons])
-    out["calendar_reason"] = pd.Series(reasons)
-    consumed = set(_REPLACED) | set(_DERIVED)
-    for key, col in cols.items():
-        if key not in consumed:
-            out[col] = raw[col].reset_index(drop=True)
-    return add_type_columns(pd.DataFrame(out), strict=origin in BUNDLED_CALENDARS)  # types.py
-
-
-def _timings(
-    raw: pd.DataFrame,
-    cols: dict[str, Hashable],
-    where: Callable[[int], str],
-    problems: list[str],
-    day_minutes: Sequence[float],
-) -> list[str]:
-    """Timing per row: the timing column, else time (HH:MM), else the time of the
-    date cell, else announcement_time.
-
-    Sources that are given must agree.  ``announcement_time`` (the bundled
-    calendar's prose) is read only when the calendar has neither a ``timing``
-    nor a ``time`` column and the date has no time.
-    """
-    n = len(raw)
-
-    def texts(key: str) -> list[str]:
-        return [_cell_text(v) for v in raw[cols[key]].tolist()] if key in cols else [""] * n
-
-    given, times, prose = texts("timing"), texts("time"), texts("announcement_time")
-    use_prose = "timing" not in cols and "time" not in cols
-    out = ["unknown"] * n
-    for i in range(n):
-        from_timing = _timing_word(given[i])
-        if from_timing is None:
-            problems.append(f"{where(i)}: timing {given[i]!r} is not one of {', '.join(TIMINGS)}")
-            continue
-        try:
-            from_time = timing_from_time(times[i])
-        except CalendarError as exc:
-            problems.append(f"{where(i)}: {exc}")
-            continue
-        if "unknown" not in (from_timing, from_time) and from_timing != from_time:
-            problems.append(
-                f"{where(i)}: timing {given[i]!r} contradicts time {times[i]!r} ({from_time})"
-            )
-            continue
-        from_date = str(timing_from_minutes(np.array([day_minutes[i]]))[0])
-        stated = from_timing if from_timing != "unknown" else from_time
-        if "unknown" not in (stated, from_date) and stated != from_date:
-            told = f"timing {given[i]!r}" if from_timing != "unknown" else f"time {times[i]!r}"
-            problems.append(
-                f"{where(i)}: {told} contradicts the time {clock(day_minutes[i])} of its date "
-                f"({from_date}, China time)"
-            )
-            continue
-        if from_timing != "unknown":
-            out[i] = from_timing
-        elif from_time != "unknown":
-            out[i] = from_time
-        elif from_date != "unknown":
-            out[i] = from_date
-        elif use_prose:
-            out[i] = _timing_from_free_text(prose[i])
-    return out
-
-
-def _restore_zeros(text: str) -> str:
-    """Spreadsheets drop leading zeros: a bare code of one to five digits gets them back."""
-    return text.zfill(6) if text.isdigit() and len(text) < 6 else text
-
-
-def _tickers(
-    raw: list[str], prior: list[str]
-) -> tuple[list[str | None], list[str] | None, list[str]]:
-    """Normalise tickers; return (tickers, raw spelling column or None, rewrite notes)."""
-    padded = [_restore_zeros(t) for t in raw]
-    norm, _ = normalize_tickers(pd.Series([t or None for t in padded], dtype=object))
-    tickers: list[str | None] = [None if pd.isna(v) else str(v) for v in norm.tolist()]
-    notes: list[str] = []
-    for r, p, t in zip(raw, padded, tickers, strict=True):
-        note = f"ticker {r} read as {t}" + (" (leading zeros restored)" if p != r else "")
-        if t is not None and r != t and note not in notes:
-            notes.append(note)
-    # A calendar loaded before keeps its original spelling in ticker_input.
-    kept = [
-        p if p and t is not None and normalize_ticker(_restore_zeros(p)) == t else r
-        for p, r, t in zip(prior, raw, tickers, strict=True)
-    ]
-    changed = any(k and k != t for k, t in zip(kept, tickers, strict=True))
-    return tickers, (kept if changed else None), notes
+    raw, pre = apply_columns(raw, origin, columns, preset)
+    cols, ticker_col, date_col, firm_col = find_columns(raw, origin, pre)
+    out = normalise(raw, origin, cols, ticker_col, date_col, firm_col)
+    return add_type_columns(out, strict=origin in BUNDLED_CALENDARS)  # types.py
 
 
 # --------------------------------------------------------------------------- table
@@ -603,6 +224,7 @@ def calendar_table(
     out["status"] = np.where(placed, "ok", "excluded").tolist()
     out["reason"] = reason.tolist()
     out["flag"] = np.where(placed & unknown, TIMING_FLAG, "").tolist()
+    out.attrs["notes"] = ticker_notes(cal)
     return out
 
 
@@ -657,4 +279,5 @@ def format_calendar_table(df: pd.DataFrame) -> str:
     n_flag = int(df["flag"].astype(str).ne("").sum())
     if n_flag:
         lines.append(f"  ok, {TIMING_FLAG}: {n_flag}")
+    lines += [f"note: {terminal_safe(str(n))}" for n in df.attrs.get("notes", ())]
     return "\n".join(lines) + "\n"

@@ -200,7 +200,8 @@ def board_labels(tickers: pd.Series) -> pd.Series:
     ['main', 'ChiNext', 'STAR', 'unknown']
     """
     values = pd.Series(tickers).reset_index(drop=True)
-    present = values.map(_text).ne("")
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    present = np.array([_text(u) != "" for u in np.asarray(uniq, dtype=object)] + [False])[codes]
     labels = boards_of(values).map(_BOARD_OF)
     return pd.Series(labels.where(present, "unknown").tolist(), name="board")
 

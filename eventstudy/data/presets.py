@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from eventstudy.exceptions import DataError
+from eventstudy.exceptions import DataError, EventStudyError
 
 __all__ = [
     "COLUMN_TARGETS",
@@ -112,17 +112,33 @@ PRESETS: Final[dict[str, Preset]] = {
 }
 
 
-def parse_column_mapping(text: str) -> dict[str, str]:
+def parse_column_mapping(
+    text: str,
+    *,
+    targets: Sequence[str] = COLUMN_TARGETS,
+    error: type[EventStudyError] = DataError,
+) -> dict[str, str]:
     """Parse ``"date=Trddt,ticker=Stkcd"`` into ``{"date": "Trddt", "ticker": "Stkcd"}``.
 
-    Keys are the library's column names (:data:`COLUMN_TARGETS`), values the
-    file's column names.
+    Keys are the library's column names (:data:`COLUMN_TARGETS`, or
+    ``targets``), values the file's column names.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated ``target=column`` items.
+    targets : sequence of str
+        The names a mapping may assign (the calendar loader passes its own,
+        :data:`eventstudy.calendar.reading.CALENDAR_TARGETS`).
+    error : EventStudyError subclass
+        Class of the error raised (:class:`~eventstudy.exceptions.DataError`
+        by default).
 
     Raises
     ------
     DataError
-        On an item without ``=``, an empty name, an unknown target or a
-        target given twice.
+        (or ``error``) On an item without ``=``, an empty name, an unknown
+        target or a target given twice.
 
     Examples
     --------
@@ -132,24 +148,24 @@ def parse_column_mapping(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     items = [p.strip() for p in str(text).split(",")]
     if not any(items):
-        raise DataError("column mapping is empty; expected e.g. 'date=Trddt,ticker=Stkcd'")
+        raise error("column mapping is empty; expected e.g. 'date=Trddt,ticker=Stkcd'")
     for item in items:
         if not item:
-            raise DataError(f"column mapping {text!r}: empty item (doubled or trailing comma?)")
+            raise error(f"column mapping {text!r}: empty item (doubled or trailing comma?)")
         target, sep, source = item.partition("=")
         target, source = target.strip(), source.strip()
         if not sep or not target or not source:
-            raise DataError(
+            raise error(
                 f"column mapping {text!r}: item {item!r} is not of the form "
                 f"target=column, e.g. 'date=Trddt'"
             )
-        if target not in COLUMN_TARGETS:
-            raise DataError(
+        if target not in targets:
+            raise error(
                 f"column mapping {text!r}: unknown target {target!r}; "
-                f"allowed targets are {', '.join(COLUMN_TARGETS)}"
+                f"allowed targets are {', '.join(targets)}"
             )
         if target in out:
-            raise DataError(f"column mapping {text!r}: target {target!r} is given twice")
+            raise error(f"column mapping {text!r}: target {target!r} is given twice")
         out[target] = source
     return out
 

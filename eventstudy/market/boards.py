@@ -103,10 +103,15 @@ def boards_of(tickers: pd.Series) -> pd.Series:
     ``tickers`` is kept.
     """
     values = pd.Series(tickers)
-    uniq = pd.unique(values.dropna().astype(str))
-    mapping = {u: board_of(u) for u in uniq}
-    out = values.map(lambda v: mapping.get(str(v), "other") if pd.notna(v) else "other")
-    return out.astype(str).rename("board")
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    distinct = np.asarray(uniq, dtype=object)
+    if values.dtype == object and not all(isinstance(u, str) for u in distinct):
+        # mixed cells (600186 and 600186.0 hash alike but read differently): one by one
+        mapping = {u: board_of(u) for u in pd.unique(values.dropna().astype(str))}
+        out = values.map(lambda v: mapping.get(str(v), "other") if pd.notna(v) else "other")
+        return out.astype(str).rename("board")
+    labels = np.array([board_of(str(u)) for u in distinct] + ["other"], dtype=object)
+    return pd.Series(labels[codes], index=values.index, name="board")
 
 
 #: Code prefixes and exchange suffix used to draw random codes for each board.
