@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import make_panel
 
 from eventstudy.calendar import (
     CALENDAR_PRESETS,
@@ -25,10 +26,9 @@ from eventstudy.dates import parse_date_value, timing_from_minutes
 from eventstudy.exceptions import CalendarError, CalendarWarning
 from eventstudy.study import EventStudy
 from eventstudy.tickers import normalize_ticker
-from helpers import make_panel
 
 
-def _quiet(fn, *args, **kwargs):  # noqa: ANN001, ANN202
+def _quiet(fn, *args, **kwargs):
     """Call ``fn`` with every CalendarWarning turned into an error."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", CalendarWarning)
@@ -46,7 +46,12 @@ TUSHARE = pd.DataFrame(
         "ann_date": ["20230621", "20230621", "20230620", "20230620"],
         "ts_code": ["600590.SH", "300504.SZ", "600212.SH", "600590.SH"],
         "name": ["泰豪科技", "天邑股份", "绿能慧充", "泰豪科技"],
-        "title": ["第八届董事会第十五次会议决议公告", "关于回购注销部分限制性股票的公告", "股东大会会议资料", "关于签订算力服务合同的公告"],
+        "title": [
+            "第八届董事会第十五次会议决议公告",
+            "关于回购注销部分限制性股票的公告",
+            "股东大会会议资料",
+            "关于签订算力服务合同的公告",
+        ],
         "url": ["http://a/1.pdf", "http://a/2.pdf", "http://a/3.pdf", "http://a/4.pdf"],
         "rec_time": ["2023-06-20 19:35:12", "2023-06-20 20:01:00", "", ""],
     }
@@ -58,7 +63,11 @@ AKSHARE = pd.DataFrame(
     {
         "代码": ["600186", "002575", "300657"],
         "名称": ["莲花控股", "群兴玩具", "弘信电子"],
-        "公告标题": ["关于签订算力服务合同的公告", "关于开展算力租赁业务的公告", "关于签订算力服务协议的公告"],
+        "公告标题": [
+            "关于签订算力服务合同的公告",
+            "关于开展算力租赁业务的公告",
+            "关于签订算力服务协议的公告",
+        ],
         "公告类型": ["重大事项", "重大事项", "重大事项"],
         "公告日期": [dt.date(2023, 9, 28), dt.date(2024, 1, 18), dt.date(2023, 7, 3)],
         "网址": ["https://data.eastmoney.com/notices/detail/600186/A.html"] * 3,
@@ -211,7 +220,10 @@ def test_presets_are_documented() -> None:
 
 @pytest.mark.parametrize(
     "columns",
-    ["ticker=ts_code,date=ann_date,firm=name", {"ticker": "ts_code", "date": "ann_date", "firm": "name"}],
+    [
+        "ticker=ts_code,date=ann_date,firm=name",
+        {"ticker": "ts_code", "date": "ann_date", "firm": "name"},
+    ],
 )
 def test_column_mapping(columns: object) -> None:
     cal = _quiet(load_calendar, TUSHARE, columns=columns)
@@ -232,10 +244,16 @@ def test_mapping_overrides_the_preset_and_matches_case() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"preset": "wind"}, r"unknown preset 'wind'; choose one of akshare, csmar, eastmoney, tushare"),
+        (
+            {"preset": "wind"},
+            r"unknown preset 'wind'; choose one of akshare, csmar, eastmoney, tushare",
+        ),
         ({"columns": "tick=ts_code"}, r"unknown target 'tick'; allowed targets are ticker, date, "),
         ({"columns": {"stock": "ts_code"}}, r"unknown target 'stock'; allowed targets are ticker"),
-        ({"columns": "ticker=nope"}, r"ticker=nope: the file has no column 'nope' \(columns found: \['ann_date'"),
+        (
+            {"columns": "ticker=nope"},
+            r"ticker=nope: the file has no column 'nope' \(columns found: \['ann_date'",
+        ),
         ({"columns": "ticker"}, r"item 'ticker' is not of the form target=column"),
         ({"columns": "ticker=ts_code,ticker=name"}, r"target 'ticker' is given twice"),
         ({"columns": ["ticker"]}, r"a 'target=column,...' text or a dict, not list"),
@@ -252,7 +270,9 @@ def test_mapping_errors(kwargs: dict[str, object], match: str | None) -> None:
 
 def test_mapping_onto_an_existing_column_is_an_error() -> None:
     frame = TUSHARE.assign(ticker="x")
-    with pytest.raises(CalendarError, match="'ts_code' is mapped to 'ticker', but the file also has"):
+    with pytest.raises(
+        CalendarError, match="'ts_code' is mapped to 'ticker', but the file also has"
+    ):
         load_calendar(frame, preset="tushare")
 
 
@@ -370,7 +390,9 @@ def _reference_row(ticker: str, date: str, time: str) -> dict[str, object]:
     """One row by the documented rules, cell by cell (an independent reference)."""
     code = ticker.zfill(6) if ticker.isdigit() and len(ticker) < 6 else ticker
     norm = normalize_ticker(code) if code else None
-    kind, day, minutes = parse_date_value(date, allow_month=True) if date else ("missing", None, np.nan)
+    kind, day, minutes = (
+        parse_date_value(date, allow_month=True) if date else ("missing", None, np.nan)
+    )
     from_date = str(timing_from_minutes(np.array([minutes]))[0]) if kind == "day" else "unknown"
     from_time = timing_from_time(time)
     timing = from_time if from_time != "unknown" else from_date
@@ -394,21 +416,40 @@ def _reference_row(ticker: str, date: str, time: str) -> dict[str, object]:
 def test_large_calendar_matches_row_by_row_reference() -> None:
     rng = np.random.default_rng(11)
     n = 200_000
-    codes = np.array([f"{c:06d}" for c in rng.choice(np.r_[600000:604000, 1:3000, 300001:301500], 3000)])
+    codes = np.array(
+        [f"{c:06d}" for c in rng.choice(np.r_[600000:604000, 1:3000, 300001:301500], 3000)]
+    )
     pick = codes[rng.integers(0, len(codes), n)]
     style = rng.integers(0, 5, n)
     sh = np.char.add(pick, np.where(np.char.startswith(pick, "6"), ".SH", ".SZ"))
-    ticker = np.where(style == 0, sh, np.where(style == 1, pick, np.where(style == 2, np.char.lstrip(pick, "0"), "")))
-    ticker = np.where(style == 4, np.char.add(np.where(np.char.startswith(pick, "6"), "sh", "sz"), pick), ticker)
+    ticker = np.where(
+        style == 0,
+        sh,
+        np.where(style == 1, pick, np.where(style == 2, np.char.lstrip(pick, "0"), "")),
+    )
+    ticker = np.where(
+        style == 4, np.char.add(np.where(np.char.startswith(pick, "6"), "sh", "sz"), pick), ticker
+    )
     days = pd.Timestamp("2016-01-01") + pd.to_timedelta(rng.integers(0, 3000, n), unit="D")
     dstyle = rng.integers(0, 5, n)
     date = np.select(
         [dstyle == 0, dstyle == 1, dstyle == 2, dstyle == 3],
-        [days.strftime("%Y%m%d"), days.strftime("%Y-%m-%d"), days.strftime("%Y-%m-%d 19:30"), days.strftime("%Y-%m")],
+        [
+            days.strftime("%Y%m%d"),
+            days.strftime("%Y-%m-%d"),
+            days.strftime("%Y-%m-%d 19:30"),
+            days.strftime("%Y-%m"),
+        ],
         "",
     )
-    time = np.where((dstyle < 2) & (rng.random(n) < 0.5), np.array(["08:45", "11:00", "16:00"])[rng.integers(0, 3, n)], "")
-    frame = pd.DataFrame({"event_id": [f"A{i}" for i in range(n)], "ts_code": ticker, "ann_date": date, "time": time})
+    time = np.where(
+        (dstyle < 2) & (rng.random(n) < 0.5),
+        np.array(["08:45", "11:00", "16:00"])[rng.integers(0, 3, n)],
+        "",
+    )
+    frame = pd.DataFrame(
+        {"event_id": [f"A{i}" for i in range(n)], "ts_code": ticker, "ann_date": date, "time": time}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalendarWarning)
         cal = load_calendar(frame, columns="ticker=ts_code,date=ann_date")

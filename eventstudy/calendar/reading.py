@@ -436,7 +436,9 @@ def find_columns(
         fits = [
             p.name
             for p in CALENDAR_PRESETS.values()
-            if all(any(_lookup(raw, c) is not None for c in p.columns[t]) for t in ("ticker", "date"))
+            if all(
+                any(_lookup(raw, c) is not None for c in p.columns[t]) for t in ("ticker", "date")
+            )
         ]
         if fits:
             hint += f"; the columns fit preset {' or '.join(repr(f) for f in fits)}"

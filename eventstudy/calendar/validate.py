@@ -130,7 +130,9 @@ class _Problems:
         self.hint = ""
         self.first: list[tuple[int, int, int, Callable[[int], str]]] = []
 
-    def add(self, phase: int, order: int, mask: NDArray[np.bool_], text: Callable[[int], str]) -> None:
+    def add(
+        self, phase: int, order: int, mask: NDArray[np.bool_], text: Callable[[int], str]
+    ) -> None:
         """Rows in ``mask`` have a problem described by ``text(row)``."""
         rows = np.flatnonzero(mask)
         self.total += len(rows)
@@ -194,15 +196,22 @@ def _dates(
             text = np.where(has & ((text == "") | same), prior, text).astype(object)
     cells = parse_date_cells(text, allow_month=True)
     kind = cells.per_row(cells.precision, "")
-    stated = _lower(cell_texts(raw[cols["date_precision"]], n)) if "date_precision" in cols else None
+    stated = (
+        _lower(cell_texts(raw[cols["date_precision"]], n)) if "date_precision" in cols else None
+    )
     if stated is not None:
         bad_p = ~np.isin(stated, ("", *_PRECISIONS))
         problems.add(
-            0, 0, bad_p, lambda i: f"date_precision {stated[i]!r} is not one of {', '.join(_PRECISIONS)}"
+            0,
+            0,
+            bad_p,
+            lambda i: f"date_precision {stated[i]!r} is not one of {', '.join(_PRECISIONS)}",
         )
     errors = cells.per_row(cells.errors, "")
     bad = kind == ""
-    problems.add(0, 1, bad, lambda i: f"date {text[i]!r} cannot be read ({errors[i]}); {_DATE_HELP}")
+    problems.add(
+        0, 1, bad, lambda i: f"date {text[i]!r} cannot be read ({errors[i]}); {_DATE_HELP}"
+    )
     if bad[:2].any() and not bad[2:].any() and n > 2:
         problems.hint = (
             "\n(only the first rows fail: a second header row, e.g. the labels and units rows "
@@ -256,7 +265,10 @@ def _time_class(text: str) -> tuple[str, str]:
 
 
 def _timings(
-    raw: pd.DataFrame, cols: dict[str, Hashable], problems: _Problems, day_minutes: NDArray[np.float64]
+    raw: pd.DataFrame,
+    cols: dict[str, Hashable],
+    problems: _Problems,
+    day_minutes: NDArray[np.float64],
 ) -> NDArray[Any]:
     """Timing per row: the timing column, else time (HH:MM), else the time of the
     date cell, else announcement_time.
@@ -275,8 +287,10 @@ def _timings(
     time_pairs = _by_value(times, _time_class)
     from_time = np.array([p[0] for p in time_pairs], dtype=object) if n else time_pairs
     time_err = np.array([p[1] for p in time_pairs], dtype=object) if n else time_pairs
-    bad_word = np.equal(from_timing, None)
-    problems.add(1, 0, bad_word, lambda i: f"timing {given[i]!r} is not one of {', '.join(TIMINGS)}")
+    bad_word = np.equal(from_timing, None)  # type: ignore[call-overload]
+    problems.add(
+        1, 0, bad_word, lambda i: f"timing {given[i]!r} is not one of {', '.join(TIMINGS)}"
+    )
     bad_time = ~bad_word & (time_err != "")
     problems.add(1, 0, bad_time, lambda i: str(time_err[i]))
     ok = ~bad_word & ~bad_time
@@ -377,7 +391,7 @@ def _tickers(
     kept = raw
     if (prior != "").any():
         prior_norm = _by_value(prior, _normalised)
-        keep = (prior != "") & np.not_equal(tickers, None) & (prior_norm == tickers)
+        keep = (prior != "") & np.not_equal(tickers, None) & (prior_norm == tickers)  # type: ignore[call-overload]
         kept = np.where(keep, prior, raw).astype(object)
     changed = bool(((kept != "") & (kept != tickers)).any())
     return tickers, (kept if changed else None), u_placeholder[codes]
@@ -455,7 +469,7 @@ def normalise(
     prior = cell_texts(raw[cols["ticker_input"]] if "ticker_input" in cols else None, n)
     tickers, ticker_input, placeholder = _tickers(cell_texts(raw[ticker_col], n), prior, origin)
     resolution = cell_texts(raw[cols["name_resolution"]] if "name_resolution" in cols else None, n)
-    has_ticker = np.not_equal(tickers, None)
+    has_ticker = np.not_equal(tickers, None)  # type: ignore[call-overload]
     unresolved = (_lower(resolution) == "unresolved") | placeholder
     month = precision == "month"
     reasons = np.full(n, "", dtype=object)
@@ -489,4 +503,3 @@ def normalise(
         if key not in consumed:
             out[col] = raw[col].reset_index(drop=True)
     return pd.DataFrame(out)
-
