@@ -44,6 +44,7 @@ import pandas as pd
 from eventstudy.abnormal import compute_abnormal
 from eventstudy.exceptions import EventStudyError
 from eventstudy.inference import TestData, get_tests
+from eventstudy.intervals import check_alpha
 from eventstudy.models import get_model
 from eventstudy.windows import Window, window_label
 
@@ -53,6 +54,16 @@ if TYPE_CHECKING:
 __all__ = ["LEVELS", "SpecificationResult", "plot_rejection_rates", "specification_study"]
 
 LEVELS = (0.01, 0.05, 0.10)
+
+
+def computed_level(alpha: Any) -> float:
+    """``alpha`` checked as a significance level and found among ``LEVELS``."""
+    a = check_alpha(alpha)
+    if not np.isclose(a, LEVELS).any():
+        raise EventStudyError(
+            f"alpha={a:g}: rejection rates are computed at alpha in {list(LEVELS)}"
+        )
+    return a
 
 
 @dataclass(frozen=True)
@@ -66,9 +77,13 @@ class SpecificationResult:
     seconds: float
     events_used: float = field(default=float("nan"))
 
-    def table(self, level: float = 0.05) -> pd.DataFrame:
-        """One row per test: rate and Monte Carlo standard error at ``level``."""
-        r = self.rates[np.isclose(self.rates["level"], level)]
+    def table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """One row per test: rate and Monte Carlo standard error at significance ``alpha``.
+
+        ``alpha`` is one of the levels the study computed (``LEVELS``: 0.01,
+        0.05, 0.10); the CSV and ``rates`` keep them in their ``level`` column.
+        """
+        r = self.rates[np.isclose(self.rates["level"], computed_level(alpha))]
         return r[["test", "rate", "mc_se", "n_valid"]].reset_index(drop=True)
 
     def write(self, out: str | Path) -> dict[str, Path]:
@@ -409,9 +424,10 @@ def specification_study(
 
 
 def plot_rejection_rates(
-    res: SpecificationResult, ax: Axes | None = None, *, level: float = 0.05
+    res: SpecificationResult, ax: Axes | None = None, *, alpha: float = 0.05
 ) -> Axes:
-    """Bar chart of each test's rejection rate at ``level`` with 95% Monte Carlo bands."""
+    """Bar chart of each test's rejection rate at ``alpha`` with 95% Monte Carlo bands."""
+    level = computed_level(alpha)
     if ax is None:
         import matplotlib.pyplot as plt
 

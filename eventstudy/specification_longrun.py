@@ -40,6 +40,7 @@ from scipy import stats
 
 from eventstudy.exceptions import EventStudyError
 from eventstudy.longrun import MISSING_RULES, buy_and_hold
+from eventstudy.specification import computed_level
 from eventstudy.windows import Window
 
 __all__ = ["BHARSpecification", "bhar_specification"]
@@ -72,9 +73,9 @@ class BHARSpecification:
     params: dict[str, Any]
     seconds: float
 
-    def table(self, level: float = 0.05) -> pd.DataFrame:
-        """One row per test: two-sided, lower- and upper-tail rates at ``level``."""
-        r = self.rates[np.isclose(self.rates["level"], level)]
+    def table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """One row per test: two-sided, lower- and upper-tail rates at significance ``alpha``."""
+        r = self.rates[np.isclose(self.rates["level"], computed_level(alpha))]
         wide = r.pivot(index="test", columns="tail", values="rate").reindex(list(BHAR_TESTS))
         se = r.pivot(index="test", columns="tail", values="mc_se").reindex(list(BHAR_TESTS))
         out = wide[["two-sided", "lower", "upper"]].copy()

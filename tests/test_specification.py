@@ -173,3 +173,23 @@ def test_power_one_percent_500_trials():
     t = res.table(0.05).set_index("test")["rate"]
     print(t)
     assert (t > 0.5).all()
+
+
+def test_table_takes_alpha_among_the_computed_levels():
+    from eventstudy.exceptions import EventStudyError
+    from eventstudy.specification import LEVELS, SpecificationResult
+
+    rates = pd.DataFrame(
+        [
+            {"scenario": "null", "test": t, "level": lev, "rate": lev, "mc_se": 0.01, "n_valid": 10}
+            for t in ("csect_t", "patell")
+            for lev in LEVELS
+        ]
+    )
+    res = SpecificationResult(rates=rates, pvalues=pd.DataFrame(), params={}, seconds=0.0)
+    assert res.table(alpha=0.10)["rate"].tolist() == [0.10, 0.10]
+    assert res.table(0.01)["rate"].tolist() == [0.01, 0.01]
+    with pytest.raises(EventStudyError, match=r"computed at alpha in \[0.01, 0.05, 0.1\]"):
+        res.table(alpha=0.02)
+    with pytest.raises(EventStudyError, match="confidence level give alpha=0.05"):
+        res.table(0.95)
