@@ -394,7 +394,8 @@ def read_factors(
         A missing file or column, a monthly file, an unparseable date,
         duplicate dates, a non-numeric or infinite value, a second table in
         the file, or values whose size contradicts ``units``
-        (:func:`~eventstudy.data.factors_checks.check_factor_scale`).  Messages name the file, line and column.
+        (:func:`~eventstudy.data.factors_checks.check_factor_scale`).
+        Messages name the file, line and column.
 
     Examples
     --------
