@@ -237,7 +237,9 @@ def test_units_that_contradict_the_values_are_errors(tmp_path):
         read_factors(dec, units="percent")
     with pytest.raises(DataError, match="RF column 'RF'.*not a daily decimal rate"):
         read_factors(dec.assign(RF=0.009))  # RF left in percent
-    with pytest.raises(DataError, match="even in percent these are far too large for daily returns"):
+    with pytest.raises(
+        DataError, match="even in percent these are far too large for daily returns"
+    ):
         read_factors(pct.assign(SMB=pct["SMB"] * 100), units="percent")
     ok = read_factors(pct, units="percent")
     np.testing.assert_allclose(ok.data["SMB"], vals["SMB"] / 100, rtol=1e-15)
