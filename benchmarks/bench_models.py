@@ -29,9 +29,18 @@ CARS = [(-1, 1), (0, 0), (0, 5), (-10, 10)]
 THREE = ["csect_t", "patell", "bmp"]
 
 
-def build_panel(seed: int = 1) -> pd.DataFrame:
-    sim = simulate_market(None, seed=seed, start="2019-01-02", end="2025-03-31", n_firms=2000)
-    return sim.panel.returns[["date", "ticker", "ret"]]
+def build_panel(seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The core benchmark's simulated panel, with the simulator's FF3 factor structure.
+
+    Returns the long returns and the factor frame (``date, MKT-RF, SMB, HML, RF``;
+    MKT-RF is the simulated index's return minus RF, so the market model and
+    FF3 see the same market).
+    """
+    sim = simulate_market(
+        None, seed=seed, start="2019-01-02", end="2025-03-31", n_firms=2000, factor_model="ff3"
+    )
+    assert sim.factors is not None
+    return sim.panel.returns[["date", "ticker", "ret"]], sim.factors.reset_index()
 
 
 def make_events(returns: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
@@ -47,28 +56,13 @@ def make_events(returns: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def synthetic_factors(returns: pd.DataFrame, seed: int = 7) -> pd.DataFrame:
-    """MKT-RF from the simulated market itself, SMB and HML as seeded noise, RF constant."""
-    m = returns[returns["ticker"] == "000300.SS"].set_index("date")["ret"].sort_index()
-    rng = np.random.default_rng(seed)
-    rf = 0.00008
-    return pd.DataFrame(
-        {
-            "date": m.index,
-            "MKT-RF": m.to_numpy() - rf,
-            "SMB": rng.normal(0, 0.005, len(m)),
-            "HML": rng.normal(0, 0.004, len(m)),
-            "RF": rf,
-        }
-    )
-
-
-def models_benchmark(returns: pd.DataFrame, repeat: int, write: Path | None) -> None:
+def models_benchmark(
+    returns: pd.DataFrame, factors: pd.DataFrame, repeat: int, write: Path | None
+) -> None:
     """Normal-return models on the same 10,000 events, in one process: the market model
     (specialised path), FF3 through the batched k-regressor solver, Scholes-Williams and
     Dimson (1 lag, 1 lead); settings as ``time_fit`` with the three tests."""
     ev = make_events(returns, 10_000)
-    factors = synthetic_factors(returns)
     models: list[tuple[str, dict[str, object]]] = [
         ("market", {}),
         ("ff3", {"factors": factors}),
@@ -104,12 +98,14 @@ def models_benchmark(returns: pd.DataFrame, repeat: int, write: Path | None) -> 
             "## Normal-return models: 10,000 events",
             "",
             "Measured by `python benchmarks/bench_models.py --write docs/performance.md`: "
-            "the same 10,000 events, panel and settings as the core table (estimation [-260,-11], "
+            "the same 10,000 events and settings as the core table (estimation [-260,-11], "
             "event window [-10,+10], 4 CAR windows, tests csect_t, patell, bmp, no calendar-time "
             "regression, no leakage), one process, best of "
             f"{repeat} interleaved rounds of `EventStudy(...).fit()` (each round runs every "
-            "model once). FF3 factors: MKT-RF from the simulated "
-            "market, SMB and HML seeded noise (the simulator has no factor structure yet).",
+            "model once). The panel is the core table's simulation (same seed, firms and "
+            "index) with the simulator's FF3 factor structure "
+            '(`simulate_market(factor_model="ff3")`: firms load on SMB and HML, '
+            "MKT-RF is the simulated index's return minus RF), and `ff3` uses its factors.",
             "",
             f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python "
             f"{platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}",
@@ -141,7 +137,8 @@ def main() -> None:
     ap.add_argument("--write", type=Path, default=None)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
-    models_benchmark(build_panel(), args.repeat, args.write)
+    returns, factors = build_panel()
+    models_benchmark(returns, factors, args.repeat, args.write)
 
 
 if __name__ == "__main__":

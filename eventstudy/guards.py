@@ -272,7 +272,7 @@ def check_return_scale(
                     if len(fine)
                     else ""
                 )
-            price_like = "price levels" in looks
+            price_like = "look like price levels" in looks
             if price_like:
                 fix = "read prices as prices (read_prices_csv, --prices): returns are computed from them"
             elif unit == "decimal":

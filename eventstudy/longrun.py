@@ -280,6 +280,16 @@ def buy_and_hold(
         status[new] = "excluded"
         reason[new] = why
         bad |= mask
+    # a benchmark without a return on a session it compounds over (the model's
+    # expected return on a session without factors): no BHAR, and the reason
+    no_bench = ~bad & (status != "excluded") & (bench_mask & np.isnan(bench)).any(axis=1)
+    for j in np.flatnonzero(no_bench):
+        k = int(np.argmax(bench_mask[j] & np.isnan(bench[j])))
+        status[j] = "excluded"
+        reason[j] = (
+            f"no benchmark return on day {window.start + k:+d}: the model's expected return "
+            "needs every regressor (a session without factors or with a missing factor value)"
+        )
     bad |= status == "excluded"
     nan = np.full(e, np.nan)
     bhar = np.where(bad, nan, g_firm - g_bench)

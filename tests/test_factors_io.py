@@ -233,17 +233,19 @@ def test_units_that_contradict_the_values_are_errors(tmp_path):
     with pytest.raises(DataError, match="look like percent.*units='percent'"):
         read_factors(pct)  # percent values read as decimals
     dec = pct.assign(**{c: pct[c] / 100 for c in ("Mkt-RF", "SMB", "HML", "RF")})
-    with pytest.raises(DataError, match="look like decimals already.*units='decimal'"):
+    with pytest.raises(DataError, match="seems to hold decimals already.*units='decimal'"):
         read_factors(dec, units="percent")
     with pytest.raises(DataError, match="RF column 'RF'.*not a daily decimal rate"):
         read_factors(dec.assign(RF=0.009))  # RF left in percent
-    with pytest.raises(DataError, match="not daily factor returns in percent"):
+    with pytest.raises(
+        DataError, match="even in percent these are far too large for daily returns"
+    ):
         read_factors(pct.assign(SMB=pct["SMB"] * 100), units="percent")
     ok = read_factors(pct, units="percent")
     np.testing.assert_allclose(ok.data["SMB"], vals["SMB"] / 100, rtol=1e-15)
     # the same check guards a preset file that was already converted by hand
     path = french_file(tmp_path / "ff.CSV", {k: v / 100 for k, v in vals.items()})
-    with pytest.raises(DataError, match="look like decimals already"):
+    with pytest.raises(DataError, match="seems to hold decimals already"):
         read_factors(path, preset="french")
     with pytest.raises(DataError, match="units must be"):
         read_factors(pct, units="basis points")

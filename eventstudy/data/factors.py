@@ -31,8 +31,12 @@ Units rule
 ----------
 ``units="percent"`` divides every value (factors and ``RF``) by 100;
 ``units="decimal"`` keeps them.  The default is the preset's unit (percent
-for both), else decimal.  :func:`_check_factor_scale` then refuses values
-whose size contradicts the declared unit.
+for both), else decimal.
+:func:`~eventstudy.data.factors_checks.check_factor_scale` then refuses
+values whose size contradicts the declared unit (the shared guard
+:func:`eventstudy.guards.check_return_scale` and the factor-only rules).
+The parsing helpers and the checks live in
+:mod:`eventstudy.data.factors_checks`.
 """
 
 from __future__ import annotations
@@ -49,6 +53,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy._hashing import sha256_file
+from eventstudy.data.factors_checks import (
+    _date_column,
+    _numeric,
+    _parse_dates,
+    _read_wrapped,
+    _where,
+    check_factor_scale,
+    factor_key,
+)
 from eventstudy.exceptions import DataError, DataWarning
 
 __all__ = [
@@ -85,18 +98,6 @@ _PRESET_ALIASES = {
     "lsy": "ch3",
     "stambaugh": "ch3",
 }
-_DATE_ROW = re.compile(r"^\s*(\d{8}|\d{6}|\d{4}-\d{2}-\d{2})\s*,")
-#: a factor whose median absolute daily value exceeds this is not in decimals
-PERCENT_LIKE = 0.05
-#: ... and one whose median absolute value, read as percent, is below this is not in percent
-DECIMAL_LIKE = 0.02
-#: a daily risk-free rate above this (in decimals, about 65% a year) is not a daily rate
-RF_MAX = 0.002
-
-
-def factor_key(name: str) -> str:
-    """Normalised name for matching: upper case, letters and digits only (``Mkt-RF`` -> ``MKTRF``)."""
-    return re.sub(r"[^A-Z0-9]", "", str(name).upper())
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,69 +237,6 @@ def parse_factor_mapping(text: str | Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def _check_factor_scale(values: pd.DataFrame, units: str, label: str) -> None:
-    """Refuse factor values whose size contradicts their declared unit.
-
-    ``values`` are in decimals (after any conversion from percent).  Daily
-    factor returns are of the order 0.001-0.02 as decimals (0.1-2 as percent).
-    For every column except ``RF``, over its non-zero values:
-
-    * declared ``decimal`` but median ``|value|`` above 0.05 (a typical day
-      moving 5%) or any ``|value|`` above 1 (100% in a day): the file is in
-      percent;
-    * declared ``percent`` but median ``|value|`` below 0.02 *percent*
-      (0.0002 as a decimal): the file is already in decimals;
-    * declared ``percent`` and, after dividing by 100, still a median above
-      0.05 or a value above 1: not daily factor returns.
-
-    ``RF`` above 0.002 a day (about 65% a year) after conversion is a
-    percent or an annual rate, not a daily decimal rate.  A column with
-    fewer than 5 non-zero values skips the median rule.
-
-    Raises
-    ------
-    DataError
-        Naming the column, the statistic and the option that fixes it.
-    """
-    fix = "units='percent' (CLI --factors-units percent)"
-    fix_dec = "units='decimal' (CLI --factors-units decimal)"
-    for c in values.columns:
-        v = np.abs(values[c].to_numpy(dtype=np.float64))
-        v = v[np.isfinite(v) & (v > 0)]
-        if not len(v):
-            continue
-        med, mx = float(np.median(v)), float(v.max())
-        if factor_key(c) == "RF":
-            if med > RF_MAX:
-                hint = fix if units == "decimal" else "a daily rate, not an annual one"
-                raise DataError(
-                    f"{label}: RF column {c!r} has a median of {med:.4g} per day in decimals "
-                    f"(declared units: {units}), above {RF_MAX} (about 65% a year); "
-                    f"it is not a daily decimal rate: check the units ({hint})"
-                )
-            continue
-        too_big = (len(v) >= 5 and med > PERCENT_LIKE) or mx > 1.0
-        if units == "decimal" and too_big:
-            raise DataError(
-                f"{label}: factor {c!r} has a median |value| of {med:.4g} and a largest of "
-                f"{mx:.4g}; daily factor returns in decimals are around 0.001-0.02, so these "
-                f"look like percent. Pass {fix}, or convert the file"
-            )
-        if too_big:
-            raise DataError(
-                f"{label}: factor {c!r} has a median |value| of {med:.4g} and a largest of "
-                f"{mx:.4g} after dividing by 100; daily factor returns are around "
-                "0.001-0.02 (a daily move above 100% is impossible): these are not daily "
-                "factor returns in percent"
-            )
-        if units == "percent" and len(v) >= 5 and med * 100 < DECIMAL_LIKE:
-            raise DataError(
-                f"{label}: factor {c!r} has a median |value| of {med * 100:.4g} as read "
-                f"(declared percent, {med:.2g} after dividing by 100); percent daily factor "
-                f"returns are around 0.1-2, so these look like decimals already. Pass {fix_dec}"
-            )
-
-
 def _resolve_preset(preset: str | None) -> str | None:
     if preset is None:
         return None
@@ -309,129 +247,6 @@ def _resolve_preset(preset: str | None) -> str | None:
             f"factor preset {preset!r} is not known; choose one of {sorted(FACTOR_PRESETS)}"
         )
     return key
-
-
-def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030", "latin-1"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise DataError(f"{path}: cannot decode the file")  # pragma: no cover - latin-1 decodes all
-
-
-def _read_wrapped(path: Path) -> tuple[pd.DataFrame, NDArray[np.int64]]:
-    """The table of a text-wrapped file: header + rows starting with a date."""
-    lines = _read_text(path).splitlines()
-    starts = [i for i, ln in enumerate(lines) if _DATE_ROW.match(ln)]
-    if not starts:
-        raise DataError(
-            f"{path}: no data rows (lines starting with a YYYYMMDD date and a comma); "
-            "is this a factor file?"
-        )
-    first = starts[0]
-    if re.match(r"^\s*\d{6}\s*,", lines[first]):
-        raise DataError(
-            f"{path}, line {first + 1}: date {lines[first].split(',')[0].strip()!r} is "
-            "YYYYMM: this is a monthly file; event studies need the daily file"
-        )
-    hdr = next((i for i in range(first - 1, -1, -1) if lines[i].strip()), None)
-    if hdr is None:
-        raise DataError(f"{path}: no header line before the first data row (line {first + 1})")
-    names = [h.strip() for h in lines[hdr].split(",")]
-    end = first
-    while end < len(lines) and _DATE_ROW.match(lines[end]):
-        end += 1
-    later = [i for i in starts if i >= end]
-    if later:
-        raise DataError(
-            f"{path}, line {later[0] + 1}: a second table starts after line {end}; a daily "
-            "factor file holds one table (monthly files add annual factors): use the daily file"
-        )
-    rows = [ln.split(",") for ln in lines[first:end]]
-    bad = next((i for i, r in enumerate(rows) if len(r) != len(names)), None)
-    if bad is not None:
-        raise DataError(
-            f"{path}, line {first + bad + 1}: {len(rows[bad])} fields where the header "
-            f"(line {hdr + 1}) has {len(names)}"
-        )
-    if not names[0] or factor_key(names[0]) == "DATE":
-        names[0] = "date"
-    frame = pd.DataFrame([[v.strip() for v in r] for r in rows], columns=names, dtype=object)
-    return frame, np.arange(first + 1, end + 1, dtype=np.int64)
-
-
-def _date_column(frame: pd.DataFrame) -> str | None:
-    for c in frame.columns:
-        if factor_key(str(c)) in ("DATE", "TRADEDATE", "TRDDT"):
-            return str(c)
-    return None
-
-
-def _parse_dates(raw: pd.Series, lines: NDArray[np.int64], label: str) -> pd.DatetimeIndex:
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        idx = pd.DatetimeIndex(raw)
-        if idx.tz is not None:
-            idx = idx.tz_localize(None)
-        bad = np.asarray(idx.isna())
-    else:
-        text = raw.astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
-        monthly = text.str.fullmatch(r"\d{6}").fillna(False).to_numpy(dtype=bool)
-        if monthly.any():
-            i = int(np.flatnonzero(monthly)[0])
-            raise DataError(
-                f"{label}, {_where(lines, i)}: date {raw.iloc[i]!r} is YYYYMM: monthly factors; "
-                "event studies need daily factors"
-            )
-        eight = text.str.fullmatch(r"\d{8}").fillna(False).to_numpy(dtype=bool)
-        parsed = pd.to_datetime(text.where(eight), format="%Y%m%d", errors="coerce")
-        other = pd.to_datetime(text.where(~eight), errors="coerce", format="mixed")
-        idx = pd.DatetimeIndex(np.where(eight, parsed, other))
-        bad = np.asarray(idx.isna())
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{label}, {_where(lines, i)}: unparseable or empty date {raw.iloc[i]!r}")
-    return pd.DatetimeIndex(idx.normalize().astype("datetime64[ns]"), name="date")
-
-
-def _where(lines: NDArray[np.int64], i: int) -> str:
-    return f"line {int(lines[i])}" if len(lines) else f"row {i + 1}"
-
-
-def _numeric(
-    frame: pd.DataFrame, lines: NDArray[np.int64], label: str, codes: tuple[float, ...]
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    out = {}
-    n_codes: dict[str, int] = {}
-    for c in frame.columns:
-        raw = frame[c]
-        if pd.api.types.is_bool_dtype(raw):
-            raise DataError(f"{label}: column {c!r} is boolean, not numeric")
-        if pd.api.types.is_numeric_dtype(raw):
-            num = raw.astype("float64")
-        else:
-            text = raw.astype("string").str.strip()
-            num = pd.to_numeric(text, errors="coerce")
-            blank = text.isna() | text.str.lower().isin(["", "nan", "na", "n/a", "null", "."])
-            bad = (num.isna() & ~blank).to_numpy(dtype=bool)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise DataError(
-                    f"{label}, {_where(lines, i)}: column {c!r} has a non-numeric value "
-                    f"{raw.iloc[i]!r}"
-                )
-        arr = num.to_numpy(dtype=np.float64, na_value=np.nan)
-        if np.isinf(arr).any():
-            i = int(np.flatnonzero(np.isinf(arr))[0])
-            raise DataError(f"{label}, {_where(lines, i)}: column {c!r} has an infinite value")
-        if codes:
-            hit = np.isin(arr, codes)
-            if hit.any():
-                n_codes[str(c)] = int(hit.sum())
-                arr = np.where(hit, np.nan, arr)
-        out[str(c)] = arr
-    return pd.DataFrame(out, index=frame.index), n_codes
 
 
 def _one(
@@ -523,11 +338,10 @@ def _one(
             f"{label}: missing-value codes {list(cfg['missing_codes'])} read as missing "
             f"({', '.join(f'{k}: {v}' for k, v in n_codes.items())})"
         )
-    if units == "percent":
-        vals = vals / 100.0
-        notes.append(f"{label}: values in percent, divided by 100 to give decimals")
-    _check_factor_scale(vals, units, label)
     vals.index = dates
+    vals = check_factor_scale(vals, units, label, lines)
+    if units == "percent":
+        notes.append(f"{label}: values in percent, divided by 100 to give decimals")
     vals = vals.sort_index()
     prov.update(
         {
@@ -580,7 +394,8 @@ def read_factors(
         A missing file or column, a monthly file, an unparseable date,
         duplicate dates, a non-numeric or infinite value, a second table in
         the file, or values whose size contradicts ``units``
-        (:func:`_check_factor_scale`).  Messages name the file, line and column.
+        (:func:`~eventstudy.data.factors_checks.check_factor_scale`).
+        Messages name the file, line and column.
 
     Examples
     --------
