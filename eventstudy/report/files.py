@@ -193,16 +193,17 @@ def write_outputs(
         Also write ``summary.tex``: the summary tables as booktabs LaTeX
         (:meth:`Summary.as_latex`).
 
-    The results are read once, into a snapshot
-    (:meth:`EventStudyResults.snapshot`) and ``summary.json``'s dict; every
-    file is rendered from those.
-
     Raises
     ------
     OutputError
         When ``out`` may not be written (a file, a link, a foreign non-empty
         directory, a name taken by a file the earlier run did not write) or
         writing fails (disk full, permissions); ``out`` is unchanged then.
+
+    Notes
+    -----
+    The results are read once, into a snapshot (``results.snapshot()``) and
+    the dict of ``summary.json``; every file is rendered from those.
     """
     out = Path(out)
     if html and not figures:
