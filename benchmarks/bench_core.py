@@ -253,7 +253,7 @@ def _parts() -> dict[str, list[tuple[str, int, str]]]:
     import eventstudy.align as align
     import eventstudy.inference.calendar_time as ct
     import eventstudy.leakage as leak
-    import eventstudy.results as results
+    import eventstudy.results_build as results
     import eventstudy.study as study
 
     def key(f: Any) -> tuple[str, int, str]:

@@ -130,10 +130,9 @@ def _profile(
     them exceed ``hi`` (the upper middle value does), and the median of the
     ``m`` non-zero values falls below ``lo`` only if at least ``m // 2`` of
     them do; those series (rarely any) get their exact median, the others
-    NaN with ``median_le`` (the median is at most ``hi``) or ``nonzero_ge``
-    (the non-zero median is at least ``lo``) set.  The median of the
-    non-zero values is looked at only when ``nonzero``.  Series without a
-    return are left out.
+    NaN (their median is at most ``hi``, their non-zero median at least
+    ``lo``).  The median of the non-zero values is looked at only when
+    ``nonzero``.  Series without a return are left out.
     """
     ok = ~np.isnan(dec)
     g, a = codes[ok], np.abs(dec[ok])
@@ -149,16 +148,20 @@ def _profile(
         small = np.bincount(g[pos & (a < lo)], minlength=k)
         cand_nz = (n_nz > 0) & (small >= n_nz // 2)
         med_nz = _group_median(a[pos], g[pos], k, cand_nz)
+    n_beyond = np.bincount(g[a > 1.0], minlength=k)
+    n_neg = np.bincount(g[dec[ok] < 0.0], minlength=k)
     with np.errstate(invalid="ignore", divide="ignore"):
         prof = pd.DataFrame(
             {
                 "n": n,
                 "median": med,
-                "beyond_one": np.bincount(g[a > 1.0], minlength=k) / n,
-                "negative": np.bincount(g[dec[ok] < 0.0], minlength=k) / n,
+                "beyond_one": n_beyond / n,
+                "negative": n_neg / n,
                 "n_nonzero": n_nz.astype(np.int64),
                 "median_nonzero": med_nz,
                 "above": above,
+                "n_beyond": n_beyond,
+                "n_negative": n_neg,
             }
         )
     return prof[prof["n"] > 0]
@@ -180,8 +183,8 @@ def _pooled(dec: NDArray[np.float64], prof: pd.DataFrame, hi: float) -> pd.Serie
             {
                 "n": n,
                 "median": med,
-                "beyond_one": float((prof["beyond_one"] * prof["n"]).sum() / n) if n else np.nan,
-                "negative": float((prof["negative"] * prof["n"]).sum() / n) if n else np.nan,
+                "beyond_one": float(prof["n_beyond"].sum() / n) if n else np.nan,
+                "negative": float(prof["n_negative"].sum() / n) if n else np.nan,
             }
         )
 
