@@ -10,6 +10,7 @@ counted.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,14 @@ class AlignedPanel:
     #: ``beyond_limit[t, j]``: the return lies beyond the board's daily limit
     #: (:func:`eventstudy.guards.beyond_limit`); None when not computed.
     beyond_limit: NDArray[np.bool_] | None = None
+    #: tickers of the input that were not aligned because no event reads them
+    #: (``align_panel(..., tickers=...)``); kept for messages
+    skipped: pd.Index = field(default_factory=lambda: pd.Index([], dtype=object))
+
+    @property
+    def known_tickers(self) -> list[str]:
+        """Every ticker of the input: aligned, skipped and the market."""
+        return [*map(str, self.tickers), *map(str, self.skipped), self.market_ticker]
 
     def ticker_codes(self, tickers: pd.Series) -> NDArray[np.int64]:
         """Column of each ticker in :attr:`firm`; ``-1`` where absent."""
@@ -61,6 +70,15 @@ def window_values(
     """
     t_len = mat.shape[0]
     pos = d0[:, None] + offsets[None, :]
+    same_type = np.result_type(mat.dtype, fill) == mat.dtype  # as np.where would give
+    if len(d0) and len(offsets) and mat.flags.c_contiguous and same_type:
+        lo = int(d0.min()) + int(offsets.min())
+        hi = int(d0.max()) + int(offsets.max())
+        if lo >= 0 and hi < t_len:  # every day inside: one flat gather, no fill
+            if cols is None and mat.ndim == 1:
+                return mat.take(pos)
+            if cols is not None and mat.ndim == 2:
+                return mat.reshape(-1).take(pos * mat.shape[1] + cols[:, None])
     inside = (pos >= 0) & (pos < t_len)
     posc = np.clip(pos, 0, t_len - 1)
     vals = mat[posc] if cols is None else mat[posc, cols[:, None]]
@@ -69,6 +87,48 @@ def window_values(
 
 def _first_row(mask: NDArray[np.bool_]) -> int:
     return int(np.flatnonzero(mask)[0])
+
+
+def _row_no(rows: NDArray[np.int64] | None, i: int) -> int:
+    """1-based row of the input of the ``i``-th row kept (``rows``: the kept rows)."""
+    return int(i if rows is None else rows[i]) + 1
+
+
+def _row_dates(raw: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.datetime64]]:
+    """Trading day of every row as codes into distinct days (``days[codes]``).
+
+    A datetime column is factorised and its distinct values parsed (a panel
+    repeats each date once per ticker); text, numbers and missing values go
+    through :func:`~eventstudy.dates.parse_dates` row by row, so that a
+    message names the row.
+    """
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+        if len(codes) and (codes >= 0).all():
+            days = parse_dates(pd.Series(uniq), what="returns").dates.values
+            dcodes, duniq = pd.factorize(np.asarray(days, dtype="datetime64[ns]"))
+            return np.asarray(dcodes, dtype=np.int64)[codes], np.asarray(duniq)
+    dvals = parse_dates(raw, what="returns").dates.values.astype("datetime64[ns]")
+    dcodes, duniq = pd.factorize(dvals)
+    return np.asarray(dcodes, dtype=np.int64), np.asarray(duniq)
+
+
+def _needed_columns(
+    frame: pd.DataFrame, market: str, tickers: Iterable[str]
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Columns of a wide frame that the caller reads (its tickers and the market).
+
+    Column names are normalised as :func:`align_panel` does; returns the
+    frame of those columns, the normalised names of the others and of all.
+    """
+    mkt, _ = normalize_market_ticker(market)
+    raw_mkt = str(market).strip()
+    want = {str(t) for t in tickers} | {mkt, normalize_ticker(market)}
+    names = [str(c) for c in frame.columns]
+    norm = [mkt if c.strip() == raw_mkt else normalize_ticker(c) for c in names]
+    keep = np.array([n in want for n in norm], dtype=bool)
+    skipped = [n for n, k in zip(norm, keep, strict=True) if not k]
+    return frame.iloc[:, np.flatnonzero(keep)], skipped, norm
 
 
 def _long_from_wide(frame: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +145,11 @@ def _long_from_wide(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def align_panel(
-    returns: pd.DataFrame | Panel, market: str, *, returns_unit: str = "decimal"
+    returns: pd.DataFrame | Panel,
+    market: str,
+    *,
+    returns_unit: str = "decimal",
+    tickers: Iterable[str] | None = None,
 ) -> AlignedPanel:
     """Validate a return panel and align it on the market index's dates.
 
@@ -99,6 +163,13 @@ def align_panel(
     returns_unit : {"decimal", "percent"}
         Unit of the returns handed over (the readers' panels hold decimals);
         percent returns are divided by 100.
+    tickers : iterable of str, optional
+        The (normalised) tickers the caller reads, besides the market.  The
+        panel's other tickers are then neither validated nor aligned (a
+        study passes its events' tickers, so the fixed cost follows the
+        events, not the panel: a wide frame keeps only those columns before
+        anything else); their names are kept in
+        :attr:`AlignedPanel.skipped` for messages.  None: every ticker.
 
     Raises
     ------
@@ -110,6 +181,8 @@ def align_panel(
     """
     unit = check_unit(returns_unit)
     notes: list[str] = []
+    skipped_wide: list[str] = []
+    every: list[str] | None = None  # every ticker of a wide input, for messages
     if isinstance(returns, Panel):
         notes.extend(returns.notes)
         returns = returns.returns
@@ -127,12 +200,15 @@ def align_panel(
                     "or a wide numeric frame (dates x tickers); found columns "
                     f"{list(returns.columns)[:10]}"
                 )
+            if tickers is not None:
+                returns, skipped_wide, every = _needed_columns(returns, market, tickers)
             returns = _long_from_wide(returns)
         else:
             missing = [c for c in ("date", "ticker", "ret") if c not in returns.columns]
             raise DataError(f"returns: missing column(s) {missing}; expected date, ticker, ret")
     # dates: one policy for every boundary (year first; zones to China time)
-    dvals = parse_dates(returns["date"], what="returns").dates.values.astype("datetime64[ns]")
+    dcodes, duniq = _row_dates(returns["date"])
+    dvals = duniq[dcodes]
     # tickers (normalised once per distinct value)
     tcodes, tuniq = factorize_cells(returns["ticker"], what="returns", label="ticker")
     if (tcodes < 0).any():
@@ -175,21 +251,35 @@ def align_panel(
             f"returns: row {i + 1} ({norm[tcodes[i]]}, "
             f"{pd.Timestamp(dvals[i]).date()}) has an infinite return"
         )
+    # only the rows of the tickers read (and the market): the others are never used
+    rows: NDArray[np.int64] | None = None
+    skipped = pd.Index(skipped_wide, dtype=object)
+    norm_all = pd.Index(every) if every is not None else norm
+    if tickers is not None:
+        want = {str(t) for t in tickers} | {mkt, normalize_ticker(market)}
+        keep_code = np.asarray(norm.isin(list(want)), dtype=bool)
+        if not keep_code.all():
+            skipped = skipped.append(pd.Index(norm[~keep_code], dtype=object))
+            sel = keep_code[tcodes]
+            rows = np.flatnonzero(sel)
+            newcode = np.cumsum(keep_code) - 1
+            tcodes = newcode[tcodes[sel]]
+            norm = pd.Index(norm[keep_code])
+            dvals, dcodes, ret = dvals[sel], dcodes[sel], ret[sel]
     # magnitudes: per ticker and pooled, in the declared unit
     ret = check_return_scale(
-        ret, what="returns", unit=unit, tickers=tcodes, labels=norm, dates=dvals
+        ret, what="returns", unit=unit, tickers=tcodes, labels=norm, dates=dvals, rows=rows
     )
     if unit == "percent":
         notes.append("returns declared in percent (returns_unit='percent'); divided by 100")
     # duplicates on (date, ticker)
-    dcodes, duniq = pd.factorize(dvals)
     key = dcodes.astype(np.int64) * len(norm) + tcodes
     counts = np.bincount(key, minlength=len(duniq) * len(norm))
     if (counts > 1).any():
         dupmask = counts[key] > 1
         i = _first_row(dupmask)
         raise DataError(
-            f"returns: duplicate (date, ticker) rows, first at row {i + 1} "
+            f"returns: duplicate (date, ticker) rows, first at row {_row_no(rows, i)} "
             f"({norm[tcodes[i]]}, {pd.Timestamp(dvals[i]).date()}); "
             f"{int(dupmask.sum())} rows involved"
         )
@@ -207,12 +297,12 @@ def align_panel(
         warnings.warn(msg, DataWarning, stacklevel=3)
         mkt, mloc, mkt_note = share, int(norm.get_indexer(pd.Index([share]))[0]), None
     if mloc < 0:
-        shown = ", ".join(map(str, norm[:8]))
-        near = near_tickers(mkt, norm)
+        shown = ", ".join(map(str, norm_all[:8]))
+        near = near_tickers(mkt, norm_all)
         raise DataError(
             f"market ticker {market!r} is absent from the returns ("
             + (f"read as {mkt}; " if mkt != raw_mkt else "")
-            + f"{len(norm)} tickers, e.g. {shown})"
+            + f"{len(norm_all)} tickers, e.g. {shown})"
             + (f"; did you mean {' or '.join(near)}?" if near else "")
         )
     if mkt_note is not None:
@@ -252,6 +342,7 @@ def align_panel(
         sp = pd.to_numeric(returns["span"], errors="coerce").to_numpy(
             dtype=np.float64, na_value=np.nan
         )
+        sp = sp if rows is None else sp[rows]
         span = np.full(mat.shape, np.nan)
         span.reshape(-1)[flat] = sp[use]
     firm_names = pd.Index(norm[firm_cols])
@@ -259,4 +350,6 @@ def align_panel(
     note = beyond_limit_note(beyond, mat, firm_names, pd.DatetimeIndex(mdates))
     if note:
         notes.append(note)
-    return AlignedPanel(pd.DatetimeIndex(mdates), mret, mat, firm_names, mkt, span, notes, beyond)
+    return AlignedPanel(
+        pd.DatetimeIndex(mdates), mret, mat, firm_names, mkt, span, notes, beyond, skipped
+    )

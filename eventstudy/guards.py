@@ -79,65 +79,114 @@ def _how(unit: str, unit_arg: str, cli_flag: str | None) -> str:
     return f"declare {unit_arg}='{unit}'{cli}"
 
 
-def _where(i: int, ticker: str | None, dates: NDArray[Any] | None) -> str:
+def _where(
+    i: int, ticker: str | None, dates: NDArray[Any] | None, rows: NDArray[np.int64] | None = None
+) -> str:
     parts = []
     if ticker is not None:
         parts.append(ticker)
     if dates is not None:
         d = pd.Timestamp(dates[i])
         parts.append(str(d.date()) if d is not pd.NaT else "no date")
-    return f"row {i + 1}" + (f" ({', '.join(parts)})" if parts else "")
+    row = i if rows is None else int(rows[i])
+    return f"row {row + 1}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def _group_median(
+    a: NDArray[np.float64], g: NDArray[np.int64], k: int, which: NDArray[np.bool_]
+) -> NDArray[np.float64]:
+    """Median of ``a`` per code in ``g`` for the codes where ``which`` holds; NaN elsewhere.
+
+    Only the selected series are sorted (they are few: the candidates of a
+    count test, see :func:`_profile`); the median of an even count is the
+    mean of the two middle values, as ``np.median`` and pandas have it.
+    """
+    out = np.full(k, np.nan)
+    sel = which[g]
+    if not sel.any():
+        return out
+    gs, vs = g[sel], a[sel]
+    order = np.lexsort((vs, gs))
+    gs, vs = gs[order], vs[order]
+    ids, first, cnt = np.unique(gs, return_index=True, return_counts=True)
+    lo = first + (cnt - 1) // 2
+    hi = first + cnt // 2
+    out[ids] = (vs[lo] + vs[hi]) / 2.0
+    return out
 
 
 def _profile(
-    dec: NDArray[np.float64], codes: NDArray[np.int64], k: int, nonzero: bool
+    dec: NDArray[np.float64],
+    codes: NDArray[np.int64],
+    k: int,
+    nonzero: bool,
+    hi: float,
+    lo: float,
 ) -> pd.DataFrame:
     """Per-series count, median |r|, share beyond ±1, share negative, median nonzero |r|.
 
-    Bin counts and grouped medians (pandas' grouped median does not sort the
-    whole panel); the median of the non-zero values only when ``nonzero``.
-    Series without a return are left out.
+    Bin counts only.  A median is needed only where it could cross a bound:
+    the median of ``n`` values exceeds ``hi`` only if at least ``n // 2`` of
+    them exceed ``hi`` (the upper middle value does), and the median of the
+    ``m`` non-zero values falls below ``lo`` only if at least ``m // 2`` of
+    them do; those series (rarely any) get their exact median, the others
+    NaN (their median is at most ``hi``, their non-zero median at least
+    ``lo``).  The median of the non-zero values is looked at only when
+    ``nonzero``.  Series without a return are left out.
     """
     ok = ~np.isnan(dec)
     g, a = codes[ok], np.abs(dec[ok])
     n = np.bincount(g, minlength=k)
-    idx = np.arange(k)
-    med = pd.Series(a).groupby(g).median().reindex(idx).to_numpy()
-    med_nz = (
-        pd.Series(np.where(a > 0.0, a, np.nan)).groupby(g).median().reindex(idx).to_numpy()
-        if nonzero
-        else np.full(k, np.nan)
-    )
+    above = np.bincount(g[a > hi], minlength=k)
+    cand = (n > 0) & (above >= n // 2)
+    med = _group_median(a, g, k, cand)
+    pos = a > 0.0
+    n_nz = np.bincount(g[pos], minlength=k)
+    cand_nz = np.zeros(k, dtype=bool)
+    med_nz = np.full(k, np.nan)
+    if nonzero:
+        small = np.bincount(g[pos & (a < lo)], minlength=k)
+        cand_nz = (n_nz > 0) & (small >= n_nz // 2)
+        med_nz = _group_median(a[pos], g[pos], k, cand_nz)
+    n_beyond = np.bincount(g[a > 1.0], minlength=k)
+    n_neg = np.bincount(g[dec[ok] < 0.0], minlength=k)
     with np.errstate(invalid="ignore", divide="ignore"):
         prof = pd.DataFrame(
             {
                 "n": n,
                 "median": med,
-                "beyond_one": np.bincount(g, weights=(a > 1.0), minlength=k) / n,
-                "negative": np.bincount(g, weights=(dec[ok] < 0.0), minlength=k) / n,
-                "n_nonzero": np.bincount(g, weights=(a > 0.0), minlength=k).astype(np.int64),
+                "beyond_one": n_beyond / n,
+                "negative": n_neg / n,
+                "n_nonzero": n_nz.astype(np.int64),
                 "median_nonzero": med_nz,
+                "above": above,
+                "n_beyond": n_beyond,
+                "n_negative": n_neg,
             }
         )
     return prof[prof["n"] > 0]
 
 
-def _pooled(dec: NDArray[np.float64]) -> pd.Series:
-    """:func:`_profile` of all values together (numpy only)."""
-    v = dec[~np.isnan(dec)]
-    a = np.abs(v)
-    nz = a[a > 0.0]
-    n = len(a)
-    return pd.Series(
-        {
-            "n": n,
-            "median": float(np.median(a)) if n else np.nan,
-            "beyond_one": float((a > 1.0).mean()) if n else np.nan,
-            "negative": float((v < 0.0).mean()) if n else np.nan,
-            "n_nonzero": len(nz),
-            "median_nonzero": float(np.median(nz)) if len(nz) else np.nan,
-        }
-    )
+def _pooled(dec: NDArray[np.float64], prof: pd.DataFrame, hi: float) -> pd.Series:
+    """:func:`_profile` of all values together, from the per-series counts.
+
+    The pooled median is computed only where it could exceed ``hi`` (at
+    least half the values do), as in :func:`_profile`.
+    """
+    n = int(prof["n"].sum())
+    above = int(prof["above"].sum())
+    med = np.nan
+    if n and above >= n // 2:
+        med = float(np.median(np.abs(dec[~np.isnan(dec)])))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.Series(
+            {
+                "n": n,
+                "median": med,
+                "beyond_one": float(prof["n_beyond"].sum() / n) if n else np.nan,
+                "negative": float(prof["n_negative"].sum() / n) if n else np.nan,
+            }
+        )
 
 
 def _looks(row: pd.Series, unit: str) -> str:
@@ -162,6 +211,7 @@ def check_return_scale(
     unit_arg: str = "returns_unit",
     cli_flag: str | None = "--returns-unit",
     labels: Sequence[str] | pd.Index | None = None,
+    rows: ArrayLike | None = None,
 ) -> NDArray[np.float64]:
     """Turn daily simple returns into decimals and refuse implausible magnitudes.
 
@@ -197,6 +247,9 @@ def check_return_scale(
         (``returns_unit=...`` and ``--returns-unit`` by default).
     labels : sequence of str, optional
         Names of the series when ``tickers`` holds integer codes.
+    rows : array-like of int, optional
+        0-based row of the input of each value, for messages, when the
+        values are a selection of the input's rows (default: their order).
 
     Returns
     -------
@@ -231,31 +284,30 @@ def check_return_scale(
     raw = np.asarray(values, dtype=np.float64).reshape(-1)
     dec = raw * _SCALE[unit]
     n = len(dec)
-    tick = None if tickers is None else np.asarray(tickers, dtype=object).reshape(-1)
     day = None if dates is None else np.asarray(dates).reshape(-1)
-    if tick is None:
+    if tickers is None:
         codes, names = np.zeros(n, dtype=np.int64), ["all"]
-    elif labels is not None:
-        codes, names = tick.astype(np.int64), [str(x) for x in labels]
+    elif labels is not None:  # integer codes: no object array of the whole panel
+        codes = np.asarray(tickers).reshape(-1).astype(np.int64, copy=False)
+        names = [str(x) for x in labels]
     else:
+        tick = np.asarray(tickers, dtype=object).reshape(-1)
         fac, uniq = pd.factorize(pd.Series(tick, dtype=object), use_na_sentinel=False)
         codes, names = np.asarray(fac, dtype=np.int64), [str(x) for x in uniq]
 
+    row_of = None if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
+
     def label(i: int) -> str | None:
-        return None if tick is None else names[int(codes[i])]
+        return None if tickers is None else names[int(codes[i])]
 
     in_unit = "as decimals (0.01 = 1%)" if unit == "decimal" else "in percent (1 = 1%)"
     col = f"column {column!r}"
     if np.isfinite(dec).sum():
-        pooled = _pooled(dec)
-        prof = (
-            _profile(dec, codes, len(names), unit == "percent")
-            if len(names) > 1
-            else pooled.to_frame().T
-        )
+        prof = _profile(dec, codes, len(names), unit == "percent", typical[1], typical[0])
+        pooled = _pooled(dec, prof, typical[1])
         big = prof[(prof["n"] >= min_obs) & (prof["median"] > typical[1])]
         if len(big) or (pooled["n"] >= 5 and pooled["median"] > typical[1]):
-            if tick is None or (len(big) == 0):
+            if tickers is None or (len(big) == 0):
                 subject, looks, rest = f"the returns in {col}", _looks(pooled, unit), ""
             else:
                 shown = "; ".join(
@@ -264,10 +316,21 @@ def check_return_scale(
                 more = f" (and {len(big) - 3} more)" if len(big) > 3 else ""
                 subject = f"the returns in {col} of {len(big)} of {len(prof)} series"
                 looks = shown + more
-                fine = prof[(prof["median"] <= typical[1]) & (prof["n"] >= min_obs)]
+                # a NaN median is at most typical[1] (not a candidate, _profile)
+                fine = prof[~(prof["median"] > typical[1]) & (prof["n"] >= min_obs)]
+                first_fine = (
+                    _group_median(
+                        np.abs(dec[~np.isnan(dec)]),
+                        codes[~np.isnan(dec)],
+                        len(names),
+                        np.arange(len(names)) == fine.index[0],
+                    )[fine.index[0]]
+                    if len(fine)
+                    else np.nan
+                )
                 rest = (
                     f". The other series look plausible (e.g. {names[fine.index[0]]}: median "
-                    f"|ret| {fine['median'].iloc[0]:.3g}): every series, the market index "
+                    f"|ret| {first_fine:.3g}): every series, the market index "
                     "included, must be in one unit"
                     if len(fine)
                     else ""
@@ -289,7 +352,7 @@ def check_return_scale(
                 g = small.index[0]
                 which = (
                     ""
-                    if tick is None
+                    if tickers is None
                     else f" of {len(small)} of {len(prof)} series (e.g. {names[int(g)]})"
                 )
                 raise DataError(
@@ -311,13 +374,13 @@ def check_return_scale(
         i = int(np.flatnonzero(below)[0])
         shown = f"{raw[i]:g}" + (f" (= {dec[i]:g} as a decimal)" if unit == "percent" else "")
         raise DataError(
-            f"{what}: {_where(i, label(i), day)} has the return {shown} in {col}: below -1 "
+            f"{what}: {_where(i, label(i), day, row_of)} has the return {shown} in {col}: below -1 "
             f"(a loss of more than 100%), which no simple return can be{hint}"
         )
     if total.any():
         i = int(np.flatnonzero(total)[0])
         raise DataError(
-            f"{what}: {_where(i, label(i), day)} has the return {raw[i]:g} in {col}, a loss of "
+            f"{what}: {_where(i, label(i), day, row_of)} has the return {raw[i]:g} in {col}, a loss of "
             f"exactly 100% (a close of zero). No listed share closes at zero: this is a "
             f"missing-value code or a data error (leave the cell empty for a day without a "
             f"return; a delisted stock's series ends on its last trading day){hint}"
@@ -381,13 +444,25 @@ def beyond_limit(
     ub, inv = np.unique(boards.astype(str), return_inverse=True)
     d = np.asarray(pd.DatetimeIndex(dates).values, dtype="datetime64[ns]")
     per_board = limit_fractions(ub.astype(object)[None, :], d[:, None])  # (days, boards)
-    lim = per_board[:, inv]
-    s = np.ones(r.shape) if span is None else np.where(np.isnan(span), 1.0, span)
-    s = np.maximum(s, 1.0)
+    # the bounds of a one-session return per (day, board), gathered per column; the
+    # same expressions as below with s = 1, so the same numbers
+    one = np.float64(1.0)
     with np.errstate(invalid="ignore"):
-        up = (1.0 + lim) ** s - 1.0 + tol
-        down = (1.0 - lim) ** s - 1.0 - tol
-        out = ~np.isnan(lim) & ~np.isnan(r) & ((r > up) | (r < down))
+        up1 = ((1.0 + per_board) ** one - 1.0 + tol)[:, inv]
+        down1 = ((1.0 - per_board) ** one - 1.0 - tol)[:, inv]
+        # NaN bounds (no limit) compare False: never marked
+        out = (r > up1) | (r < down1)
+    if span is not None:
+        s = np.maximum(np.where(np.isnan(span), 1.0, span), 1.0)
+        multi = np.flatnonzero((s > 1.0).reshape(-1))
+        if len(multi):
+            t_idx, j_idx = np.divmod(multi, r.shape[1])
+            lim = per_board[t_idx, inv[j_idx]]
+            sm, rm = s.reshape(-1)[multi], r.reshape(-1)[multi]
+            with np.errstate(invalid="ignore"):
+                up = (1.0 + lim) ** sm - 1.0 + tol
+                down = (1.0 - lim) ** sm - 1.0 - tol
+                out.reshape(-1)[multi] = ~np.isnan(lim) & ((rm > up) | (rm < down))
     return np.asarray(out, dtype=bool)
 
 

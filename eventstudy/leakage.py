@@ -260,10 +260,27 @@ def _placebo_positions(
     ok = ~blocked & (pos + est.start >= 0) & (pos + 1 < t_len)
     ok &= ~np.isnan(panel.firm[:, firms])
     keys = np.where(ok, rng.random(ok.shape), np.inf)
-    order = np.argsort(keys, axis=0)[:per_firm]
+    order = _smallest_rows(keys, per_firm)
     take = np.take_along_axis(ok, order, axis=0)
     cols = np.broadcast_to(np.arange(len(firms))[None, :], order.shape)
     return firms[cols[take]].astype(np.int64), order[take].astype(np.int64)
+
+
+def _smallest_rows(keys: NDArray[np.float64], k: int) -> NDArray[np.intp]:
+    """Rows of the ``k`` smallest keys of each column, in increasing order of key.
+
+    ``np.argsort(keys, axis=0)[:k]`` for distinct finite keys (ties, the
+    ``inf`` of unusable days, come after every finite key either way), by a
+    partition and a sort of the ``k`` selected rows only.
+    """
+    t_len = keys.shape[0]
+    if k >= t_len:
+        return np.argsort(keys, axis=0)
+    part = (
+        np.argpartition(keys, k - 1, axis=0)[:k] if k > 0 else np.empty((0, keys.shape[1]), np.intp)
+    )
+    sub = np.take_along_axis(keys, part, axis=0)
+    return np.take_along_axis(part, np.argsort(sub, axis=0), axis=0)
 
 
 def _upper_p(x: NDArray[np.float64], ref: NDArray[np.float64]) -> NDArray[np.float64]:

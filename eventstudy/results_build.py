@@ -29,6 +29,14 @@ if TYPE_CHECKING:
 __all__ = ["build_results"]
 
 
+def _repeat_text(values: NDArray[Any], times: int) -> pd.Series:
+    """``np.repeat(values, times)`` as a column: the distinct texts are converted
+    to the column's dtype once and taken (same dtype and values as a frame built
+    from the repeated array)."""
+    col = pd.Series(values)
+    return col.take(np.repeat(np.arange(len(values)), times)).reset_index(drop=True)
+
+
 def build_results(
     *,
     study: EventStudy,
@@ -108,8 +116,8 @@ def build_results(
     tpos = d0[inc][:, None] + taus[None, :]
     ar_long = pd.DataFrame(
         {
-            "event_id": np.repeat(inc_ids, w),
-            "ticker": np.repeat(inc_tick, w),
+            "event_id": _repeat_text(inc_ids, w),
+            "ticker": _repeat_text(inc_tick, w),
             "tau": np.tile(taus, e),
             "date": panel.dates.values[tpos.reshape(-1)] if e else np.array([], "datetime64[ns]"),
             "ret": y_ev.reshape(-1),
@@ -134,7 +142,7 @@ def build_results(
     k = len(spec.car)
     car_long = pd.DataFrame(
         {
-            "event_id": np.repeat(inc_ids, k),
+            "event_id": _repeat_text(inc_ids, k),
             "window": np.tile([window_label(wd.start, wd.end) for wd in spec.car], e),
             "start": np.tile([wd.start for wd in spec.car], e),
             "end": np.tile([wd.end for wd in spec.car], e),

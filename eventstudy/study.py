@@ -380,7 +380,14 @@ class EventStudy:
             )
         tests = get_tests(None if self.tests is None else tuple(self.tests), self.test_options)
         cal = prepare_questions(self, _prepare_events(self.events))
-        panel = align_panel(self.returns, self.market, returns_unit=self.returns_unit)
+        # only the events' tickers (and the market) are validated and aligned
+        read = cal["ticker"].astype("string").fillna("").unique()
+        panel = align_panel(
+            self.returns,
+            self.market,
+            returns_unit=self.returns_unit,
+            tickers={normalize_ticker(t) for t in read},
+        )
         check_span(spec, int(min_days), panel)
         # Missing data make NaN on purpose (an event without a return on a day, a
         # placebo date without estimation days); every such value is handled by
@@ -427,7 +434,7 @@ def _run(
         excluded[new] = True
 
     mark(tk < 0, EXCLUSION_REASONS["unknown_ticker"])
-    hint = absent_tickers_hint(tickers[tk < 0], [*panel.tickers, panel.market_ticker])
+    hint = absent_tickers_hint(tickers[tk < 0], panel.known_tickers)
     if hint is not None:
         warnings.warn(hint, DataWarning, stacklevel=3)
     has_data = np.zeros(n_ev, dtype=bool)
