@@ -50,7 +50,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.align import window_values
-from eventstudy.exceptions import EventStudyError
+from eventstudy.exceptions import EventStudyError, WindowError
 from eventstudy.longrun_tests import bhar_tests, lbt_bootstrap, lbt_skewness_t, reversal_table
 from eventstudy.windows import Window, as_window
 
@@ -335,6 +335,14 @@ def long_run(
     if benchmark == "model" and expected is None:
         raise EventStudyError("bhar_benchmark='model' needs the fitted model's expected returns")
     fn = expected if benchmark == "model" else None
+    too_long = [w.label for w in wins if w.length > len(dates)]
+    if too_long:  # no event can be measured; refuse before allocating events x window
+        raise WindowError(
+            f"BHAR window(s) {too_long} span more trading days than the returns hold "
+            f"({len(dates)}"
+            + (f", {dates[0].date()} to {dates[-1].date()}" if len(dates) else "")
+            + "); shorten them"
+        )
     frames = []
     for w in wins:
         out = buy_and_hold(firm, market, d0, tk, w, expected=fn, missing=missing)

@@ -1,0 +1,174 @@
+"""Review of issue 10 (groups, cross-sections, BHAR): hostile inputs give clear errors
+or stated exclusions, never a traceback or an arbitrary number."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from helpers import make_events, make_panel
+
+from eventstudy import EventStudy, EventStudyError
+from eventstudy.exceptions import AnalysisWarning, WindowError
+from eventstudy.groups import group_labels
+from eventstudy.longrun_tests import bhar_tests
+from eventstudy.windows import Window
+
+CFG = dict(
+    estimation_window=(-120, -11),
+    event_window=(-5, 5),
+    car_windows=[(0, 0), (0, 1)],
+    min_estimation_days=60,
+    leakage=False,
+    calendar_time=False,
+    tests=["csect_t", "patell"],
+)
+
+
+def _fit(events, returns, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return EventStudy(events, returns, **{**CFG, **kw}).fit()
+
+
+@pytest.fixture(scope="module")
+def data():
+    returns, tickers = make_panel(n_firms=12, n_days=420, seed=5)
+    dates = pd.DatetimeIndex(sorted(returns["date"].unique()))
+    ev = make_events(tickers, dates, 24, seed=3, lo=200, hi=380)
+    ev = ev.drop_duplicates(["ticker", "date"]).reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=len(ev))
+    ev["x"] = x
+    ev["x2"] = 2.0 * x - 1.0  # an exact linear function of x
+    ev["const"] = 3.0
+    ev["neg"] = x - 10.0  # log undefined
+    ev["xinf"] = np.where(np.arange(len(ev)) == 1, np.inf, x)
+    ev["kind"] = ["a", "b"] * (len(ev) // 2) + ["a"] * (len(ev) % 2)
+    ev.loc[0, "kind"] = "solo"  # a category that holds one event
+    res = _fit(ev, returns)
+    return ev, returns, res
+
+
+def _included(res):
+    return res.events[res.events["status"] == "included"]["event_id"].tolist()
+
+
+def test_collinear_or_constant_regressors_are_refused(data):
+    _, _, res = data
+    with pytest.raises(EventStudyError, match=r"collinear.*\['x2'\].*\['Intercept', 'x'\]"):
+        res.cross_section("car ~ x + x2")
+    with pytest.raises(EventStudyError, match=r"collinear.*\['const'\]"):
+        res.cross_section("car ~ x + const", cov_type="HC1")
+
+
+def test_no_more_events_than_coefficients_is_refused(data):
+    _, _, res = data
+    n = len(_included(res))
+    with pytest.raises(EventStudyError, match=rf"{n} event\(s\) and {n} coefficient"):
+        res.cross_section("car ~ C(event_id)", cov_type="HC1")
+
+
+def test_non_finite_transforms_and_values_name_the_events(data):
+    _, _, res = data
+    inc = _included(res)
+    with pytest.raises(EventStudyError, match=r"np\.log\(neg\).*not finite for \d+ event"):
+        res.cross_section("car ~ np.log(neg)")
+    assert "E002" in inc
+    with pytest.raises(EventStudyError, match=r"\['xinf'\] not finite for 1 event\(s\) \(E002\)"):
+        res.cross_section("car ~ xinf")
+
+
+def test_formula_errors_are_library_errors(data):
+    _, _, res = data
+    with pytest.raises(EventStudyError, match="cannot evaluate cross-section 'car ~ x \\+'"):
+        res.cross_section("car ~ x +")
+    with pytest.raises(EventStudyError, match="name 'foo' is not defined"):
+        res.cross_section("car ~ foo(x)")
+    with pytest.raises(EventStudyError, match="formula must be text"):
+        res.cross_section(123)
+    with pytest.raises(EventStudyError, match="bhar over \\[0,\\+1\\] was not computed.*none"):
+        res.cross_section("bhar ~ x")
+
+
+def test_one_cluster_is_refused(data):
+    _, _, res = data
+    with pytest.raises(EventStudyError, match="cluster column 'const' has 1 distinct value"):
+        res.cross_section("car ~ x", cov_type="cluster", cluster="const")
+
+
+def test_leverage_one_event_is_left_out_under_hc3_with_a_warning(data):
+    _, _, res = data
+    inc = _included(res)
+    assert "E001" in inc
+    with pytest.warns(AnalysisWarning, match=r"1 event\(s\) left out.*leverage 1\): E001"):
+        fit = res.cross_section("car ~ C(kind) + x")
+    assert fit.nobs == len(inc) - 1
+    # the same as statsmodels on the exported rows without that event
+    frame = res.cross_section_data((0, 1))
+    hand = smf.ols("car ~ C(kind) + x", data=frame[frame["event_id"] != "E001"]).fit(cov_type="HC3")
+    np.testing.assert_allclose(fit.params.to_numpy(), hand.params.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(fit.bse.to_numpy(), hand.bse.to_numpy(), rtol=1e-10)
+    # HC1 is defined with leverage 1 (the event's residual is zero): it stays in
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AnalysisWarning)
+        kept = res.cross_section("car ~ C(kind) + x", cov_type="HC1")
+    assert kept.nobs == len(inc)
+    # a term that keeps a single value once that event is out is an error, not dropped
+    ev_txt = frame.assign(code=np.where(frame["event_id"] == "E001", "z", "y"))
+    chars = ev_txt[["event_id", "code"]]
+    with pytest.raises(EventStudyError, match=r"\['code'\] take\(s\) a single value"):
+        res.cross_section("car ~ code", characteristics=chars)
+
+
+def test_characteristics_dates_follow_the_date_policy(data):
+    _, _, res = data
+    inc = res.events[res.events["status"] == "included"]
+    chars = pd.DataFrame(
+        {"ticker": inc["ticker"], "date": inc["date"].dt.strftime("%d/%m/%Y"), "lev": 1.0}
+    )
+    with pytest.raises(EventStudyError, match="characteristics: row 1 .*year first"):
+        res.cross_section_data(characteristics=chars)
+
+
+def test_group_labels_refuse_the_missing_label_and_look_alike_values():
+    with pytest.raises(EventStudyError, match=r"1 event\(s\) have the value '\(missing\)'"):
+        group_labels(pd.Series(["a", "(missing)", None, "a"]), "g")
+    with pytest.raises(EventStudyError, match="holds the value '1' as int and as text"):
+        group_labels(pd.Series([1, "1", 2, "2"], dtype=object), "g")
+    # stripped text and plain ints are fine
+    text, order, n_missing = group_labels(pd.Series(["a", "a ", "b", None], dtype=object), "g")
+    assert order == ["a", "b", "(missing)"] and n_missing == 1
+    assert list(text) == ["a", "a", "b", "(missing)"]
+
+
+def test_group_column_with_the_missing_label_fails_the_study(data):
+    ev, returns, _ = data
+    bad = ev.assign(tag=["(missing)", "x"] * (len(ev) // 2) + ["x"] * (len(ev) % 2))
+    with pytest.raises(EventStudyError, match="names the group of events without a value"):
+        _fit(bad, returns, groups="tag")
+
+
+def test_bhar_window_longer_than_the_data_is_refused_up_front(data):
+    ev, returns, _ = data
+    with pytest.raises(WindowError, match=r"BHAR window\(s\) \['\[0,\+100000\]'\] span more"):
+        _fit(ev, returns, bhar_windows=[(0, 1), (0, 100_000)])
+
+
+def test_bhar_tests_refuse_a_degenerate_cross_section():
+    fr = pd.DataFrame(
+        {
+            "event_id": list("abcd"),
+            "start": 0,
+            "end": 5,
+            "bhar": 0.1 + np.array([0.0, 1e-17, 0.0, 2e-17]),
+            "status": "complete",
+            "sessions_before_start": 0,
+        }
+    )
+    row = bhar_tests(fr, [Window(0, 5)]).iloc[0]
+    assert np.isnan(row["t"]) and np.isnan(row["t_sa"]) and np.isnan(row["p_boot"])
+    assert row["reason"].startswith("no cross-sectional variance")
