@@ -9,7 +9,7 @@ not hold.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,7 @@ def _drawable(text: str, fallback: str) -> str:
     return fallback if _has_cjk(text) and cjk_font() is None else terminal_safe(text, lines=False)
 
 
-def _legend(ax: Axes, loc: str) -> None:
+def _legend(ax: Axes, loc: Literal["upper left", "best"]) -> None:
     """A small legend whose font can draw the CJK characters of its labels."""
     from eventstudy.report.fonts import text_font
 
