@@ -280,6 +280,16 @@ def buy_and_hold(
         status[new] = "excluded"
         reason[new] = why
         bad |= mask
+    # a benchmark return the products need but that is missing (the model benchmark's
+    # regressors, e.g. a factor file, end before the window does): no BHAR, said so
+    n_nan = (np.isnan(bench) & bench_mask).sum(axis=1)
+    no_bench = (n_nan > 0) & ~bad & (status != "excluded")
+    status[no_bench] = "excluded"
+    reason[no_bench] = [
+        f"benchmark return missing on {int(k)} session(s) of the window (the benchmark's "
+        "data do not cover it)"
+        for k in n_nan[no_bench]
+    ]
     bad |= status == "excluded"
     nan = np.full(e, np.nan)
     bhar = np.where(bad, nan, g_firm - g_bench)

@@ -172,3 +172,29 @@ def test_bhar_tests_refuse_a_degenerate_cross_section():
     row = bhar_tests(fr, [Window(0, 5)]).iloc[0]
     assert np.isnan(row["t"]) and np.isnan(row["t_sa"]) and np.isnan(row["p_boot"])
     assert row["reason"].startswith("no cross-sectional variance")
+
+
+def test_bhar_with_a_benchmark_that_stops_early_is_an_excluded_event():
+    from eventstudy.longrun import buy_and_hold
+
+    rng = np.random.default_rng(1)
+    firm = rng.normal(0, 0.02, (40, 3))
+    market = rng.normal(0, 0.01, 40)
+    d0 = np.array([10, 20, 30], dtype=np.int64)
+    tk = np.array([0, 1, 2], dtype=np.int64)
+
+    def expected(d0_w, off):  # a model benchmark whose regressors end after session 33
+        pos = d0_w[:, None] + off[None, :]
+        return np.where(pos > 33, np.nan, 0.001 + 0.0 * pos)
+
+    out = buy_and_hold(firm, market, d0, tk, Window(0, 5), expected=expected)
+    assert list(out["status"][:2]) == ["complete", "complete"]
+    assert np.isfinite(out["bhar"][:2]).all()
+    np.testing.assert_allclose(
+        out["bhar"][0], np.prod(1 + firm[10:16, 0]) - 1.001**6, rtol=0, atol=1e-15
+    )
+    assert out["status"][2] == "excluded" and np.isnan(out["bhar"][2])
+    assert out["reason"][2] == (
+        "benchmark return missing on 2 session(s) of the window (the benchmark's data do "
+        "not cover it)"
+    )
