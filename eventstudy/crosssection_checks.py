@@ -56,7 +56,12 @@ def check_design(formula: str, data: pd.DataFrame, spec: CrossSectionSpec) -> ND
             y, x = dmatrices(
                 formula, data, NA_action=NAAction(NA_types=[]), return_type="dataframe", eval_env=1
             )
-    except (PatsyError, NameError, TypeError, ValueError, KeyError) as exc:
+    except SyntaxError as exc:
+        raise EventStudyError(
+            f"cannot evaluate {where}: {exc.msg}; quote a column whose name is not a Python "
+            'name (a keyword such as class, spaces) with Q("name")'
+        ) from None
+    except (PatsyError, NameError, TypeError, ValueError, KeyError, AttributeError) as exc:
         raise EventStudyError(f"cannot evaluate {where}: {exc}") from None
     both = pd.concat([y, x], axis=1)
     vals = both.to_numpy(dtype=float)
@@ -79,9 +84,21 @@ def check_design(formula: str, data: pd.DataFrame, spec: CrossSectionSpec) -> ND
     xm = x.to_numpy(dtype=float)
     n, k = xm.shape
     if n <= k:
+        wide = {
+            t: sl.stop - sl.start
+            for t, sl in x.design_info.term_name_slices.items()
+            if sl.stop - sl.start > 1
+        }
         raise EventStudyError(
             f"{where}: {n} event(s) and {k} coefficient(s); a regression needs more events "
             "than coefficients (no residual degrees of freedom, so no standard errors)"
+            + (
+                f"; categorical terms and their columns: {wide} (a text column is a "
+                "category per value: numbers written as text, such as 1,234 or 5%, are not "
+                "read as numbers)"
+                if wide
+                else ""
+            )
         )
     if np.linalg.matrix_rank(xm) < k:
         kept: list[int] = []

@@ -198,3 +198,22 @@ def test_bhar_with_a_benchmark_that_stops_early_is_an_excluded_event():
         "benchmark return missing on 2 session(s) of the window (the benchmark's data do "
         "not cover it)"
     )
+
+
+def test_keyword_names_and_numbers_written_as_text_get_a_hint(data):
+    _, _, res = data
+    inc = _included(res)
+    rng = np.random.default_rng(2)
+    chars = pd.DataFrame(
+        {
+            "event_id": inc,
+            "class": rng.normal(size=len(inc)),
+            "mcap": [f"{v:,.1f}" for v in rng.uniform(1000, 9000, len(inc))],
+        }
+    )
+    with pytest.raises(EventStudyError, match=r'invalid syntax; quote a column .*Q\("name"\)'):
+        res.cross_section("car ~ class", characteristics=chars)
+    fit = res.cross_section('car ~ Q("class")', characteristics=chars)
+    assert fit.nobs == len(inc)
+    with pytest.raises(EventStudyError, match=r"categorical terms .*'mcap'.*such as 1,234"):
+        res.cross_section("car ~ mcap", characteristics=chars)
