@@ -103,6 +103,16 @@ def group_labels(values: pd.Series, column: str) -> tuple[NDArray[np.object_], l
                 "values of different types that print alike would be pooled into one group; "
                 "give the column one type"
             )
+    uniq = pd.Series(present.unique(), dtype=object)
+    folded = uniq.str.casefold().str.replace(r"[\s_]+", " ", regex=True)
+    clash = folded[folded.duplicated(keep=False)]
+    if len(clash):
+        same = sorted(uniq[folded == clash.iloc[0]])
+        raise EventStudyError(
+            f"group column {column!r} spells one value in several ways {same}: they would "
+            "form separate groups; give them one spelling (es.load_calendar normalises "
+            "event_type, player_type and board)"
+        )
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = [str(c) for c in s.cat.categories]
         order = [c for c in cats if c in set(present)]

@@ -120,7 +120,10 @@ def test_leverage_one_event_is_left_out_under_hc3_with_a_warning(data):
     # a term that keeps a single value once that event is out is an error, not dropped
     ev_txt = frame.assign(code=np.where(frame["event_id"] == "E001", "z", "y"))
     chars = ev_txt[["event_id", "code"]]
-    with pytest.raises(EventStudyError, match=r"\['code'\] take\(s\) a single value"):
+    with (
+        pytest.warns(AnalysisWarning, match="leverage 1"),
+        pytest.raises(EventStudyError, match=r"\['code'\] take\(s\) a single value"),
+    ):
         res.cross_section("car ~ code", characteristics=chars)
 
 
@@ -217,3 +220,16 @@ def test_keyword_names_and_numbers_written_as_text_get_a_hint(data):
     assert fit.nobs == len(inc)
     with pytest.raises(EventStudyError, match=r"categorical terms .*'mcap'.*such as 1,234"):
         res.cross_section("car ~ mcap", characteristics=chars)
+
+
+def test_group_values_spelled_two_ways_are_refused(data):
+    with pytest.raises(
+        EventStudyError, match=r"spells one value in several ways \['Entry', 'entry'\]"
+    ):
+        group_labels(pd.Series(["entry", "Entry ", "termination", "entry"], dtype=object), "g")
+    with pytest.raises(EventStudyError, match=r"\['IDC provider', 'idc_provider'\]"):
+        group_labels(pd.Series(["idc_provider", "IDC provider", "cloud"]), "g")
+    ev, returns, _ = data
+    bad = ev.assign(event_type=["entry", "Entry"] * (len(ev) // 2) + ["entry"] * (len(ev) % 2))
+    with pytest.raises(EventStudyError, match="spells one value in several ways"):
+        _fit(bad, returns, groups="event_type")
