@@ -233,3 +233,20 @@ def test_group_values_spelled_two_ways_are_refused(data):
     bad = ev.assign(event_type=["entry", "Entry"] * (len(ev) // 2) + ["entry"] * (len(ev) % 2))
     with pytest.raises(EventStudyError, match="spells one value in several ways"):
         _fit(bad, returns, groups="event_type")
+
+
+def test_user_calendar_left_as_written_warns_about_two_spellings():
+    from eventstudy import load_calendar
+    from eventstudy.exceptions import CalendarWarning
+
+    frame = pd.DataFrame(
+        {
+            "event_id": ["A1", "A2", "A3", "A4"],
+            "ticker": ["600000.SS", "600010.SS", "600020.SS", "600030.SS"],
+            "date": ["2023-03-01", "2023-03-02", "2023-03-03", "2023-03-06"],
+            "event_type": ["entry", "Entry", "终止", "merger"],
+        }
+    )
+    with pytest.warns(CalendarWarning, match=r"spells categories in several ways: \{'entry'"):
+        cal = load_calendar(frame)
+    assert cal["event_type"].tolist() == ["entry", "Entry", "终止", "merger"]
