@@ -83,6 +83,11 @@ def check_design(formula: str, data: pd.DataFrame, spec: CrossSectionSpec) -> ND
         )
     xm = x.to_numpy(dtype=float)
     n, k = xm.shape
+    if k == 0:
+        raise EventStudyError(
+            f"{where}: the formula has no regressor, not even the intercept (drop '- 1' or "
+            "'+ 0', or name a column)"
+        )
     if n <= k:
         wide = {
             t: sl.stop - sl.start

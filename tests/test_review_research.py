@@ -88,6 +88,8 @@ def test_formula_errors_are_library_errors(data):
         res.cross_section("car ~ x +")
     with pytest.raises(EventStudyError, match="name 'foo' is not defined"):
         res.cross_section("car ~ foo(x)")
+    with pytest.raises(EventStudyError, match="has no regressor, not even the intercept"):
+        res.cross_section("car ~ -1")
     with pytest.raises(EventStudyError, match="formula must be text"):
         res.cross_section(123)
     with pytest.raises(EventStudyError, match="bhar over \\[0,\\+1\\] was not computed.*none"):
