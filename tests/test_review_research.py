@@ -252,3 +252,23 @@ def test_user_calendar_left_as_written_warns_about_two_spellings():
     with pytest.warns(CalendarWarning, match=r"spells categories in several ways: \{'entry'"):
         cal = load_calendar(frame)
     assert cal["event_type"].tolist() == ["entry", "Entry", "终止", "merger"]
+
+
+def test_difference_tests_refuse_groups_without_variance():
+    from eventstudy.groups import difference_tests
+
+    flat = {"a": np.full(3, 0.01), "b": np.full(2, 0.02), "c": np.full(2, 0.03)}
+    d = difference_tests(flat, ["a", "b", "c"], (0, 1))
+    assert d["test"].tolist() == ["none"]
+    assert d["reason"].iloc[0].startswith("no variance of the CARs within the groups")
+    # one varying group: its comparison is tested, the constant pair is not
+    some = {"a": np.full(3, 0.01), "b": np.full(2, 0.02), "c": np.array([0.03, 0.05])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = difference_tests(some, ["a", "b", "c"], (0, 1)).set_index(["test", "comparison"])
+    for test in ("welch_t", "regression"):
+        assert np.isnan(d.loc[(test, "b - a"), "pvalue"])
+        assert d.loc[(test, "b - a"), "reason"] == "no variance of the CARs within 'b' and 'a'"
+        assert np.isfinite(d.loc[(test, "c - a"), "pvalue"])
+    assert np.isnan(d.loc[("regression_wald", "all groups"), "pvalue"])
+    np.testing.assert_allclose(d.loc[("welch_t", "c - a"), "estimate"], 0.03, rtol=1e-12)
