@@ -116,7 +116,8 @@ def check_design(formula: str, data: pd.DataFrame, spec: CrossSectionSpec) -> ND
         raise EventStudyError(
             f"{where}: the regressors are collinear over the {n} events used: {redundant} "
             f"{'is' if len(redundant) == 1 else 'are'} constant or a linear combination of "
-            f"{[str(x.columns[j]) for j in kept]}, so the coefficients are not identified; "
+            f"{[str(x.columns[j]) for j in kept]} (up to rounding: rescale a variable whose "
+            "values are tiny beside the others), so the coefficients are not identified; "
             "drop or combine the redundant terms"
         )
     if spec.cov_type in ("HC2", "HC3"):
