@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from eventstudy.crosssection_checks import check_design
 from eventstudy.exceptions import AnalysisWarning, EventStudyError
 from eventstudy.windows import Window, as_window
 
@@ -112,12 +113,13 @@ def attach_characteristics(
         ch = ch.rename(columns={"event_id": "_k_event_id"})
     elif {"ticker", "date"} <= set(ch.columns):
         key = ["ticker", "date"]
-        dates = pd.to_datetime(ch["date"], errors="coerce", format="mixed")
-        if dates.isna().any():
-            i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-            raise EventStudyError(
-                f"characteristics row {i + 1}: date {ch['date'].iloc[i]!r} is not a date"
-            )
+        from eventstudy.dates import parse_dates
+
+        # the library's one date policy (year first; day- or month-first text is
+        # ambiguous and an error; zones converted to China time), as for the calendar
+        dates = pd.Series(
+            parse_dates(ch["date"], what="characteristics", error=EventStudyError).dates
+        )
         ch = ch.assign(
             _k_ticker=[normalize_ticker(str(t)) for t in ch["ticker"]],
             _k_date=dates.dt.normalize().to_numpy(),
@@ -177,6 +179,10 @@ def formula_names(formula: str) -> tuple[list[str], list[str]]:
     (``reference=``) and not a known formula function; ``Q("name")`` quotes
     a column name.
     """
+    if not isinstance(formula, str):
+        raise EventStudyError(
+            f"a cross-section formula must be text such as 'car ~ C(player_type)', got {formula!r}"
+        )
     if formula.count("~") != 1:
         raise EventStudyError(
             f"cross-section formula {formula!r} must have the form 'car ~ x + C(group)'"
@@ -376,11 +382,11 @@ def cross_section(
         )
     w = spec.window
     if "bhar" in dep and not frame.attrs["bhar_window"]:
-        have = sorted(
-            {
-                (int(a), int(b))
-                for a, b in zip(results.bhar["start"], results.bhar["end"], strict=True)
-            }
+        bh = results.bhar
+        have = (
+            sorted({(int(a), int(b)) for a, b in zip(bh["start"], bh["end"], strict=True)})
+            if len(bh)
+            else []
         )
         raise EventStudyError(
             f"bhar over {w.label} was not computed; BHAR windows of the study: "
@@ -424,6 +430,21 @@ def cross_section(
             f"cross-section {formula!r} over {w.label}: {len(data)} event(s) with every "
             "variable; a regression needs more"
         )
+    while len(lev1 := check_design(formula, data, spec)):
+        ids = data["event_id"].astype(str).to_numpy()[lev1]
+        warnings.warn(
+            f"cross-section {formula!r} over {w.label}: {len(ids)} event(s) left out, each "
+            f"the only event of a category or dummy (leverage 1): {', '.join(ids[:10])}"
+            + (" ..." if len(ids) > 10 else "")
+            + f"; {spec.cov_type} standard errors divide by 1 - leverage and are undefined for "
+            "them, and they determine only their own coefficient (give cov_type='HC1' to "
+            "keep them)",
+            AnalysisWarning,
+            stacklevel=3,
+        )
+        keep = np.ones(len(data), dtype=bool)
+        keep[lev1] = False
+        data = data[keep].reset_index(drop=True)
     if spec.weights == "patell":
         model = smf.wls(formula, data=data, weights=1.0 / data["var_car"].to_numpy(dtype=float))
     else:

@@ -7,12 +7,14 @@ test); :func:`difference_tests` is re-exported there.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from eventstudy.estimation_checks import SIGMA_FLOOR
 from eventstudy.windows import window_label
 
 __all__ = ["DIFF_COLUMNS", "difference_tests"]
@@ -79,7 +81,20 @@ def difference_tests(
             row("none", comparison="all groups", reason="fewer than two groups with 2+ events")
         )
         return _typed(pd.DataFrame(rows, columns=DIFF_COLUMNS))
+    dev = np.concatenate([clean[g] - clean[g].mean() for g in usable])
+    within = float(np.sqrt((dev * dev).sum() / max(len(dev) - len(usable), 1)))
+    if within < SIGMA_FLOOR:  # every group constant: t and F would be infinite
+        rows.append(
+            row(
+                "none",
+                comparison="all groups",
+                reason=f"no variance of the CARs within the groups (pooled sd {within:.2g} "
+                f"< {SIGMA_FLOOR:g}): the difference tests are undefined",
+            )
+        )
+        return _typed(pd.DataFrame(rows, columns=DIFF_COLUMNS))
     xa = clean[ref]
+    flat: set[str] = set()  # groups that, like the reference, have constant CARs
     for g in usable[1:]:
         xb = clean[g]
         comp = f"{g} - {ref}"
@@ -91,17 +106,31 @@ def difference_tests(
             "n_group": len(xb),
             "n_reference": len(xa),
         }
-        w = stats.ttest_ind(xb, xa, equal_var=False)
-        rows.append(
-            row(
-                "welch_t",
-                estimate=float(xb.mean() - xa.mean()),
-                stat=float(w.statistic),
-                pvalue=float(w.pvalue),
-                df=float(w.df),
-                **common,
+        se = float(np.sqrt(xb.var(ddof=1) / len(xb) + xa.var(ddof=1) / len(xa)))
+        if se < SIGMA_FLOOR:  # both groups constant: Welch's t is infinite
+            flat.add(g)
+            rows.append(
+                row(
+                    "welch_t",
+                    estimate=float(xb.mean() - xa.mean()),
+                    reason=f"no variance of the CARs within {g!r} and {ref!r}",
+                    **common,
+                )
             )
-        )
+        else:
+            with warnings.catch_warnings():  # one constant group: t is still defined
+                warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)
+                w = stats.ttest_ind(xb, xa, equal_var=False)
+            rows.append(
+                row(
+                    "welch_t",
+                    estimate=float(xb.mean() - xa.mean()),
+                    stat=float(w.statistic),
+                    pvalue=float(w.pvalue),
+                    df=float(w.df),
+                    **common,
+                )
+            )
         u = stats.mannwhitneyu(xb, xa, alternative="two-sided")
         rows.append(
             row(
@@ -136,6 +165,19 @@ def difference_tests(
     names = list(fit.params.index)
     for g in usable[1:]:
         term = f"C(group)[T.{codes[g]}]"
+        if g in flat:  # its HC3 variance is made of zero residuals only
+            rows.append(
+                row(
+                    "regression",
+                    comparison=f"{g} - {ref}",
+                    group=g,
+                    reference=ref,
+                    estimate=float(fit.params[term]),
+                    n=int(fit.nobs),
+                    reason=f"no variance of the CARs within {g!r} and {ref!r}",
+                )
+            )
+            continue
         rows.append(
             row(
                 "regression",
@@ -151,7 +193,17 @@ def difference_tests(
                 n_reference=len(xa),
             )
         )
-    if len(usable) > 2:
+    if len(usable) > 2 and flat:
+        rows.append(
+            row(
+                "regression_wald",
+                comparison="all groups",
+                reference=ref,
+                n=int(fit.nobs),
+                reason=f"not computed: no variance of the CARs within {sorted(flat)} and {ref!r}",
+            )
+        )
+    elif len(usable) > 2:
         r = np.zeros((len(usable) - 1, len(names)))
         for k, g in enumerate(usable[1:]):
             r[k, names.index(f"C(group)[T.{codes[g]}]")] = 1.0

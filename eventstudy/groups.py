@@ -83,6 +83,36 @@ def group_labels(values: pd.Series, column: str) -> tuple[NDArray[np.object_], l
     text = s.astype("string").fillna("").str.strip().to_numpy(dtype=object)
     text[miss] = MISSING_GROUP
     present = pd.Series(text[~miss])
+    if (present == MISSING_GROUP).any():
+        raise EventStudyError(
+            f"group column {column!r}: {int((present == MISSING_GROUP).sum())} event(s) have "
+            f"the value {MISSING_GROUP!r}, which names the group of events without a value; "
+            "rename that value"
+        )
+    if s.dtype == object:
+        # distinct values that print alike (1 and "1") would be pooled silently
+        raw = s[~miss]
+        kind = raw.map(lambda v: "text" if isinstance(v, str) else type(v).__name__)
+        per = pd.DataFrame({"text": present.to_numpy(), "kind": kind.to_numpy()})
+        mixed = per.groupby("text")["kind"].nunique()
+        if (mixed > 1).any():
+            t = str(mixed[mixed > 1].index[0])
+            kinds = sorted(per.loc[per["text"] == t, "kind"].unique())
+            raise EventStudyError(
+                f"group column {column!r} holds the value {t!r} as {' and as '.join(kinds)}: "
+                "values of different types that print alike would be pooled into one group; "
+                "give the column one type"
+            )
+    uniq = pd.Series(present.unique(), dtype=object)
+    folded = uniq.str.casefold().str.replace(r"[\s_]+", " ", regex=True)
+    clash = folded[folded.duplicated(keep=False)]
+    if len(clash):
+        same = sorted(uniq[folded == clash.iloc[0]])
+        raise EventStudyError(
+            f"group column {column!r} spells one value in several ways {same}: they would "
+            "form separate groups; give them one spelling (es.load_calendar normalises "
+            "event_type, player_type and board)"
+        )
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = [str(c) for c in s.cat.categories]
         order = [c for c in cats if c in set(present)]

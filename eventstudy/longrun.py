@@ -50,7 +50,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.align import window_values
-from eventstudy.exceptions import EventStudyError
+from eventstudy.exceptions import EventStudyError, WindowError
 from eventstudy.longrun_tests import bhar_tests, lbt_bootstrap, lbt_skewness_t, reversal_table
 from eventstudy.windows import Window, as_window
 
@@ -280,16 +280,21 @@ def buy_and_hold(
         status[new] = "excluded"
         reason[new] = why
         bad |= mask
-    # a benchmark without a return on a session it compounds over (the model's
-    # expected return on a session without factors): no BHAR, and the reason
-    no_bench = ~bad & (status != "excluded") & (bench_mask & np.isnan(bench)).any(axis=1)
-    for j in np.flatnonzero(no_bench):
-        k = int(np.argmax(bench_mask[j] & np.isnan(bench[j])))
-        status[j] = "excluded"
-        reason[j] = (
-            f"no benchmark return on day {window.start + k:+d}: the model's expected return "
-            "needs every regressor (a session without factors or with a missing factor value)"
-        )
+    # a benchmark return the products need but that is missing (the model's expected
+    # return on a session without factors, or benchmark data that end before the
+    # window does): no BHAR, and the reason names the count and the first such day
+    gap = bench_mask & np.isnan(bench)
+    n_nan = gap.sum(axis=1)
+    no_bench = (n_nan > 0) & ~bad & (status != "excluded")
+    first = np.argmax(gap, axis=1)
+    status[no_bench] = "excluded"
+    reason[no_bench] = [
+        f"no benchmark return on day {window.start + int(k):+d} ({int(n)} session(s) of the "
+        "window without one): the model's expected return needs every regressor (a "
+        "session without factors or with a missing factor value) and the benchmark's "
+        "data must cover the window"
+        for k, n in zip(first[no_bench], n_nan[no_bench], strict=True)
+    ]
     bad |= status == "excluded"
     nan = np.full(e, np.nan)
     bhar = np.where(bad, nan, g_firm - g_bench)
@@ -345,6 +350,14 @@ def long_run(
     if benchmark == "model" and expected is None:
         raise EventStudyError("bhar_benchmark='model' needs the fitted model's expected returns")
     fn = expected if benchmark == "model" else None
+    too_long = [w.label for w in wins if w.length > len(dates)]
+    if too_long:  # no event can be measured; refuse before allocating events x window
+        raise WindowError(
+            f"BHAR window(s) {too_long} span more trading days than the returns hold "
+            f"({len(dates)}"
+            + (f", {dates[0].date()} to {dates[-1].date()}" if len(dates) else "")
+            + "); shorten them"
+        )
     frames = []
     for w in wins:
         out = buy_and_hold(firm, market, d0, tk, w, expected=fn, missing=missing)

@@ -16,6 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from eventstudy.estimation_checks import SIGMA_FLOOR
 from eventstudy.windows import Window
 
 __all__ = ["bhar_tests", "lbt_bootstrap", "lbt_skewness_t", "reversal_table"]
@@ -171,7 +172,7 @@ def bhar_tests(
             "boot_reps": np.nan,
             "reason": "",
         }
-        if n >= 3 and row["sd"] > 0:
+        if n >= 3 and row["sd"] > SIGMA_FLOOR:
             t = row["mean"] / (row["sd"] / np.sqrt(n))
             t_sa, gamma = lbt_skewness_t(x)
             boot = lbt_bootstrap(x, reps=reps, fraction=fraction, seed=[int(seed), 1999, k])
@@ -196,7 +197,7 @@ def bhar_tests(
             row["reason"] = (
                 f"needs at least 3 events with a BHAR, has {n}"
                 if n < 3
-                else "zero cross-sectional variance"
+                else f"no cross-sectional variance (sd {row['sd']:.2g} < {SIGMA_FLOOR:g})"
             )
         rows.append(row)
     return pd.DataFrame(rows)
@@ -238,7 +239,7 @@ def reversal_table(
         m0 = float(both["initial"].mean()) if n else np.nan
         m1 = float(both["bhar"].mean()) if n else np.nan
         slope = slope_p = np.nan
-        if n >= 3 and both["initial"].std() > 0:
+        if n >= 3 and both["initial"].std() > SIGMA_FLOOR:
             fit = sm.OLS(both["bhar"].to_numpy(), sm.add_constant(both["initial"].to_numpy())).fit(
                 cov_type="HC3"
             )

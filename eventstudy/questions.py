@@ -491,7 +491,13 @@ def reproduce_kwargs(config: Mapping[str, Any], data_dir: Path) -> dict[str, Any
         path = data_dir / "characteristics.csv"
         if not path.is_file():
             raise EventStudyError(f"{path} is missing: the run used characteristics")
-        out["characteristics"] = path
+        # the output writer escaped text cells a spreadsheet would run as formulas
+        # ("=E1" -> "'=E1"); undo that exactly, as for the calendar
+        from eventstudy._text import spreadsheet_unescape
+
+        ch = read_characteristics(path)
+        ch.columns = [spreadsheet_unescape(str(c)) for c in ch.columns]
+        out["characteristics"] = ch.map(spreadsheet_unescape)
     return out
 
 

@@ -233,6 +233,37 @@ def _report(cal: pd.DataFrame, column: str, source: str, bad: Sequence[int], kno
     )
 
 
+def _warn_spellings(
+    cal: pd.DataFrame, column: str, source: str, values: list[str], bad: Sequence[int]
+) -> None:
+    """Warn when a user column left as written spells one category in several ways.
+
+    The column is the user's own scheme (some value matches no category), so it
+    is not normalised; if it holds, say, ``entry`` and ``Entry``, they stay two
+    values, and grouping on the column would split one kind of event.
+    """
+    skip = set(bad)
+    spell: dict[str, set[str]] = {}
+    for i, (cat, raw) in enumerate(zip(values, cal[source].tolist(), strict=True)):
+        if i not in skip and _text(raw):
+            spell.setdefault(cat, set()).add(_text(raw))
+    many = {c: sorted(v) for c, v in spell.items() if len(v) > 1}
+    if not many:
+        return
+    ids = cal["event_id"].tolist() if "event_id" in cal.columns else list(range(len(cal)))
+    shown = "; ".join(
+        f"row {i + 1} (event_id {ids[i]}): {_text(cal[source].iloc[i])!r}" for i in bad[:3]
+    )
+    warnings.warn(
+        f"calendar {source} is left as written because {len(bad)} value(s) match no "
+        f"{column} category ({shown}{' ...' if len(bad) > 3 else ''}), but it spells "
+        f"categories in several ways: {many}; these stay distinct values (groups on the "
+        "column would split them): write one spelling, or categories throughout",
+        CalendarWarning,
+        stacklevel=4,
+    )
+
+
 def _set_category(
     cal: pd.DataFrame, column: str, values: list[str], raw: str, after: str | None
 ) -> None:
@@ -312,6 +343,7 @@ def add_type_columns(cal: pd.DataFrame, *, strict: bool = False) -> pd.DataFrame
         if bad:
             if strict:
                 _report(out, column, source, bad, ", ".join(known))
+            _warn_spellings(out, column, source, values, bad)
             continue
         if source == "player_type_assessed":
             _set_category(out, column, values, "player_type_raw", after=source)

@@ -9,7 +9,7 @@ not hold.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,28 @@ def _axes(ax: Axes | None) -> Axes:
 
     _, new = plt.subplots(figsize=(7.0, 4.2))
     return new
+
+
+def _drawable(text: str, fallback: str) -> str:
+    """``text`` as a figure can draw it: control characters (a bidirectional override
+    would draw the rest of a legend entry reversed) shown as escapes, and CJK text only
+    with an installed CJK font (else matplotlib draws empty boxes; then ``fallback``)."""
+    from eventstudy._text import terminal_safe
+    from eventstudy.report.fonts import _has_cjk, cjk_font
+
+    return fallback if _has_cjk(text) and cjk_font() is None else terminal_safe(text, lines=False)
+
+
+def _legend(ax: Axes, loc: Literal["upper left", "best"]) -> None:
+    """A small legend whose font can draw the CJK characters of its labels."""
+    from eventstudy.report.fonts import text_font
+
+    labels = " ".join(ax.get_legend_handles_labels()[1])
+    prop: dict[str, Any] = {"size": 7}
+    family = text_font(labels).get("fontfamily")
+    if family:
+        prop["family"] = family
+    ax.legend(loc=loc, frameon=False, prop=prop)
 
 
 def group_pvalue_table(g: GroupResults, group: str) -> pd.DataFrame:
@@ -278,15 +300,18 @@ def plot_groups(groups: GroupResults, *, ax: Axes | None = None, alpha: float = 
         color = f"C{k % 10}"
         if np.isfinite(half).any():
             ax.fill_between(tau, m - half, m + half, color=color, alpha=0.12, linewidth=0)
-        ax.plot(tau, m, color=color, marker="o", markersize=2.5, label=f"{g} (N = {n[0]})")
+        name = _drawable(g, f"group {k + 1}")
+        ax.plot(tau, m, color=color, marker="o", markersize=2.5, label=f"{name} (N = {n[0]})")
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.set_xlabel("event day (trading days relative to day 0)")
     ax.set_ylabel("CAAR from the first event day (%)")
-    title = f"CAAR by {groups.column} ({1 - alpha:.0%} bands)"
+    from eventstudy.report.fonts import text_font
+
+    title = f"CAAR by {_drawable(groups.column, 'group')} ({1 - alpha:.0%} bands)"
     if groups.simulated:
         title += " - SIMULATED prices"
-    ax.set_title(title)
-    ax.legend(loc="upper left", frameon=False, fontsize=7)
+    ax.set_title(title, **text_font(title))
+    _legend(ax, "upper left")
     return ax
 
 
@@ -300,8 +325,11 @@ def plot_bhar(data: Any, *, ax: Axes | None = None, alpha: float = 0.05) -> Axes
     g = data.groups
     if g is not None and len(g.bhar):
         frame = g.bhar
-        series = [(str(k), frame[frame["group"] == k]) for k in g.order]
-        what = f"by {g.column}"
+        series = [
+            (_drawable(str(k), f"group {i + 1}"), frame[frame["group"] == k])
+            for i, k in enumerate(g.order)
+        ]
+        what = f"by {_drawable(g.column, 'group')}"
     else:
         series = [("all events", data.bhar_tests)]
         what = "all events"
@@ -321,7 +349,7 @@ def plot_bhar(data: Any, *, ax: Axes | None = None, alpha: float = 0.05) -> Axes
     ax.set_xticks(x, wins)
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.set_ylabel("mean BHAR (%)")
-    ax.legend(frameon=False, fontsize=7, loc="best")
+    _legend(ax, "best")
     bench = (data.bhar_settings or {}).get("benchmark", "market")
     title = (
         f"Buy-and-hold abnormal return against the {bench}, {what} ({1 - alpha:.0%} t intervals)"
