@@ -27,7 +27,7 @@ import pandas as pd
 
 from eventstudy.report.blocks import Block
 from eventstudy.report.fonts import CSS_FONT_STACK
-from eventstudy.report.textfmt import floor_p_text, html_table, md_table
+from eventstudy.report.textfmt import floor_p_text, html_table, md_table, md_text
 from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
@@ -241,23 +241,23 @@ def render_markdown(blocks: list[Block]) -> str:
     parts: list[str] = []
     for b in blocks:
         if b.kind == "h1":
-            parts.append(f"# {b.text}")
+            parts.append(f"# {md_text(b.text)}")
         elif b.kind == "h2":
-            parts.append(f"## {b.text}")
+            parts.append(f"## {md_text(b.text)}")
         elif b.kind == "h3":
-            parts.append(f"### {b.text}")
+            parts.append(f"### {md_text(b.text)}")
         elif b.kind == "banner":
-            parts.append(f"> **{b.text}**")
+            parts.append(f"> **{md_text(b.text)}**")
         elif b.kind == "p":
-            parts.append(floor_p_text(b.text))
+            parts.append(floor_p_text(md_text(b.text)))
         elif b.kind == "item":
-            parts.append(f"- {floor_p_text(b.text)}")
+            parts.append(f"- {floor_p_text(md_text(b.text))}")
         elif b.kind == "table" and b.table is not None:
             parts.append(md_table(b.table))
         elif b.kind == "details" and b.table is not None:
-            parts += [f"### {b.text}", md_table(b.table)]
+            parts += [f"### {md_text(b.text)}", md_table(b.table)]
         elif b.kind == "figure":
-            parts.append(f"![{b.text}]({b.path})")
+            parts.append(f"![{md_text(b.text)}]({b.path})")
     return "\n\n".join(parts) + "\n"
 
 

@@ -129,10 +129,26 @@ def _text_frame(df: pd.DataFrame) -> list[list[str]]:
     ]
 
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+
+
+def md_text(text: str) -> str:
+    """``text`` with what Markdown would read as raw HTML made literal.
+
+    A ``<`` that could open a tag (``<b>``, ``</x>``, ``<!--``) is written
+    ``&lt;`` and an ``&`` that would start an entity ``&amp;`` (both
+    CommonMark and Python-Markdown show them as written; a backslash escape
+    of ``<`` is CommonMark only); ``p<0.001`` and ``R&D`` are left as they are.
+    Group labels, firm names, titles and questions come from the user's files.
+    """
+    return _TAG_START.sub("&lt;", _ENTITY.sub("&amp;", text))
+
+
 def md_table(df: pd.DataFrame) -> str:
-    """GitHub-flavoured Markdown table (``|`` escaped, p-values floored)."""
-    cols = [str(c) for c in df.columns]
-    rows = [[c.replace("|", "\\|") for c in r] for r in _text_frame(df)]
+    """GitHub-flavoured Markdown table (``|`` escaped, raw HTML made literal, p-values floored)."""
+    cols = [md_text(str(c)).replace("|", "\\|") for c in df.columns]
+    rows = [[md_text(c).replace("|", "\\|") for c in r] for r in _text_frame(df)]
     out = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(out)
