@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventstudy.cli_output import captured_output, say
 from eventstudy.cli_questions import data_days_after, question_kwargs
-from eventstudy.exceptions import EventStudyError, NoEventsIncludedError
+from eventstudy.exceptions import DataError, EventStudyError, NoEventsIncludedError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -190,12 +190,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise EventStudyError("--offline/--cache-dir apply to --source yfinance, not csv")
     if source == "csv":
         if args.returns is not None:
-            panel = read_returns_csv(
-                args.returns,
-                columns=args.columns,
-                preset=args.preset,
-                returns_unit=args.returns_unit,
-            )
+            try:
+                panel = read_returns_csv(
+                    args.returns,
+                    columns=args.columns,
+                    preset=args.preset,
+                    returns_unit=args.returns_unit,
+                )
+            except EventStudyError as exc:
+                if args.columns is None and args.preset is None and _holds_prices(args.returns):
+                    raise DataError(
+                        f"{exc}; {args.returns} holds prices (a close column and no ret): "
+                        f"give it as --prices {args.returns}"
+                    ) from None
+                raise
             inputs["returns"] = args.returns
         elif args.prices is not None:
             panel = read_prices_csv(
@@ -234,6 +242,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _holds_prices(path: Path) -> bool:
+    """Whether a CSV file's header names a close or price column and no ``ret``."""
+    from eventstudy.data.base import PRICE_COLUMNS
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.readline(65536).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    names = {c.strip().strip('"').strip().lower() for c in head.lstrip("\ufeff").split(",")}
+    return "ret" not in names and any(c in names for c in PRICE_COLUMNS)
+
+
 def _download(args: argparse.Namespace, cal: pd.DataFrame, q: dict[str, Any]) -> Any:
     """The Yahoo Finance panel of the calendar's tickers and the market; yfinance's own
     output goes to a log file, and an empty download is one clear error."""
@@ -241,7 +262,6 @@ def _download(args: argparse.Namespace, cal: pd.DataFrame, q: dict[str, Any]) ->
 
     from eventstudy.data.cache import default_cache_dir
     from eventstudy.data.yahoo import download_yahoo
-    from eventstudy.exceptions import DataError
     from eventstudy.tickers import normalize_market_ticker
 
     ok = cal[cal["calendar_status"] == "ok"]

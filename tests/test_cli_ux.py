@@ -249,3 +249,13 @@ def test_run_checks_out_before_reading(monkeypatch, capsys, tmp_path):
     argv = ["run", "--returns", str(tmp_path / "missing.csv"), "--out", str(target)]
     assert main(argv) == 2
     assert "exists and is not a directory" in capsys.readouterr().err
+
+
+def test_price_file_given_as_returns_names_prices(capsys, tmp_path):
+    prices = tmp_path / "px.csv"
+    prices.write_text("date,ticker,close\n2024-05-06,600000.SS,10\n", encoding="utf-8")
+    argv = ["run", "--calendar", str(calendar_file(tmp_path)), "--returns", str(prices)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"holds prices (a close column and no ret): give it as --prices {prices}" in err
+    assert len(err.strip().splitlines()) == 1

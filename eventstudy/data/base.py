@@ -139,7 +139,7 @@ def _long_closes(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 #: column names (lower case) that mark a frame of prices rather than returns
-_PRICE_COLUMNS = ("close", "adj_close", "adj close", "price", "prc", "clsprc", "收盘价", "收盘")
+PRICE_COLUMNS = ("close", "adj_close", "adj close", "price", "prc", "clsprc", "收盘价", "收盘")
 
 
 def study_source(returns: Any, prices: Any) -> Any:
@@ -164,7 +164,7 @@ def study_source(returns: Any, prices: Any) -> Any:
         return inner
     if isinstance(returns, pd.DataFrame):
         names = {str(c).strip().lower(): str(c) for c in returns.columns}
-        priced = [names[c] for c in _PRICE_COLUMNS if c in names]
+        priced = [names[c] for c in PRICE_COLUMNS if c in names]
         if "ret" not in names and priced:
             raise DataError(
                 f"returns: the frame has no 'ret' column but has {priced[0]!r}: it looks like "
