@@ -108,6 +108,15 @@ def test_wide_frame_without_dates_is_refused():
         Panel.from_prices(frame)
 
 
+def test_vendor_layout_goes_to_the_reader_with_its_mapping(closes):
+    long, _ = closes
+    vendor = long.rename(columns={"date": "Trddt", "ticker": "Stkcd", "close": "Clsprc"})
+    with pytest.raises(DataError, match=r"missing column\(s\)"):
+        Panel.from_prices(vendor)
+    mapped = Panel.from_prices(vendor, columns="date=Trddt,ticker=Stkcd,close=Clsprc")
+    pd.testing.assert_frame_equal(mapped.returns, Panel.from_prices(long).returns)
+
+
 def test_bad_price_is_named_by_the_existing_reader(closes):
     long, _ = closes
     bad = long.copy()

@@ -125,7 +125,10 @@ def _long_closes(frame: pd.DataFrame) -> pd.DataFrame:
     if "date" in names:
         col = next(c for c in frame.columns if str(c).strip().lower() == "date")
         wide = frame.set_index(col)
-    elif not isinstance(frame.index, pd.DatetimeIndex):
+    numeric = len(wide.columns) > 0 and all(pd.api.types.is_numeric_dtype(t) for t in wide.dtypes)
+    if not numeric:  # a long vendor layout: the reader names the missing columns
+        return frame
+    if "date" not in names and not isinstance(frame.index, pd.DatetimeIndex):
         raise DataError(
             "prices: expected a long frame date, ticker, close, or a wide frame of closes "
             "with the dates as its index or in a 'date' column "
