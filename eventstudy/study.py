@@ -31,7 +31,7 @@ from eventstudy.estimation_checks import (
     standardised_outliers,
 )
 from eventstudy.exceptions import CalendarWarning, DataWarning, EventStudyError
-from eventstudy.guards import beyond_limit_by_event
+from eventstudy.guards import beyond_limit_by_event, check_unit
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
 from eventstudy.models import (
@@ -642,7 +642,7 @@ def _run(
     # the unit of the given returns and the loss limit, for reproduce (recorded when set,
     # so that directories written before they were recorded still compare equal)
     loss = None if study.max_loss is None else float(study.max_loss)
-    recorded = {"returns_unit": str(study.returns_unit), "max_loss": loss}
+    recorded = {"returns_unit": check_unit(study.returns_unit), "max_loss": loss}
     defaults = {"returns_unit": "decimal", "max_loss": None}
     extra["config"] = {
         **extra.get("config", {}),
