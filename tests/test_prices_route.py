@@ -157,3 +157,13 @@ def test_returns_unit_and_max_loss_recorded_and_reproduced(tmp_path):
     assert config["returns_unit"] == "percent"
     rep = reproduce(out)
     assert rep.ok, rep.report()
+
+
+def test_empty_returns_say_so_instead_of_an_absent_market(closes):
+    _, events = closes
+    empty = pd.DataFrame({"date": [], "ticker": [], "ret": []})
+    with pytest.raises(DataError, match=r"the frame is empty \(nothing was read or downloaded\)$"):
+        EventStudy(events, empty).fit()
+    panel = Panel(returns=empty, provenance={"missing_tickers": ["600000.SS", "000300.SS"]})
+    with pytest.raises(DataError, match="no data for 2 ticker.s.: 600000.SS, 000300.SS"):
+        EventStudy(events, panel).fit()

@@ -165,6 +165,17 @@ def study_source(returns: Any, prices: Any) -> Any:
     inner = getattr(returns, "panel", None)  # a Simulation from es.simulate_market
     if isinstance(inner, Panel):
         return inner
+    frame = returns.returns if isinstance(returns, Panel) else returns
+    if isinstance(frame, pd.DataFrame) and frame.empty:
+        missing = returns.provenance.get("missing_tickers") if isinstance(returns, Panel) else None
+        raise DataError(
+            "returns: the frame is empty (nothing was read or downloaded)"
+            + (
+                f"; no data for {len(missing)} ticker(s): {', '.join(missing[:8])}"
+                if missing
+                else ""
+            )
+        )
     if isinstance(returns, pd.DataFrame):
         names = {str(c).strip().lower(): str(c) for c in returns.columns}
         priced = [names[c] for c in PRICE_COLUMNS if c in names]
