@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from eventstudy.flagship import FLAGSHIP_QUESTION, FLAGSHIP_TITLE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FLAGSHIP_BHAR",
@@ -179,6 +180,8 @@ def question_kwargs(
 
 def sim_end(cal: pd.DataFrame, windows: list[tuple[int, int]] | None, default: str) -> str:
     """Last simulated date: the default, or later so that every BHAR window fits."""
+    import pandas as pd
+
     ends = [b for _, b in windows or []]
     if not ends or "date" not in cal.columns:
         return default
@@ -217,6 +220,8 @@ def cmd_bhar_specification(args: argparse.Namespace) -> int:
     )
     paths = res.write(args.out)
     p = res.params
+    if getattr(args, "quiet", False):
+        return 0
     print(
         f"BHAR{p['window']} under the null: {p['trials']} trials x {p['events']} events, "
         f"bootstrap {p['reps']} resamples of {p['n_b']} events (SIMULATED market)"

@@ -36,6 +36,7 @@ import pandas as pd
 
 from eventstudy._hashing import sha256_file
 from eventstudy._parquet import read_plain_parquet
+from eventstudy._progress import Bar, progress, showing_progress
 from eventstudy._text import spreadsheet_unescape
 from eventstudy.exceptions import OutputError
 from eventstudy.report.compare import Comparison, check_tolerances, compare_dirs
@@ -226,6 +227,14 @@ def _study_kwargs(config: Any, where: str) -> dict[str, Any]:
         "placebo_per_firm": lk("placebo_per_firm", _int, "an integer", 100),
         "max_placebo": lk("max_placebo", _int, "an integer", 20_000),
         "seed": lk("seed", _int, "an integer", 0),
+        # recorded when not the default (directories written before: the defaults)
+        "returns_unit": get(
+            "returns_unit",
+            lambda v: v in ("decimal", "percent"),
+            "'decimal' or 'percent'",
+            "decimal",
+        ),
+        "max_loss": get("max_loss", lambda v: v is None or number(v), "a number or null", None),
     }
 
 
@@ -261,16 +270,24 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
     EventStudyError
         For invalid tolerances or a configuration the study refuses.
     """
+    rtol, atol = check_tolerances(rtol, atol)
+    folder = Path(folder)
+    with progress("reproduce", total=3, unit="step") as bar:  # shown by the CLI only
+        bar.set_postfix_str("checking the manifest")
+        problems = verify_snapshot(folder)
+        if problems:
+            return Reproduction(str(folder), problems)
+        bar.update()
+        return _reproduce(folder, rtol, atol, bar)
+
+
+def _reproduce(folder: Path, rtol: float, atol: float, bar: Bar) -> Reproduction:
+    """:func:`reproduce` after the snapshot was verified."""
     from eventstudy.data.base import Panel
     from eventstudy.questions import reproduce_kwargs
     from eventstudy.report.files import REPORT_FORMAT, write_outputs
     from eventstudy.study import EventStudy
 
-    rtol, atol = check_tolerances(rtol, atol)
-    folder = Path(folder)
-    problems = verify_snapshot(folder)
-    if problems:
-        return Reproduction(str(folder), problems)
     manifest = read_manifest(folder)
     files: dict[str, str] = manifest["files"]
     for need in ("summary.json", "data/calendar.csv", "data/returns.parquet"):
@@ -313,9 +330,12 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
             data / "factors.parquet", str(data / "factors.parquet")
         )
     kwargs.update(reproduce_kwargs(summary["config"], data))  # groups, BHAR, cross-sections
-    with warnings.catch_warnings():
+    bar.set_postfix_str("recomputing the study")
+    with warnings.catch_warnings(), showing_progress(None):  # one bar: this one
         warnings.simplefilter("ignore")  # the original run already showed its warnings
         res = EventStudy(cal, panel, **kwargs).fit()
+    bar.update()
+    bar.set_postfix_str("writing and comparing")
     extra = list(manifest.get("extra", []))
     older = []
     if manifest.get("report_format") != REPORT_FORMAT and "report.md" in files:

@@ -369,7 +369,10 @@ def specification_study(
     )
     spans = [(s, min(block, trials - s)) for s in range(0, trials, block)]
     if client is None:
-        parts = [_run_block(setup, s, k) for s, k in spans]
+        from eventstudy._progress import tracked
+
+        bar = tracked(spans, "trials", total=trials, unit="trial", size=lambda sk: sk[1])
+        parts = [_run_block(setup, s, k) for s, k in bar]
     else:
         from eventstudy.distributed import map_blocks
 

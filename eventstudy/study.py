@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from eventstudy._progress import Bar, progress
 from eventstudy.abnormal import car_variance, compute_abnormal
 from eventstudy.align import AlignedPanel, align_panel, window_values
 from eventstudy.calendar.sessions import align_day0, xshg_sessions
 from eventstudy.calendar.validate import is_sh_respelling, ticker_notes
-from eventstudy.data.base import Panel
+from eventstudy.data.base import Panel, study_source
 from eventstudy.dates import clock, parse_dates, timing_from_minutes
 from eventstudy.estimation_checks import (
     CHECK_REASONS,
@@ -30,7 +31,7 @@ from eventstudy.estimation_checks import (
     standardised_outliers,
 )
 from eventstudy.exceptions import CalendarWarning, DataWarning, EventStudyError
-from eventstudy.guards import beyond_limit_by_event
+from eventstudy.guards import beyond_limit_by_event, check_unit
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
 from eventstudy.models import (
@@ -224,9 +225,12 @@ class EventStudy:
         Announcements with ``ticker`` and ``date`` (optional ``event_id``,
         ``timing`` or ``time``, ``date_precision`` and any other columns, which
         are carried through), or ``"compute-leasing"`` for the bundled calendar.
-    returns : DataFrame or Panel
+    returns : DataFrame, Panel or Simulation
         Long frame ``date, ticker, ret`` or wide (dates x tickers), including
-        the market index as one ticker; or a :class:`~eventstudy.data.Panel`.
+        the market index as one ticker; or a :class:`~eventstudy.data.Panel`
+        (from the readers); or a :class:`~eventstudy.data.simulate.Simulation`
+        (``es.simulate_market``), whose panel is used.  Give either
+        ``returns`` or ``prices``.
     market : str
         Ticker of the market index in ``returns`` (default ``000300.SS``).
     model : str or NormalReturnModel
@@ -301,10 +305,28 @@ class EventStudy:
         Regressions run at fit time (formulas or mappings ``formula, window,
         cov_type, cluster, weights``; :mod:`eventstudy.crosssection`), and a
         table joined on ``event_id`` or ``(ticker, date)``.
+    prices : DataFrame, path, Panel or Simulation, optional
+        Daily closing prices instead of ``returns``: a long frame or CSV file
+        ``date, ticker, close`` (optional ``open, high, low, volume``) or a
+        wide frame of closes (dates x tickers), the market index included;
+        read by :meth:`eventstudy.data.Panel.from_prices`.  The returns are
+        close to close, and the prices turn on what returns alone cannot
+        give: the price-limit flags, the limit-aware CAR and the abnormal
+        volume of the leakage diagnostics (with a ``volume`` column).
+
+    Examples
+    --------
+    >>> import eventstudy as es
+    >>> cal = es.load_calendar("compute-leasing")
+    >>> sim = es.simulate_market(cal, seed=1)
+    >>> closes = sim.panel.prices[["date", "ticker", "close"]]
+    >>> res = es.EventStudy(cal, prices=closes, leakage=False).fit()
+    >>> res.n_included > 0
+    True
     """
 
     events: pd.DataFrame | str
-    returns: pd.DataFrame | Panel
+    returns: pd.DataFrame | Panel | Any = None
     market: str = "000300.SS"
     model: str | NormalReturnModel = "market"
     factors: Any = None
@@ -336,9 +358,13 @@ class EventStudy:
     bhar_options: Mapping[str, Any] | None = None
     cross_section: str | Mapping[str, Any] | Sequence[str | Mapping[str, Any]] | None = None
     characteristics: pd.DataFrame | str | Path | None = None
+    prices: pd.DataFrame | Panel | str | Path | Any = None
 
     def fit(self) -> EventStudyResults:
         """Run the study and return :class:`~eventstudy.results.EventStudyResults`."""
+        source = study_source(self.returns, self.prices)
+        if source is not self.returns or self.prices is not None:
+            return replace(self, returns=source, prices=None).fit()
         spec = WindowSpec.build(self.estimation_window, self.event_window, self.car_windows)
         model = get_model(self.model, factors=self.factors, **dict(self.model_options or {}))
         min_days = self.min_estimation_days
@@ -380,21 +406,25 @@ class EventStudy:
             )
         tests = get_tests(None if self.tests is None else tuple(self.tests), self.test_options)
         cal = prepare_questions(self, _prepare_events(self.events))
-        # only the events' tickers (and the market) are validated and aligned
-        read = cal["ticker"].astype("string").fillna("").unique()
-        panel = align_panel(
-            self.returns,
-            self.market,
-            returns_unit=self.returns_unit,
-            tickers={normalize_ticker(t) for t in read},
-        )
-        check_span(spec, int(min_days), panel)
-        # Missing data make NaN on purpose (an event without a return on a day, a
-        # placebo date without estimation days); every such value is handled by
-        # the exclusion rules and the NaN-aware statistics, so numpy's floating
-        # point warnings are not the user's business.
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return _run(self, spec, model, tests, cal, panel, int(min_days))
+        with progress("study", total=4, unit="step") as bar:  # shown by the CLI only
+            bar.set_postfix_str("aligning the data")
+            # only the events' tickers (and the market) are validated and aligned
+            read = cal["ticker"].astype("string").fillna("").unique()
+            panel = align_panel(
+                self.returns,
+                self.market,
+                returns_unit=self.returns_unit,
+                tickers={normalize_ticker(t) for t in read},
+            )
+            check_span(spec, int(min_days), panel)
+            bar.update()
+            bar.set_postfix_str("estimation and tests")
+            # Missing data make NaN on purpose (an event without a return on a day, a
+            # placebo date without estimation days); every such value is handled by
+            # the exclusion rules and the NaN-aware statistics, so numpy's floating
+            # point warnings are not the user's business.
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return _run(self, spec, model, tests, cal, panel, int(min_days), bar)
 
 
 def _gather(
@@ -416,6 +446,7 @@ def _run(
     cal: pd.DataFrame,
     panel: AlignedPanel,
     min_days: int,
+    bar: Bar,
 ) -> EventStudyResults:
     n_ev = len(cal)
     t_len = len(panel.dates)
@@ -558,6 +589,8 @@ def _run(
     notes = list(panel.notes) + ticker_notes(cal)
     if flags is not None:
         limit_info = _limit_window(flags, panel, d0c[inc], tkc[inc], taus, fit, ar, x_ev)
+    bar.update()
+    bar.set_postfix_str("placebo and leakage")
     if study.leakage and len(inc):
         from eventstudy.leakage import leakage_diagnostics
 
@@ -591,6 +624,8 @@ def _run(
             ),
             note=leak_note,
         )
+    bar.update()
+    bar.set_postfix_str("calendar time, groups, results")
     ctime = None
     if study.calendar_time:
         ctime = calendar_time_portfolio(
@@ -611,6 +646,15 @@ def _run(
         (tk >= 0) & (d0 >= 0) & (d0 < t_len),
     )
     extra = run_questions(study, panel, cal, inc, d0c, tkc, fit, model, data, tests, ov)
+    # the unit of the given returns and the loss limit, for reproduce (recorded when set,
+    # so that directories written before they were recorded still compare equal)
+    loss = None if study.max_loss is None else float(study.max_loss)
+    recorded = {"returns_unit": check_unit(study.returns_unit), "max_loss": loss}
+    defaults = {"returns_unit": "decimal", "max_loss": None}
+    extra["config"] = {
+        **extra.get("config", {}),
+        **{k: v for k, v in recorded.items() if v != defaults[k]},
+    }
     res = build_results(
         study=study,
         min_days=min_days,

@@ -8,7 +8,7 @@ on that frame only, so a study is the same whatever the source.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -18,7 +18,7 @@ import pandas as pd
 from eventstudy.dates import parse_dates
 from eventstudy.exceptions import DataError
 
-__all__ = ["DataSource", "Panel", "returns_from_prices", "validate_returns"]
+__all__ = ["DataSource", "Panel", "returns_from_prices", "study_source", "validate_returns"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,142 @@ class Panel:
     source: str = "unknown"
     provenance: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_prices(
+        cls,
+        prices: Any,
+        *,
+        columns: Mapping[str, str] | str | None = None,
+        preset: str | None = None,
+        returns_unit: str | None = None,
+    ) -> Panel:
+        """A panel from daily closing prices: the one step from prices to a study.
+
+        ``EventStudy(events, prices=df)`` calls it.  Prices give more than
+        returns: the price-limit flags (limit-up and limit-down closes, one-word
+        boards), the limit-aware CAR and the abnormal volume of the leakage
+        diagnostics (with a ``volume`` column) all need them.
+
+        Parameters
+        ----------
+        prices : DataFrame, path, Panel or Simulation
+            A long frame or CSV file ``date, ticker, close`` (plus optional
+            ``open, high, low, volume, prev_close`` and a return column, read
+            by :func:`eventstudy.data.csvfile.read_prices_csv` with the same
+            rules and checks); or a wide frame of closes (dates as the index
+            or a ``date`` column, one column per ticker, the market index
+            included), which is made long first.  A :class:`Panel` with
+            prices, or a :class:`~eventstudy.data.simulate.Simulation`
+            (``es.simulate_market``), is taken as it is.
+        columns, preset, returns_unit
+            Column mapping, vendor preset and unit of a return column, as in
+            :func:`~eventstudy.data.csvfile.read_prices_csv` (long input only).
+
+        Returns
+        -------
+        Panel
+            Close-to-close simple returns (``date, ticker, ret``) and the prices.
+
+        Raises
+        ------
+        DataError
+            As :func:`~eventstudy.data.csvfile.read_prices_csv` (a missing
+            ``close``, a non-positive price, ...), naming the row; or a Panel
+            without prices.
+        """
+        from eventstudy.data.csvfile import read_prices_csv
+
+        inner = getattr(prices, "panel", None)  # a Simulation
+        if isinstance(inner, Panel):
+            prices = inner
+        if isinstance(prices, Panel):
+            if prices.prices is None or "close" not in prices.prices:
+                raise DataError(
+                    "Panel.from_prices: this Panel has no prices (its source gave returns "
+                    "only); pass the closes themselves"
+                )
+            return prices
+        if isinstance(prices, pd.DataFrame) and columns is None and preset is None:
+            prices = _long_closes(prices)
+        panel: Panel = read_prices_csv(
+            prices, columns=columns, preset=preset, returns_unit=returns_unit
+        )
+        return panel
+
+
+def _long_closes(frame: pd.DataFrame) -> pd.DataFrame:
+    """A wide frame of closes (dates x tickers) as a long ``date, ticker, close`` frame;
+    a long frame (it has a ticker column) unchanged."""
+    names = {str(c).strip().lower() for c in frame.columns}
+    if "ticker" in names or "close" in names:
+        return frame
+    wide = frame
+    if "date" in names:
+        col = next(c for c in frame.columns if str(c).strip().lower() == "date")
+        wide = frame.set_index(col)
+    numeric = len(wide.columns) > 0 and all(pd.api.types.is_numeric_dtype(t) for t in wide.dtypes)
+    if not numeric:  # a long vendor layout: the reader names the missing columns
+        return frame
+    if "date" not in names and not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataError(
+            "prices: expected a long frame date, ticker, close, or a wide frame of closes "
+            "with the dates as its index or in a 'date' column "
+            f"(found columns {list(frame.columns)[:8]} and a {type(frame.index).__name__})"
+        )
+    wide = wide.copy()
+    wide.index = wide.index.rename("date")
+    wide.columns = [str(c) for c in wide.columns]
+    out = wide.reset_index().melt(id_vars="date", var_name="ticker", value_name="close")
+    return out[out["close"].notna()].reset_index(drop=True)
+
+
+#: column names (lower case) that mark a frame of prices rather than returns
+PRICE_COLUMNS = ("close", "adj_close", "adj close", "price", "prc", "clsprc", "收盘价", "收盘")
+
+
+def study_source(returns: Any, prices: Any) -> Any:
+    """What the study aligns: ``returns`` (a Simulation's panel), or the panel of ``prices``.
+
+    A frame of prices given as ``returns`` is an error that names the prices route.
+    """
+    if prices is not None:
+        if returns is not None:
+            raise DataError(
+                "give returns= or prices=, not both: prices= computes the returns "
+                "(close to close) and keeps the prices for the limit flags"
+            )
+        return Panel.from_prices(prices)
+    if returns is None:
+        raise DataError(
+            "EventStudy needs returns= (a long frame date, ticker, ret, a wide frame, a "
+            "Panel or a Simulation) or prices= (closes: EventStudy(events, prices=df))"
+        )
+    inner = getattr(returns, "panel", None)  # a Simulation from es.simulate_market
+    if isinstance(inner, Panel):
+        return inner
+    frame = returns.returns if isinstance(returns, Panel) else returns
+    if isinstance(frame, pd.DataFrame) and frame.empty:
+        missing = returns.provenance.get("missing_tickers") if isinstance(returns, Panel) else None
+        raise DataError(
+            "returns: the frame is empty (nothing was read or downloaded)"
+            + (
+                f"; no data for {len(missing)} ticker(s): {', '.join(missing[:8])}"
+                if missing
+                else ""
+            )
+        )
+    if isinstance(returns, pd.DataFrame):
+        names = {str(c).strip().lower(): str(c) for c in returns.columns}
+        priced = [names[c] for c in PRICE_COLUMNS if c in names]
+        if "ret" not in names and priced:
+            raise DataError(
+                f"returns: the frame has no 'ret' column but has {priced[0]!r}: it looks like "
+                "prices. Pass them as prices: EventStudy(events, prices=df), or "
+                "returns=Panel.from_prices(df); the returns are computed close to close and "
+                "the prices turn on the limit flags, the limit-aware CAR and abnormal volume"
+            )
+    return returns
 
 
 @runtime_checkable

@@ -39,6 +39,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from eventstudy._progress import tracked
 from eventstudy.data.base import Panel, returns_from_prices
 from eventstudy.data.cache import default_cache_dir, lookup_cached, write_cached
 from eventstudy.exceptions import DataError, DataWarning, MissingDependencyError
@@ -353,12 +354,13 @@ def download_yahoo(
     missing: list[str] = []
     if todo:
         dl = downloader if downloader is not None else _default_downloader()
-        for i in range(0, len(todo), batch_size):
-            batch = todo[i : i + batch_size]
+        batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
+        done = 0
+        for batch in tracked(batches, "download", total=len(todo), unit="ticker", size=len):
+            done += len(batch)
             if progress:
                 print(
-                    f"eventstudy: downloading {i + len(batch)}/{len(todo)} tickers from "
-                    f"Yahoo Finance ...",
+                    f"eventstudy: downloading {done}/{len(todo)} tickers from Yahoo Finance ...",
                     file=sys.stderr,
                     flush=True,
                 )
