@@ -156,9 +156,7 @@ def write_outputs(
     only when complete (see :mod:`eventstudy.report.outdir`): if anything
     fails, ``out`` is left exactly as it was.  Of an earlier study in
     ``out``, only the files its manifest lists and that are unchanged are
-    replaced or removed; other files are never touched.  The results are read
-    once, into a snapshot (:meth:`EventStudyResults.snapshot`) and
-    ``summary.json``'s dict; every file is rendered from those.
+    replaced or removed; other files are never touched.
 
     Parameters
     ----------
