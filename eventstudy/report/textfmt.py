@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventstudy.inference import TESTS
+
 __all__ = [
     "NOWRAP_COLUMNS",
     "P_FLOOR",
@@ -48,26 +50,9 @@ NOWRAP_COLUMNS = frozenset(
         "comparison",
     }  # fmt: skip
 )
-#: test names whose column in a p-value table holds p-values
-TEST_COLUMNS = frozenset(
-    {
-        "csect_t",
-        "patell",
-        "patell_kp",
-        "bmp",
-        "bmp_kp",
-        "bw1985",
-        "sign",
-        "gsign",
-        "csign",
-        "rank",
-        "grank",
-        "wilcoxon",
-        "skew_t",
-        "bootstrap",
-        "calendar_time",
-    }  # fmt: skip
-)
+#: test names whose column in a p-value table holds p-values (the registry's
+#: tests and the calendar-time regression)
+TEST_COLUMNS = frozenset(TESTS) | {"calendar_time"}
 
 
 def is_p_column(name: Any, p_columns: Iterable[str] = ()) -> bool:
