@@ -181,6 +181,8 @@ def check_option_use(args: argparse.Namespace, *, flagship: bool) -> None:
         )
     for flag in ("title", "question"):
         text = getattr(args, flag, None)
+        if text is not None and not text.strip():
+            raise EventStudyError(f"--{flag} is empty; give a text or leave the option out")
         if text is not None:
             try:
                 text.encode("utf-8")

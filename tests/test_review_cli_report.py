@@ -350,3 +350,35 @@ def test_undecodable_title_is_refused_at_once(monkeypatch, capsys, tmp_path):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "--title is not valid text" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("flag", ["--title", "--question"])
+def test_empty_title_or_question_refused_at_once(monkeypatch, capsys, tmp_path, flag):
+    monkeypatch.setattr(
+        "eventstudy.cli_commands._usable_out", lambda out: pytest.fail("work began")
+    )
+    assert main(["demo", flag, "  ", "--out", str(tmp_path / "o")]) == 2
+    assert f"{flag} is empty" in capsys.readouterr().err
+
+
+def test_preset_of_another_vendor_names_the_one_that_fits(tmp_path):
+    f = tmp_path / "anns.csv"
+    f.write_text("ts_code,ann_date\n600186.SH,20230703\n")
+    with pytest.raises(
+        CalendarError, match="preset 'csmar' reads .*the columns fit preset 'tushare'"
+    ):
+        load_calendar(f, preset="csmar")
+    g = tmp_path / "notices.csv"
+    g.write_text("代码,公告日期\n600186,2023-07-03\n", encoding="utf-8")
+    with pytest.raises(CalendarError, match="fit preset 'akshare' or 'eastmoney'"):
+        load_calendar(g, preset="tushare")
+
+
+def test_latex_title_with_a_line_break_stays_in_its_comment():
+    from eventstudy.report.latex import summary_latex
+    from eventstudy.report.summary import Summary
+
+    s = Summary(header=[("Model", "market")], tables=[], title="Study\n\\input{x} 100%")
+    first = summary_latex(s).splitlines()[0]
+    assert first.startswith(r"% Study \textbackslash{}input\{x\} 100\%: tables written")
+    assert summary_latex(s).splitlines()[1] == r"\begin{tabular}{ll}"

@@ -439,6 +439,12 @@ def find_columns(
                 "rename or drop one"
             )
         cols[key] = col
+    fits = [
+        p.name
+        for p in CALENDAR_PRESETS.values()
+        if (preset is None or p.columns != preset.columns)
+        and all(any(_lookup(raw, c) is not None for c in p.columns[t]) for t in ("ticker", "date"))
+    ]
     if preset is not None:
         hint = f" (preset {preset.name!r} reads {preset.description})"
     else:
@@ -447,15 +453,8 @@ def find_columns(
             f"{', '.join(sorted(CALENDAR_PRESETS))} (command line: --calendar-columns, "
             "--calendar-preset)"
         )
-        fits = [
-            p.name
-            for p in CALENDAR_PRESETS.values()
-            if all(
-                any(_lookup(raw, c) is not None for c in p.columns[t]) for t in ("ticker", "date")
-            )
-        ]
-        if fits:
-            hint += f"; the columns fit preset {' or '.join(repr(f) for f in fits)}"
+    if fits:  # a file of another vendor: name the preset that reads it
+        hint += f"; the columns fit preset {' or '.join(repr(f) for f in fits)}"
     ticker = _pick_column(cols, _TICKER_ALIASES, "ticker", origin, hint)
     date = _pick_column(cols, _DATE_ALIASES, "date", origin, hint)
     firm = _pick_column(cols, _FIRM_ALIASES, "firm", origin, None)
