@@ -13,7 +13,9 @@ and issue 12's CLI item: each test reproduces a defect found in review.
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 import warnings
 
 import numpy as np
@@ -382,3 +384,27 @@ def test_latex_title_with_a_line_break_stays_in_its_comment():
     first = summary_latex(s).splitlines()[0]
     assert first.startswith(r"% Study \textbackslash{}input\{x\} 100\%: tables written")
     assert summary_latex(s).splitlines()[1] == r"\begin{tabular}{ll}"
+
+
+class _ClosedPipe(io.StringIO):
+    """A stdout whose reader went away after the first write (``| head -1``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        if self.writes > 1:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_closed_pipe_ends_the_output_quietly(monkeypatch, capsys, tmp_path):
+    f = tmp_path / "ev.csv"
+    _events().to_csv(f, index=False)
+    pipe = _ClosedPipe()
+    monkeypatch.setattr(sys, "stdout", pipe)
+    assert main(["calendar", str(f)]) == 0  # the command's own exit code, not 2
+    assert "Broken pipe" not in capsys.readouterr().err
+    assert pipe.getvalue().startswith("event_id")
