@@ -14,6 +14,8 @@ parser is in :mod:`eventstudy.cli_parser`, the subcommands in
 from __future__ import annotations
 
 import contextlib
+import io
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -50,14 +52,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class _SafeStream:
-    """A text stream that shows control characters as escapes (see :mod:`eventstudy._text`)."""
+    """A text stream that shows control characters as escapes (see :mod:`eventstudy._text`).
+
+    A reader that stops early (``eventstudy compare A B | head``) closes the pipe: the
+    rest of the output is dropped and the command carries on to its own exit code (the
+    files it writes, the verdict of ``compare``), without a "Broken pipe" error.
+    """
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
+        self._closed = False
 
     def write(self, text: str) -> int:
-        self._stream.write(terminal_safe(text))
+        if not self._closed:
+            try:
+                self._stream.write(terminal_safe(text))
+            except BrokenPipeError:
+                self._reader_gone()
         return len(text)
+
+    def flush(self) -> None:
+        if not self._closed:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        self._closed = True
+        try:  # what is still buffered would fail again when Python exits
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            pass
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eventstudy.cli_output import captured_output, say
-from eventstudy.cli_questions import data_days_after, question_kwargs
+from eventstudy.cli_questions import check_option_use, data_days_after, question_kwargs
 from eventstudy.exceptions import DataError, EventStudyError, NoEventsIncludedError
 
 if TYPE_CHECKING:
@@ -130,6 +130,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from eventstudy.report.files import write_outputs
 
     t0 = time.perf_counter()
+    check_option_use(args, flagship=True)
     out = args.out or Path("demo-output")
     _usable_out(out)
     cal = load_calendar("compute-leasing")
@@ -158,6 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from eventstudy.report.files import write_outputs
 
     t0 = time.perf_counter()
+    check_option_use(args, flagship=args.calendar == "compute-leasing")
     out = args.out or Path("eventstudy-output")
     _usable_out(out)
     cal = _load_calendar(args, args.calendar)
@@ -307,8 +309,33 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return 0
 
 
+#: files that ``simulate`` writes (either study); a directory holding one is an earlier run
+_SIMULATE_MARKERS = ("specification.json", "bhar_specification.json")
+
+
+def _usable_simulate_out(out: Path) -> None:
+    """Refuse, before any trial, an ``--out`` that ``simulate`` may not write into: a file,
+    a symbolic link, or a non-empty directory that holds no earlier ``simulate`` output
+    (its files could be overwritten)."""
+    if out.is_symlink():
+        raise EventStudyError(
+            f"output path {out} is a symbolic link; eventstudy does not write through links: "
+            "give the directory itself"
+        )
+    if out.exists() and not out.is_dir():
+        raise EventStudyError(f"output path {out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        if not any((out / m).is_file() for m in _SIMULATE_MARKERS):
+            raise EventStudyError(
+                f"output directory {out} is not empty and holds no earlier simulate output "
+                f"({' or '.join(_SIMULATE_MARKERS)}); choose a new directory"
+            )
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from eventstudy.specification import specification_study
+
+    _usable_simulate_out(args.out)
 
     if args.bhar_window is not None:
         from eventstudy.cli_questions import cmd_bhar_specification

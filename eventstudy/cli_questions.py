@@ -82,20 +82,20 @@ def add_question_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--bhar-benchmark",
         choices=["market", "model"],
-        default="market",
+        default=None,
         help="BHAR benchmark: the market index (default) or the fitted model",
     )
     g.add_argument(
         "--bhar-missing",
         choices=["fill", "truncate", "exclude"],
-        default="fill",
+        default=None,
         help="a firm whose returns stop before the window ends: fill with the benchmark "
         "(default), truncate both, or exclude",
     )
     g.add_argument(
         "--bhar-reps",
         type=int,
-        default=1000,
+        default=None,
         metavar="B",
         help="resamples of the LBT bootstrap (default 1000)",
     )
@@ -109,14 +109,14 @@ def add_question_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--cs-window",
         type=_window,
-        default=(0, 1),
+        default=None,
         metavar="A,B",
         help="window of the cross-section's car/scar/bhar (default 0,1)",
     )
     g.add_argument(
         "--cs-cov",
         choices=["HC3", "HC0", "HC1", "HC2", "nonrobust", "cluster"],
-        default="HC3",
+        default=None,
         help="standard errors of the cross-section (default HC3; cluster needs --cs-cluster)",
     )
     g.add_argument(
@@ -125,7 +125,7 @@ def add_question_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--cs-weights",
         choices=["none", "patell"],
-        default="none",
+        default=None,
         help="patell: WLS with weights 1/Var(CAR) (default none: OLS)",
     )
     g.add_argument(
@@ -137,10 +137,74 @@ def add_question_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+#: options of the cross-sections and of the BHAR, with their defaults when they apply
+_CS_OPTIONS = {"cs_window": (0, 1), "cs_cov": "HC3", "cs_cluster": None, "cs_weights": "none"}
+_BHAR_OPTIONS = {"bhar_benchmark": "market", "bhar_missing": "fill", "bhar_reps": 1000}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def check_option_use(args: argparse.Namespace, *, flagship: bool) -> None:
+    """Refuse, before any work, options that would be silently ignored: ``--cs-*``
+    without ``--cross-section``, ``--bhar-benchmark/-missing/-reps`` without a BHAR
+    window, ``--dimson-*`` without ``--model dimson`` and ``--factors-*`` without
+    ``--factors``; then fill in the defaults of the options that apply (the manifest
+    records them)."""
+    from eventstudy.exceptions import EventStudyError
+
+    def given(names: dict[str, Any] | tuple[str, ...]) -> list[str]:
+        return [_flag(n) for n in names if getattr(args, n, None) is not None]
+
+    cs = given(_CS_OPTIONS)
+    if cs and not args.cross_section:
+        raise EventStudyError(
+            f"{'/'.join(cs)} appl{'ies' if len(cs) == 1 else 'y'} to --cross-section "
+            "FORMULA, which was not given"
+        )
+    windows = args.bhar_window
+    if windows is None:
+        windows = list(FLAGSHIP_BHAR) if flagship else []
+    bh = given(_BHAR_OPTIONS)
+    if bh and not [w for w in windows if w is not None]:
+        raise EventStudyError(
+            f"{'/'.join(bh)} appl{'ies' if len(bh) == 1 else 'y'} to the BHAR, and no "
+            "--bhar-window was given"
+        )
+    dims = given(("dimson_lags", "dimson_leads", "dimson_ar"))
+    if dims and args.model != "dimson":
+        raise EventStudyError("--dimson-lags/--dimson-leads/--dimson-ar apply to --model dimson")
+    if given(("factors_preset", "factors_columns", "factors_units")) and not args.factors:
+        raise EventStudyError(
+            "--factors-preset/--factors-columns/--factors-units need --factors FILE"
+        )
+    for flag in ("title", "question"):
+        text = getattr(args, flag, None)
+        if text is not None and not text.strip():
+            raise EventStudyError(f"--{flag} is empty; give a text or leave the option out")
+        if text is not None:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise EventStudyError(
+                    f"--{flag} is not valid text in the terminal's encoding (bytes that are "
+                    f"not UTF-8: {text!r}); give it as UTF-8"
+                ) from None
+    _fill_defaults(args)
+
+
+def _fill_defaults(args: argparse.Namespace) -> None:
+    for name, default in {**_CS_OPTIONS, **_BHAR_OPTIONS}.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, default)
+
+
 def question_kwargs(
     args: argparse.Namespace, cal: pd.DataFrame, *, flagship: bool
 ) -> dict[str, Any]:
     """``EventStudy`` keyword arguments from the options (flagship defaults when asked)."""
+    _fill_defaults(args)
     group_by = args.group_by
     headline = args.headline
     if group_by is None and flagship and FLAGSHIP_GROUPS in cal.columns:

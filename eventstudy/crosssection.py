@@ -83,6 +83,8 @@ def read_characteristics(source: pd.DataFrame | str | Path) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
     path = Path(source)
+    if path.is_dir():
+        raise EventStudyError(f"characteristics {str(path)!r} is a directory, not a CSV file")
     if not path.is_file():
         raise EventStudyError(f"characteristics file {str(path)!r} does not exist")
     try:

@@ -146,12 +146,128 @@ def settings_of(study: EventStudy) -> QuestionSettings:
     )
 
 
+#: columns that a fit adds to the events (the ledger of ``results.events``) besides the
+#: calendar's own; a model's coefficients add ``coef_*`` and ``se_*``.  A group column or a
+#: cross-section regressor among them can only be checked once the study is fitted.
+STUDY_COLUMNS = frozenset(
+    {
+        "abnormal_volume", "alpha", "beta", "beyond_limit_dates", "board", "car_limit",
+        "car_m5_m1", "day0", "first_open_day", "first_run", "leak_flag", "leak_rules",
+        "limit_note", "limit_ups_0_4", "limit_ups_m5_m1", "locked_share",
+        "missing_event_days", "n_beyond_limit", "n_estimation", "n_limit_days_est",
+        "n_missing_factor_days", "other_event_in_estimation", "other_event_pre",
+        "overlaps_with", "reason", "runup_ratio", "runup_score", "scar_limit",
+        "scar_m10_m1", "scar_m5_m1", "se_alpha", "se_beta", "sigma", "status",
+        "timing_unknown",
+    }
+)  # fmt: skip
+_STUDY_PREFIXES = ("coef_", "se_")
+
+
+def _known_later(name: str) -> bool:
+    return name in STUDY_COLUMNS or name.startswith(_STUDY_PREFIXES)
+
+
 def prepare_questions(study: EventStudy, cal: pd.DataFrame) -> pd.DataFrame:
-    """Validate the settings and join the characteristics to the events (in ``fit``)."""
-    settings_of(study)
-    if study.characteristics is None:
-        return cal
-    return attach_characteristics(cal, study.characteristics)
+    """Validate the settings and join the characteristics to the events (in ``fit``).
+
+    What can be checked on the events alone is checked here, before any
+    estimation: the group column exists and the headline is one of its values,
+    each cross-section's formula names a dependent variable and known columns,
+    and its window is one of the study's CAR (or BHAR) windows.
+    """
+    qs = settings_of(study)
+    if study.characteristics is not None:
+        cal = attach_characteristics(cal, study.characteristics)
+    _check_groups(qs, cal)
+    if qs.cross_section:
+        _check_cross_sections(study, qs, cal)
+    return cal
+
+
+def check_bhar_span(study: EventStudy, dates: pd.DatetimeIndex) -> None:
+    """Refuse BHAR windows longer than the returns, once aligned and before estimation
+    (the check of :func:`eventstudy.longrun.long_run`, made early)."""
+    from eventstudy.exceptions import WindowError
+
+    qs = settings_of(study)
+    too_long = [w.label for w in qs.bhar_windows if w.length > len(dates)]
+    if too_long:
+        raise WindowError(
+            f"BHAR window(s) {too_long} span more trading days than the returns hold "
+            f"({len(dates)}"
+            + (f", {dates[0].date()} to {dates[-1].date()}" if len(dates) else "")
+            + "); shorten them"
+        )
+
+
+def _check_groups(qs: QuestionSettings, cal: pd.DataFrame) -> None:
+    from eventstudy.groups import MISSING_GROUP
+
+    col = qs.groups
+    if col is None or (_known_later(col) and (col != "board" or col not in cal.columns)):
+        return  # a column the fit writes (the ledger's own values win over the calendar's)
+    if col not in cal.columns:
+        raise EventStudyError(
+            f"no column {col!r} to group by; columns of the events: "
+            f"{sorted(map(str, cal.columns))} (and those the study adds, such as board, "
+            "leak_flag or limit_note)"
+        )
+    if qs.headline is None:
+        return
+    text = cal[col].astype("string").fillna("").str.strip()
+    values = sorted(set(text[text != ""]))
+    if qs.headline not in values and not (qs.headline == MISSING_GROUP and (text == "").any()):
+        shown = values[:20] + (["..."] if len(values) > 20 else [])
+        raise EventStudyError(
+            f"headline {qs.headline!r} is not a value of {col!r}; its values: {shown}"
+        )
+
+
+def _check_cross_sections(study: EventStudy, qs: QuestionSettings, cal: pd.DataFrame) -> None:
+    from eventstudy.crosssection import DEPENDENT, formula_names
+    from eventstudy.windows import WindowSpec
+
+    cars = WindowSpec.build(study.estimation_window, study.event_window, study.car_windows).car
+    bhars = list(qs.bhar_windows)
+    if any(w.start > qs.bhar_initial.end for w in bhars) and qs.bhar_initial not in bhars:
+        bhars.insert(0, qs.bhar_initial)  # added by the long-run step (reversal)
+    for spec in qs.cross_section:
+        lhs, rhs = formula_names(spec.formula)
+        dep = [n for n in lhs if n in DEPENDENT]
+        if not dep:
+            raise EventStudyError(
+                f"the left side of {spec.formula!r} must use car, scar or bhar (the dependent "
+                "variable)"
+            )
+        w = spec.window
+        if "bhar" in dep and w not in bhars:
+            raise EventStudyError(
+                f"cross-section {spec.formula!r}: bhar over {w.label} is not computed; BHAR "
+                f"windows of the study: {[b.label for b in bhars] or 'none (give bhar_windows=...)'}"
+            )
+        if ("car" in dep or "scar" in dep) and w not in cars:
+            raise EventStudyError(
+                f"cross-section {spec.formula!r}: {w.label} is not a CAR window of the study; "
+                f"CAR windows: {[c.label for c in cars]}"
+            )
+        if spec.weights == "patell" and dep != ["car"]:
+            raise EventStudyError(
+                "weights='patell' (1/Var(CAR)) applies to a car regression, not to "
+                + ", ".join(dep)
+            )
+        used = list(dict.fromkeys(lhs + rhs + ([spec.cluster] if spec.cluster else [])))
+        unknown = [
+            n
+            for n in used
+            if n not in cal.columns and n not in (*DEPENDENT, "var_car") and not _known_later(n)
+        ]
+        if unknown:
+            raise EventStudyError(
+                f"the formula {spec.formula!r} names unknown column(s) {unknown}; columns "
+                f"available: {sorted(map(str, cal.columns))}, car, scar, var_car, bhar and "
+                "the study's own (board, alpha, beta, leak_flag, ...)"
+            )
 
 
 def run_questions(

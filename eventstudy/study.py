@@ -42,7 +42,12 @@ from eventstudy.models import (
     regressors_missing,
 )
 from eventstudy.overlap import OVERLAP_REASONS, overlap_step
-from eventstudy.questions import finish_questions, prepare_questions, run_questions
+from eventstudy.questions import (
+    check_bhar_span,
+    finish_questions,
+    prepare_questions,
+    run_questions,
+)
 from eventstudy.results import EventStudyResults
 from eventstudy.results_build import build_results
 from eventstudy.study_guards import LEAKAGE_EST_END, check_losses, check_span, leakage_window
@@ -417,6 +422,7 @@ class EventStudy:
                 tickers={normalize_ticker(t) for t in read},
             )
             check_span(spec, int(min_days), panel)
+            check_bhar_span(self, panel.dates)
             bar.update()
             bar.set_postfix_str("estimation and tests")
             # Missing data make NaN on purpose (an event without a return on a day, a

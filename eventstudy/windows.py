@@ -50,8 +50,20 @@ class Window:
 
     @classmethod
     def parse(cls, text: str) -> Window:
-        """Parse ``"A,B"`` (also ``"A:B"`` or ``"[A,B]"``) into a window."""
-        body = str(text).strip().strip("[]()")
+        """Parse ``"A,B"`` (also ``"A:B"``, ``"[A,B]"`` or ``"(A,B)"``) into a window.
+
+        Both ends are inclusive, whatever the brackets (``(-1,+1)`` is the
+        literature's CAR(-1,+1)); brackets must come in a matching pair, so a
+        half-open ``[0,1)`` or a lone ``[0,1`` is an error, not a guess.
+        """
+        body = str(text).strip()
+        if body[:1] in "[(" or body[-1:] in "])":
+            if body[:1] + body[-1:] not in ("[]", "()") or len(body) < 2:
+                raise WindowError(
+                    f"window {text!r}: brackets must match, [A,B] or (A,B) (both ends "
+                    "inclusive), or none: A,B"
+                )
+            body = body[1:-1]
         parts = body.replace(":", ",").split(",")
         if len(parts) != 2:
             raise WindowError(f"window {text!r} is not of the form A,B (for example -5,5)")

@@ -174,6 +174,8 @@ def read_source(source: CalendarSource) -> tuple[pd.DataFrame, str]:
             f"DataFrame, not {type(source).__name__}"
         )
     path = os.fspath(source)
+    if os.path.isdir(path):
+        raise CalendarError(f"calendar {path!r} is a directory; give the path of a CSV file")
     if not os.path.isfile(path):
         raise CalendarError(
             f"calendar file {path!r} not found; give a CSV path or a bundled calendar "
@@ -196,14 +198,21 @@ def read_source(source: CalendarSource) -> tuple[pd.DataFrame, str]:
             CalendarWarning,
             stacklevel=3,
         )
-    return _read_csv_text(text), path
+    return _read_csv_text(text, path), path
 
 
-def _read_csv_text(text: str) -> pd.DataFrame:
+def _read_csv_text(text: str, name: str = "") -> pd.DataFrame:
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CalendarError(f"calendar is not a readable CSV file: {exc}") from exc
+    except pd.errors.EmptyDataError:
+        raise CalendarError(
+            f"calendar {name + ' ' if name else ''}is empty: no header row (a calendar needs "
+            "at least ticker and date columns)"
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise CalendarError(
+            f"calendar {name + ' ' if name else ''}is not a readable CSV file: {exc}"
+        ) from exc
 
 
 # --------------------------------------------------------------------------- cells
@@ -376,6 +385,11 @@ def apply_columns(
                 f"calendar {origin}: column mapping {target}={source}: the file has no column "
                 f"{source!r} (columns found: {[str(c) for c in raw.columns]})"
             )
+        if col in renames:  # one column cannot become two: the first target would vanish
+            raise CalendarError(
+                f"calendar {origin}: column mapping maps the column {str(col)!r} to both "
+                f"{renames[col]!r} and {target!r}; map each column once"
+            )
         renames[col] = target
     if pre is not None:
         for target, candidates in pre.columns.items():
@@ -425,6 +439,12 @@ def find_columns(
                 "rename or drop one"
             )
         cols[key] = col
+    fits = [
+        p.name
+        for p in CALENDAR_PRESETS.values()
+        if (preset is None or p.columns != preset.columns)
+        and all(any(_lookup(raw, c) is not None for c in p.columns[t]) for t in ("ticker", "date"))
+    ]
     if preset is not None:
         hint = f" (preset {preset.name!r} reads {preset.description})"
     else:
@@ -433,15 +453,8 @@ def find_columns(
             f"{', '.join(sorted(CALENDAR_PRESETS))} (command line: --calendar-columns, "
             "--calendar-preset)"
         )
-        fits = [
-            p.name
-            for p in CALENDAR_PRESETS.values()
-            if all(
-                any(_lookup(raw, c) is not None for c in p.columns[t]) for t in ("ticker", "date")
-            )
-        ]
-        if fits:
-            hint += f"; the columns fit preset {' or '.join(repr(f) for f in fits)}"
+    if fits:  # a file of another vendor: name the preset that reads it
+        hint += f"; the columns fit preset {' or '.join(repr(f) for f in fits)}"
     ticker = _pick_column(cols, _TICKER_ALIASES, "ticker", origin, hint)
     date = _pick_column(cols, _DATE_ALIASES, "date", origin, hint)
     firm = _pick_column(cols, _FIRM_ALIASES, "firm", origin, None)

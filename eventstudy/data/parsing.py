@@ -70,6 +70,8 @@ def read_input(path_or_frame: PathOrFrame) -> tuple[pd.DataFrame, dict[str, Any]
     if not isinstance(path_or_frame, str | os.PathLike):
         raise DataError(f"expected a CSV path or a DataFrame, got {type(path_or_frame).__name__}")
     path = Path(path_or_frame)
+    if path.is_dir():
+        raise DataError(f"{path} is a directory; give the path of a CSV file")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     data = path.read_bytes()

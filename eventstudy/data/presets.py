@@ -229,6 +229,13 @@ def resolve_columns(
                 alias = [a for a, t in _ALIASES.items() if t == target]
                 actual = next((c for a in alias if (c := find_column(found, a))), None)
         if actual is not None:
+            twice = [t for t, c in resolved.items() if c == actual]
+            if twice and (target in user or twice[0] in user):
+                # one column cannot be two: the date read as tickers, or the close as volume
+                raise DataError(
+                    f"{what}: column mapping: the file's column {actual!r} would be both "
+                    f"{twice[0]!r} and {target!r}; map each column once"
+                )
             resolved[target] = actual
     need = ["date", "ticker"] + {"returns": ["ret"], "prices": ["close"], "auto": []}[kind]
     missing = [t for t in need if t not in resolved]

@@ -211,6 +211,18 @@ def write_outputs(
     for name, v in (("title", title), ("question", question)):
         if v is not None and (not isinstance(v, str) or not v.strip()):
             raise OutputError(f"{name} must be a non-empty text, got {v!r}")
+        if v is not None:
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                raise OutputError(
+                    f"{name} holds characters that cannot be written as UTF-8 (undecodable "
+                    f"bytes?): {v!r}"
+                ) from None
+    # one line each: a line break would end the heading or the paragraph in report.md
+    # and start Markdown blocks of its own (a heading, a table)
+    title = None if title is None else " ".join(title.split())
+    question = None if question is None else " ".join(question.split())
     previous = prepare_out(out)
     extra = dict(extra or {})
     for name in extra:

@@ -73,7 +73,8 @@ def latex_table(df: pd.DataFrame, caption: str = "") -> str:
 def summary_latex(summary: Summary) -> str:
     """Every table of a :class:`~eventstudy.report.summary.Summary` and its reading."""
     parts = [
-        f"% {latex_escape(summary.title)}: tables written by eventstudy "
+        # a comment line: a line break in the title would end it and put the rest in the text
+        f"% {latex_escape(' '.join(str(summary.title).split()))}: tables written by eventstudy "
         r"(needs \usepackage{booktabs}; Chinese text: XeLaTeX with ctex or xeCJK)",
         r"\begin{tabular}{ll}",
         r"\toprule",

@@ -27,7 +27,7 @@ import pandas as pd
 
 from eventstudy.report.blocks import Block
 from eventstudy.report.fonts import CSS_FONT_STACK
-from eventstudy.report.textfmt import floor_p_text, html_table, md_table, md_text
+from eventstudy.report.textfmt import floor_p_text, html_table, md_paragraph, md_table, md_text
 from eventstudy.windows import window_label
 
 if TYPE_CHECKING:
@@ -249,7 +249,7 @@ def render_markdown(blocks: list[Block]) -> str:
         elif b.kind == "banner":
             parts.append(f"> **{md_text(b.text)}**")
         elif b.kind == "p":
-            parts.append(floor_p_text(md_text(b.text)))
+            parts.append(floor_p_text(md_paragraph(b.text)))
         elif b.kind == "item":
             parts.append(f"- {floor_p_text(md_text(b.text))}")
         elif b.kind == "table" and b.table is not None:

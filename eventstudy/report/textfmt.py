@@ -130,6 +130,26 @@ def md_text(text: str) -> str:
     return _TAG_START.sub("&lt;", _ENTITY.sub("&amp;", text))
 
 
+_BLOCK_START = re.compile(
+    r"^(?:#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|\d{1,9}(?=[.)](?:\s|$))|\||`{3}|~{3}|={3}|_{3}|-{3}|\*{3})"
+)
+
+
+def md_paragraph(text: str) -> str:
+    """``text`` as one Markdown paragraph: no raw HTML (:func:`md_text`), and a start that
+    Markdown would read as a block (a heading ``#``, a quote ``>``, a list item ``-``
+    or ``1.``, a table ``|``, a code fence, a rule) escaped with a backslash (in both
+    CommonMark and Python-Markdown), so a user's question stays a paragraph."""
+    text = md_text(text)
+    m = _BLOCK_START.match(text)
+    if m is None:
+        return text
+    if m.group(0).isdigit():  # "1. text": escape the dot, "1\. text"
+        end = m.end()
+        return text[:end] + "\\" + text[end:]
+    return "\\" + text
+
+
 def md_table(df: pd.DataFrame) -> str:
     """GitHub-flavoured Markdown table (``|`` escaped, raw HTML made literal, p-values floored)."""
     cols = [md_text(str(c)).replace("|", "\\|") for c in df.columns]
