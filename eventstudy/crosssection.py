@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.crosssection_checks import check_design
-from eventstudy.exceptions import AnalysisWarning, EventStudyError
+from eventstudy.exceptions import AnalysisWarning, DataWarning, EventStudyError
 from eventstudy.windows import Window, as_window
 
 if TYPE_CHECKING:
@@ -88,7 +88,21 @@ def read_characteristics(source: pd.DataFrame | str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise EventStudyError(f"characteristics file {str(path)!r} does not exist")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
+            warnings.warn(
+                f"characteristics file {str(path)!r} is not UTF-8; read as GB18030 (GBK)",
+                DataWarning,
+                stacklevel=2,
+            )
+            return frame
+    except UnicodeDecodeError as exc:
+        raise EventStudyError(
+            f"characteristics file {str(path)!r} is neither UTF-8 nor GB18030 (GBK) text; "
+            "save it as UTF-8 CSV"
+        ) from exc
     except (OSError, ValueError) as exc:
         raise EventStudyError(f"cannot read characteristics file {str(path)!r}: {exc}") from exc
 

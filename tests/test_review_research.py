@@ -269,3 +269,18 @@ def test_difference_tests_refuse_groups_without_variance():
         assert np.isfinite(d.loc[(test, "c - a"), "pvalue"])
     assert np.isnan(d.loc[("regression_wald", "all groups"), "pvalue"])
     np.testing.assert_allclose(d.loc[("welch_t", "c - a"), "estimate"], 0.03, rtol=1e-12)
+
+
+def test_gbk_characteristics_file_is_read_with_a_warning(tmp_path):
+    from eventstudy.crosssection import read_characteristics
+    from eventstudy.exceptions import DataWarning
+
+    path = tmp_path / "chars.csv"
+    path.write_bytes("event_id,行业\nE001,计算机\nE002,化工\n".encode("gbk"))
+    with pytest.warns(DataWarning, match="not UTF-8; read as GB18030"):
+        frame = read_characteristics(path)
+    assert list(frame.columns) == ["event_id", "行业"]
+    assert frame["行业"].tolist() == ["计算机", "化工"]
+    utf = tmp_path / "utf.csv"
+    utf.write_bytes("\ufeffevent_id,x\nE001,1\n".encode())
+    assert list(read_characteristics(utf).columns) == ["event_id", "x"]
