@@ -168,11 +168,23 @@ class Regressors:
         offsets: IntArray,
         tk: IntArray,
     ) -> tuple[FloatArray, FloatArray]:
-        """Firm (excess) returns (E, D) and regressors (E, D[, p]) on ``d0 + offsets``."""
+        """Firm (excess) returns (E, D) and regressors (E, D[, p]) on ``d0 + offsets``.
+
+        A day without ``rf`` keeps the firm's return in ``y`` and loses its
+        regressors instead: like a day without factors it leaves the
+        estimation and has no abnormal return, and it is counted as a day on
+        which the firm traded but the model's inputs were missing
+        (``n_missing_factor_days``), not as a day the firm did not trade.
+        """
         y = window_values(firm, d0, offsets, tk)
+        x = self.gather(d0, offsets)
         if self.rf is not None:
-            y = y - window_values(self.rf, d0, offsets)
-        return y, self.gather(d0, offsets)
+            rf = window_values(self.rf, d0, offsets)
+            gone = np.isnan(rf)
+            y = y - np.where(gone, 0.0, rf)
+            if gone.any():
+                x[gone] = np.nan  # (E, D) mask over the first two axes of x
+        return y, x
 
     def gather(self, d0: IntArray, offsets: IntArray) -> FloatArray:
         """Regressors on ``d0 + offsets``: (E, D) or (E, D, p), NaN outside the data."""

@@ -1,0 +1,140 @@
+"""Adversarial review of issue 11 (factor models, Scholes-Williams, Dimson): each defect found, pinned."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import eventstudy as es
+from eventstudy.data.factors import read_factors
+from eventstudy.exceptions import DataError, DataWarning
+
+MKT = "IDX"
+
+
+def _study_data(seed: int = 5, n_days: int = 330, n_firms: int = 4):
+    """A panel with a known three-factor structure, its factor frame and one event per firm."""
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range("2021-01-04", periods=n_days)
+    rf = np.full(n_days, 6e-5)
+    fac = {
+        "MKT-RF": rng.normal(0.0003, 0.012, n_days),
+        "SMB": rng.normal(0, 0.005, n_days),
+        "HML": rng.normal(0, 0.004, n_days),
+    }
+    frames = [pd.DataFrame({"date": dates, "ticker": MKT, "ret": fac["MKT-RF"] + rf})]
+    for i in range(n_firms):
+        r = rf + 1.1 * fac["MKT-RF"] + 0.5 * fac["SMB"] - 0.3 * fac["HML"]
+        r = r + rng.normal(0, 0.01, n_days)
+        frames.append(pd.DataFrame({"date": dates, "ticker": f"F{i}", "ret": r}))
+    factors = pd.DataFrame({"date": dates, **fac, "RF": rf})
+    events = pd.DataFrame(
+        {
+            "event_id": [f"E{i}" for i in range(n_firms)],
+            "ticker": [f"F{i}" for i in range(n_firms)],
+            "date": dates[[300 + i for i in range(n_firms)]],
+        }
+    )
+    return pd.concat(frames, ignore_index=True), factors, events
+
+
+def _fit(returns, events, factors, model="ff3", **kw):
+    opts = dict(
+        market=MKT,
+        estimation_window=(-250, -11),
+        event_window=(-5, 5),
+        car_windows=[(-1, 1)],
+        tests=["csect_t"],
+        calendar_time=False,
+        leakage=False,
+    )
+    opts.update(kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return es.EventStudy(events, returns, model=model, factors=factors, **opts).fit()
+
+
+# -- finding 1: a day without RF was not counted in n_missing_factor_days -------------
+
+
+@pytest.mark.parametrize("how", ["rf_value", "whole_row"])
+def test_days_without_rf_are_counted_as_missing_factor_days(how):
+    returns, factors, events = _study_data()
+    est_days = factors["date"].iloc[150:170]  # inside every event's estimation window
+    if how == "rf_value":
+        factors.loc[factors["date"].isin(est_days), "RF"] = np.nan
+    else:
+        factors = factors[~factors["date"].isin(est_days)]
+    res = _fit(returns, events, factors)
+    ev = res.events.set_index("event_id")
+    assert (ev["status"] == "included").all()
+    # the firms trade every day: the 20 days leave the estimation and are all counted
+    assert (ev["n_missing_factor_days"] == 20).all()
+    assert (ev["n_estimation"] == 240 - 20).all()
+
+
+def test_a_day_without_rf_in_the_event_window_has_no_abnormal_return():
+    returns, factors, events = _study_data()
+    day = events["date"].iloc[0]
+    factors.loc[factors["date"] == day, "RF"] = np.nan
+    res = _fit(returns, events, factors)
+    row = res.ar[(res.ar["event_id"] == "E0") & (res.ar["tau"] == 0)].iloc[0]
+    assert np.isnan(row["ar"]) and np.isnan(row["rf"])
+    assert not np.isnan(row["ret"])  # the firm's own return is kept, not replaced
+
+
+# -- finding 2: plain factor files in GBK, semicolon-separated, empty ------------------
+
+
+def _plain(factors: pd.DataFrame) -> pd.DataFrame:
+    out = factors.copy()
+    out["date"] = out["date"].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def test_gbk_plain_factor_file_with_a_chinese_date_header(tmp_path: Path):
+    _, factors, _ = _study_data()
+    f = _plain(factors).rename(columns={"date": "交易日期"})
+    path = tmp_path / "ff3_gbk.csv"
+    path.write_bytes(f.to_csv(index=False).encode("gbk"))
+    fr = read_factors(path)
+    assert any("GB18030" in n for n in fr.notes)
+    np.testing.assert_allclose(fr.data["SMB"].to_numpy(), factors["SMB"].to_numpy(), atol=1e-15)
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_semicolon_factor_file_with_decimal_points_or_commas(tmp_path: Path, decimal: str):
+    _, factors, _ = _study_data()
+    path = tmp_path / "ff3_semicolon.csv"
+    path.write_text(_plain(factors).to_csv(index=False, sep=";", decimal=decimal))
+    fr = read_factors(path)
+    assert any("semicolon" in n for n in fr.notes)
+    assert (decimal == ",") == any("decimal commas" in n for n in fr.notes)
+    np.testing.assert_allclose(fr.data["HML"].to_numpy(), factors["HML"].to_numpy(), rtol=1e-12)
+
+
+def test_empty_plain_factor_file_is_named_as_empty(tmp_path: Path):
+    path = tmp_path / "empty.csv"
+    path.write_text("\n\n")
+    with pytest.raises(DataError, match=r"empty\.csv: the factor file is empty"):
+        read_factors(path)
+
+
+# -- finding 3: day-first / month-first dates were guessed (format="mixed") ------------
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%m/%d/%Y"])
+def test_day_first_or_month_first_factor_dates_are_refused_not_guessed(tmp_path, fmt):
+    _, factors, _ = _study_data()
+    f = factors.copy()
+    f["date"] = f["date"].dt.strftime(fmt)
+    path = tmp_path / "dmy.csv"
+    f.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"dmy\.csv, line 2: unparseable or empty date .*ambiguous"):
+        read_factors(path)
+    with pytest.raises(DataError, match=r"row 1: unparseable or empty date .*ambiguous"):
+        read_factors(f)
