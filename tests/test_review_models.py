@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -138,3 +139,57 @@ def test_day_first_or_month_first_factor_dates_are_refused_not_guessed(tmp_path,
         read_factors(path)
     with pytest.raises(DataError, match=r"row 1: unparseable or empty date .*ambiguous"):
         read_factors(f)
+
+
+# -- finding 4: reproduce of a factor-model run read from a file reported REGRESSION ---
+
+
+def test_reproduce_of_a_run_with_a_percent_factor_file_is_same(tmp_path: Path):
+    from eventstudy.cli import main
+    from eventstudy.reproduce import reproduce
+
+    returns, factors, events = _study_data()
+    returns.to_csv(tmp_path / "returns.csv", index=False)
+    events.assign(date=events["date"].dt.strftime("%Y-%m-%d")).to_csv(
+        tmp_path / "events.csv", index=False
+    )
+    pct = _plain(factors)
+    pct[["MKT-RF", "SMB", "HML", "RF"]] *= 100
+    pct.to_csv(tmp_path / "ff3_pct.csv", index=False)
+    out = tmp_path / "out"
+    args = ["run", "-q", "--calendar", str(tmp_path / "events.csv")]
+    args += ["--returns", str(tmp_path / "returns.csv"), "--market", MKT, "--model", "ff3"]
+    args += ["--factors", str(tmp_path / "ff3_pct.csv"), "--factors-units", "percent"]
+    args += ["--estimation-window=-250,-11", "--event-window=-5,5", "--out", str(out)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    fcfg = summary["config"]["factors"]
+    assert fcfg["provenance"]["conversion"] == "divided by 100"
+    assert any("divided by 100" in n for n in fcfg["notes"])
+    rep = reproduce(out)
+    assert rep.ok, rep.report()
+
+
+# -- finding 5: a Dimson model with many lags leaked pandas' PerformanceWarning --------
+
+
+def test_dimson_with_many_lags_builds_the_ledger_without_pandas_warnings():
+    # prices (limit columns) and the leakage columns: well over 100 ledger columns
+    sim = es.simulate_market(
+        seed=3, n_firms=6, start="2022-01-01", end="2023-06-30", suspension_rate=0
+    )
+    dates = pd.DatetimeIndex(sorted(sim.panel.returns["date"].unique()))
+    firms = sim.firms["ticker"].tolist()
+    events = pd.DataFrame(
+        {"event_id": [f"E{i}" for i in range(len(firms))], "ticker": firms, "date": dates[-40]}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        warnings.simplefilter("error", pd.errors.PerformanceWarning)
+        res = es.EventStudy(
+            events, sim.panel, model="dimson", model_options={"lags": 20, "leads": 20}
+        ).fit()
+    assert res.events.shape[1] > 110
+    assert {"coef_MKT_lag20", "se_MKT_lead20"} <= set(res.events.columns)

@@ -72,6 +72,7 @@ __all__ = [
     "factor_key",
     "parse_factor_mapping",
     "read_factors",
+    "restore_factors",
 ]
 
 #: preset -> (units, renames of the file's columns, missing-value codes, description)
@@ -474,3 +475,25 @@ def read_factors(
     data.index.name = "date"
     prov = {"sources": [p.provenance for p in parts], "columns": [str(c) for c in data.columns]}
     return FactorFrame(data, prov, tuple(n for p in parts for n in p.notes))
+
+
+def restore_factors(data: pd.DataFrame, recorded: Mapping[str, Any] | None) -> FactorFrame:
+    """The factor frame of a finished run, from its snapshot and its recorded description.
+
+    ``data`` is the frame a run kept (``data/factors.parquet``: dates and
+    decimals), read and checked again with :func:`read_factors`;
+    ``recorded`` is ``config["factors"]`` of its ``summary.json``.  The
+    frame gets back the provenance and the reading notes of the original
+    file (path, SHA-256, preset, units, conversion), so that ``eventstudy
+    reproduce`` rebuilds the same description and notes; the file itself is
+    not read again.
+    """
+    frame = read_factors(data)
+    rec = recorded if isinstance(recorded, Mapping) else {}
+    prov = rec.get("provenance")
+    notes = rec.get("notes")
+    return FactorFrame(
+        frame.data,
+        dict(prov) if isinstance(prov, Mapping) else frame.provenance,
+        tuple(str(n) for n in notes) if isinstance(notes, list) else frame.notes,
+    )

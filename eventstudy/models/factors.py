@@ -182,6 +182,7 @@ class FactorModel(NormalReturnModel):
                 "columns": fr.columns,
                 "date_range": [str(fr.data.index[0].date()), str(fr.data.index[-1].date())],
                 "provenance": fr.provenance,
+                "notes": list(fr.notes),
             }
         return out
 
