@@ -80,10 +80,11 @@ def test_days_without_rf_are_counted_as_missing_factor_days(how):
 
 def test_a_day_without_rf_in_the_event_window_has_no_abnormal_return():
     returns, factors, events = _study_data()
-    day = events["date"].iloc[0]
+    day = events["date"].iloc[0] + pd.offsets.BDay(1)  # day +1 of E0
     factors.loc[factors["date"] == day, "RF"] = np.nan
     res = _fit(returns, events, factors)
-    row = res.ar[(res.ar["event_id"] == "E0") & (res.ar["tau"] == 0)].iloc[0]
+    assert res.events.set_index("event_id").loc["E0", "missing_event_days"] == 1
+    row = res.ar[(res.ar["event_id"] == "E0") & (res.ar["tau"] == 1)].iloc[0]
     assert np.isnan(row["ar"]) and np.isnan(row["rf"])
     assert not np.isnan(row["ret"])  # the firm's own return is kept, not replaced
 
@@ -193,3 +194,31 @@ def test_dimson_with_many_lags_builds_the_ledger_without_pandas_warnings():
         ).fit()
     assert res.events.shape[1] > 110
     assert {"coef_MKT_lag20", "se_MKT_lead20"} <= set(res.events.columns)
+
+
+# -- finding 6: events after the end of the factor file were included with no ARs -----
+
+
+def test_events_after_the_factor_file_ends_are_excluded_with_a_reason():
+    returns, factors, events = _study_data()
+    cut = events["date"].iloc[2]  # the file ends the session before E2's day 0
+    res = _fit(returns, events, factors[factors["date"] < cut])
+    ev = res.events.set_index("event_id")
+    assert list(ev["status"]) == ["included", "included", "excluded", "excluded"]
+    last = (cut - pd.offsets.BDay(1)).date()
+    assert ev.loc["E2", "reason"] == (
+        f"no factors on day 0 (missing factor or RF; the factor frame covers 2021-01-04..{last})"
+    )
+    # the included ones keep their days after the file's end as missing event days
+    assert ev.loc["E1", "missing_event_days"] == 5  # days +1..+5
+    assert ev.loc["E0", "missing_event_days"] == 4  # days +2..+5
+
+
+def test_a_missing_rf_on_day_0_excludes_the_event():
+    returns, factors, events = _study_data()
+    factors.loc[factors["date"] == events["date"].iloc[1], "RF"] = np.nan
+    res = _fit(returns, events, factors)
+    ev = res.events.set_index("event_id")
+    assert ev.loc["E1", "status"] == "excluded"
+    assert ev.loc["E1", "reason"].startswith("no factors on day 0")
+    assert (ev.drop(index="E1")["status"] == "included").all()

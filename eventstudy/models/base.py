@@ -259,6 +259,16 @@ class NormalReturnModel(ABC):
         text = DEGENERATE_REASONS[self.degenerate_key]
         return text.format(names=", ".join(self.coef_names) or "market")
 
+    def day0_missing(self, reg: Regressors, d0: IntArray) -> tuple[BoolArray, str]:
+        """Events whose model inputs are missing on day 0, and the exclusion reason.
+
+        Default: none (the market return exists on every session of the
+        panel).  Factor models exclude an event whose day 0 has no factor
+        row or a missing factor or ``RF`` (the factor file ends early, say):
+        its day-0 abnormal return cannot be computed.
+        """
+        return np.zeros(len(d0), dtype=bool), ""
+
     def describe(self) -> dict[str, Any]:
         """Name, options and coefficient names, for ``config`` in ``summary.json``."""
         return {"name": self.name, "options": self.options, "coefficients": list(self.coef_names)}
