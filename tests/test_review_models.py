@@ -222,3 +222,23 @@ def test_a_missing_rf_on_day_0_excludes_the_event():
     assert ev.loc["E1", "status"] == "excluded"
     assert ev.loc["E1", "reason"].startswith("no factors on day 0")
     assert (ev.drop(index="E1")["status"] == "included").all()
+
+
+# -- finding 7: a monthly RF passed as daily; the simulator made RF the reader refuses --
+
+
+def test_a_monthly_risk_free_rate_is_refused():
+    _, factors, _ = _study_data()
+    monthly = factors.assign(RF=0.0015 / 12 * 10)  # 0.00125: 1.5% a year, per month
+    with pytest.raises(DataError, match=r"RF column 'RF' has a median of 0.00125 .*monthly"):
+        read_factors(monthly)
+    read_factors(factors.assign(RF=0.0006))  # a daily 16% a year still passes
+
+
+def test_simulated_factors_are_always_readable():
+    with pytest.raises(es.EventStudyError, match=r"risk_free is a daily rate and must lie in"):
+        es.simulate_market(seed=1, n_firms=2, factor_model="ff3", risk_free=0.005)
+    sim = es.simulate_market(
+        seed=1, n_firms=2, start="2023-01-01", end="2023-03-31", factor_model="ff3", risk_free=0.001
+    )
+    assert read_factors(sim.factors).data["RF"].eq(0.001).all()

@@ -42,8 +42,10 @@ PERCENT_LIKE = 0.05
 #: ... and one whose median absolute non-zero value, read as percent, is below this is not
 #: in percent (0.02 percent = 0.0002 as a decimal)
 DECIMAL_LIKE = 0.02
-#: a daily risk-free rate above this (in decimals, about 65% a year) is not a daily rate
-RF_MAX = 0.002
+#: a daily risk-free rate above this (in decimals, about 29% a year over 252 sessions) is
+#: not a daily rate: a percent, an annual rate, or a monthly rate (1.5% a year is 0.00125
+#: a month)
+RF_MAX = 0.001
 
 
 def factor_key(name: str) -> str:
@@ -216,9 +218,9 @@ def check_factor_scale(
 
     * any :math:`a > 1` after conversion (a daily factor return beyond
       ±100%), naming the line and date;
-    * ``RF`` with a median above :data:`RF_MAX` = 0.002 a day after
-      conversion (about 65% a year): a percent or an annual rate, not a
-      daily decimal rate.
+    * ``RF`` with a median above :data:`RF_MAX` = 0.001 a day after
+      conversion (about 29% a year): a percent, an annual or a monthly
+      rate, not a daily decimal rate.
 
     Returns
     -------
@@ -284,6 +286,7 @@ def _check_rf(dec: NDArray[np.float64], column: str, units: str, label: str) -> 
         )
         raise DataError(
             f"{label}: RF column {column!r} has a median of {med:.4g} per day in decimals "
-            f"(declared units: {units}), above {RF_MAX} (about 65% a year); "
-            f"it is not a daily decimal rate: check the units ({hint})"
+            f"(declared units: {units}), above {RF_MAX} (about 29% a year); it is not a "
+            f"daily decimal rate (a percent, an annual or a monthly rate?): check the "
+            f"units ({hint})"
         )
