@@ -242,3 +242,14 @@ def test_simulated_factors_are_always_readable():
         seed=1, n_firms=2, start="2023-01-01", end="2023-03-31", factor_model="ff3", risk_free=0.001
     )
     assert read_factors(sim.factors).data["RF"].eq(0.001).all()
+
+
+# -- finding 8: a factor named twice in columns= excluded every event as collinear -----
+
+
+def test_a_factor_named_twice_in_columns_is_an_error():
+    _, factors, _ = _study_data()
+    with pytest.raises(
+        es.EventStudyError, match=r"columns \['SMB', 'smb'\] name factor 'SMB' twice"
+    ):
+        es.models.get_model("factors", factors=factors, columns=["SMB", "smb"])

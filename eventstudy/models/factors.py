@@ -131,6 +131,10 @@ class FactorModel(NormalReturnModel):
                     raise EventStudyError(f"factors: column {c!r} is not in the frame {fr.columns}")
                 if col == rf:
                     raise EventStudyError("factors: RF is the risk-free rate, not a factor")
+                if (col, col) in pairs:
+                    raise EventStudyError(
+                        f"factors: columns {list(self.columns)} name factor {col!r} twice"
+                    )
                 pairs.append((col, col))
         else:
             pairs = [(c, c) for c in fr.columns if c != rf]
