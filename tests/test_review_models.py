@@ -253,3 +253,20 @@ def test_a_factor_named_twice_in_columns_is_an_error():
         es.EventStudyError, match=r"columns \['SMB', 'smb'\] name factor 'SMB' twice"
     ):
         es.models.get_model("factors", factors=factors, columns=["SMB", "smb"])
+
+
+# -- finding 9: `eventstudy demo --model ff3` stopped: no factors, though the simulator has them
+
+
+def test_demo_with_a_named_factor_model_uses_the_simulators_factors(tmp_path: Path):
+    from eventstudy.cli import main
+
+    out = tmp_path / "demo"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["demo", "-q", "--model", "ch3", "--no-leakage", "--out", str(out)]) == 0
+    ev = pd.read_csv(out / "events.csv")
+    assert {"coef_MKT", "coef_SMB", "coef_VMG", "se_VMG"} <= set(ev.columns)
+    assert ev.loc[ev["status"] == "included", "coef_VMG"].notna().all()
+    fac = pd.read_parquet(out / "data" / "factors.parquet")
+    assert list(fac.columns) == ["date", "MKT", "SMB", "VMG", "RF"]
