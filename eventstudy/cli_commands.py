@@ -64,11 +64,13 @@ def _fit(
     returns: Any,
     market: str,
     questions: dict[str, Any] | None = None,
+    sim_factors: Any = None,
 ) -> Any:
     from eventstudy.data.csvfile import read_st_csv
     from eventstudy.study import EventStudy
 
     factors, options = _model_inputs(args)
+    factors = factors if sim_factors is None else sim_factors  # demo: the simulator's
     return EventStudy(
         events,
         returns,
@@ -136,8 +138,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cal = load_calendar("compute-leasing")
     q = question_kwargs(args, cal, flagship=True)
     end = sim_end(cal, q["bhar_windows"], (simulate_market.__kwdefaults__ or {})["end"])
-    sim = simulate_market(cal, seed=args.seed, end=end)
-    res = _fit(args, cal, sim.panel, sim.panel.provenance.get("market", "000300.SS"), q)
+    # a named factor model without --factors: the simulator's own factors (a known truth)
+    fm = args.model if args.model in ("ff3", "carhart", "ch3") and not args.factors else None
+    sim = simulate_market(cal, seed=args.seed, end=end, factor_model=fm)
+    market = sim.panel.provenance.get("market", "000300.SS")
+    res = _fit(args, cal, sim.panel, market, q, sim_factors=sim.factors if fm else None)
     write_outputs(
         res,
         out,

@@ -326,8 +326,11 @@ def _reproduce(folder: Path, rtol: float, atol: float, bar: Bar) -> Reproduction
         notes=list(notes),
     )
     if "data/factors.parquet" in files:  # factor models: the exact factor frame used
-        kwargs["factors"] = read_plain_parquet(
-            data / "factors.parquet", str(data / "factors.parquet")
+        from eventstudy.data.factors import restore_factors
+
+        kwargs["factors"] = restore_factors(
+            read_plain_parquet(data / "factors.parquet", str(data / "factors.parquet")),
+            summary["config"].get("factors"),
         )
     kwargs.update(reproduce_kwargs(summary["config"], data))  # groups, BHAR, cross-sections
     bar.set_postfix_str("recomputing the study")

@@ -82,6 +82,7 @@ def build_results(
             "reason": np.where(status == "included", "", reason),
         }
     )
+    params = {}
     for name, vals in (
         ("n_estimation", fit.n.astype(float)),
         ("alpha", fit.alpha),
@@ -91,7 +92,9 @@ def build_results(
     ):
         col = np.full(n_ev, np.nan)
         col[inc] = vals
-        ledger[name] = col
+        params[name] = col
+    # one block: a Dimson model with many lags has ~90 columns (no fragmented frame)
+    ledger = pd.concat([ledger, pd.DataFrame(params, index=ledger.index)], axis=1)
     ledger["n_estimation"] = ledger["n_estimation"].astype("Int64")
     if "n_missing_factor_days" in ledger:
         ledger["n_missing_factor_days"] = ledger["n_missing_factor_days"].astype("Int64")

@@ -514,6 +514,10 @@ def _run(
     cand = np.flatnonzero(~excluded)
     est_off = np.arange(spec.estimation.start, spec.estimation.end + 1, dtype=np.int64)
     reg = model.regressors(panel)
+    gone, why_day0 = model.day0_missing(reg, d0c[cand])  # e.g. a factor file that ends early
+    if gone.any():
+        mark(_mask(n_ev, cand[gone]), why_day0)
+        cand = cand[~gone]
     if reg.notes:
         panel = replace(panel, notes=[*panel.notes, *reg.notes])
     flags, volume = _price_flags(study, panel)

@@ -195,7 +195,7 @@ def test_factor_models_equal_statsmodels_per_event(data, name):
             params[f"coef_{c}"] = fit.params[j + 1]
             params[f"se_{c}"] = se[j + 1]
         params["n_estimation"] = n
-        y_est = y_all[tick][est]
+        y_est = wide[tick][est]  # the firm traded: a day without RF counts too
         params["n_missing_factor_days"] = int((~np.isnan(y_est) & ~ok).sum())
         n_gap_est += n < len(est)
         _compare_event(res, eid, ar, v, taus, params)

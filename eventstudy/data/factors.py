@@ -41,6 +41,7 @@ The parsing helpers and the checks live in
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -57,6 +58,7 @@ from eventstudy.data.factors_checks import (
     _date_column,
     _numeric,
     _parse_dates,
+    _read_text,
     _read_wrapped,
     _where,
     check_factor_scale,
@@ -70,6 +72,7 @@ __all__ = [
     "factor_key",
     "parse_factor_mapping",
     "read_factors",
+    "restore_factors",
 ]
 
 #: preset -> (units, renames of the file's columns, missing-value codes, description)
@@ -249,6 +252,49 @@ def _resolve_preset(preset: str | None) -> str | None:
     return key
 
 
+def _read_plain(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """A plain factor CSV as text cells: UTF-8 (with or without BOM), else GB18030.
+
+    The separator is the header's: a comma, else a semicolon or a tab (a
+    European export, where a semicolon-separated file writes decimals with a
+    comma: ``0,0012`` is read as 0.0012, and a note says so).
+    """
+    text = _read_text(path)
+    if not text.strip():
+        raise DataError(f"{path}: the factor file is empty")
+    notes = []
+    if not text.isascii():
+        try:
+            path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            notes.append(f"{path}: not UTF-8; read as GB18030")
+    head = next((ln for ln in text.splitlines() if ln.strip()), "")
+    sep = ","
+    if "," not in head:
+        sep = ";" if ";" in head else ("\t" if "\t" in head else ",")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise DataError(
+            f"{path}: not a plain CSV table ({exc}); for Ken French's or the CH-3 "
+            "file use preset='french' or preset='ch3' (CLI --factors-preset)"
+        ) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if sep != ",":
+        what = "semicolon" if sep == ";" else "tab"
+        notes.append(f"{path}: {what}-separated")
+        if sep == ";":
+            dcol = _date_column(frame)
+            cols = [c for c in frame.columns if c != dcol]
+            comma = frame[cols].apply(lambda c: c.str.fullmatch(r"\s*[-+]?\d*,\d+\s*"))
+            if comma.to_numpy(dtype=bool).any():
+                frame[cols] = frame[cols].apply(lambda c: c.str.replace(",", ".", regex=False))
+                notes[-1] += "; decimal commas read as points (0,0012 = 0.0012)"
+    return frame, notes
+
+
 def _one(
     source: str | Path | pd.DataFrame,
     preset: str | None,
@@ -256,6 +302,7 @@ def _one(
     units: str,
 ) -> FactorFrame:
     prov: dict[str, Any] = {"preset": preset}
+    read_notes: list[str] = []
     cfg = FACTOR_PRESETS[preset] if preset else {"renames": {}, "missing_codes": ()}
     if isinstance(source, pd.DataFrame):
         label = "factors (DataFrame)"
@@ -274,14 +321,7 @@ def _one(
         if preset:
             frame, lines = _read_wrapped(path)
         else:
-            try:
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-            except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-                raise DataError(
-                    f"{path}: not a plain CSV table ({exc}); for Ken French's or the CH-3 "
-                    "file use preset='french' or preset='ch3' (CLI --factors-preset)"
-                ) from None
-            frame.columns = [str(c).strip() for c in frame.columns]
+            frame, read_notes = _read_plain(path)
             lines = np.arange(2, len(frame) + 2, dtype=np.int64)
             mangled = [c for c in frame.columns if re.fullmatch(r"(.+)\.\d+", c)]
             dups = [c for c in mangled if c.rsplit(".", 1)[0] in frame.columns]
@@ -332,7 +372,7 @@ def _one(
             f"{_where(lines, int(j))}); give one row per date"
         )
     vals, n_codes = _numeric(frame[names], lines, label, tuple(cfg["missing_codes"]))
-    notes = []
+    notes = list(read_notes)
     if n_codes:
         notes.append(
             f"{label}: missing-value codes {list(cfg['missing_codes'])} read as missing "
@@ -435,3 +475,25 @@ def read_factors(
     data.index.name = "date"
     prov = {"sources": [p.provenance for p in parts], "columns": [str(c) for c in data.columns]}
     return FactorFrame(data, prov, tuple(n for p in parts for n in p.notes))
+
+
+def restore_factors(data: pd.DataFrame, recorded: Mapping[str, Any] | None) -> FactorFrame:
+    """The factor frame of a finished run, from its snapshot and its recorded description.
+
+    ``data`` is the frame a run kept (``data/factors.parquet``: dates and
+    decimals), read and checked again with :func:`read_factors`;
+    ``recorded`` is ``config["factors"]`` of its ``summary.json``.  The
+    frame gets back the provenance and the reading notes of the original
+    file (path, SHA-256, preset, units, conversion), so that ``eventstudy
+    reproduce`` rebuilds the same description and notes; the file itself is
+    not read again.
+    """
+    frame = read_factors(data)
+    rec = recorded if isinstance(recorded, Mapping) else {}
+    prov = rec.get("provenance")
+    notes = rec.get("notes")
+    return FactorFrame(
+        frame.data,
+        dict(prov) if isinstance(prov, Mapping) else frame.provenance,
+        tuple(str(n) for n in notes) if isinstance(notes, list) else frame.notes,
+    )

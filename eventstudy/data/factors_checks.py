@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from eventstudy.dates import parse_date_cells
 from eventstudy.exceptions import DataError
 from eventstudy.guards import check_return_scale
 
@@ -41,8 +42,10 @@ PERCENT_LIKE = 0.05
 #: ... and one whose median absolute non-zero value, read as percent, is below this is not
 #: in percent (0.02 percent = 0.0002 as a decimal)
 DECIMAL_LIKE = 0.02
-#: a daily risk-free rate above this (in decimals, about 65% a year) is not a daily rate
-RF_MAX = 0.002
+#: a daily risk-free rate above this (in decimals, about 29% a year over 252 sessions) is
+#: not a daily rate: a percent, an annual rate, or a monthly rate (1.5% a year is 0.00125
+#: a month)
+RF_MAX = 0.001
 
 
 def factor_key(name: str) -> str:
@@ -103,35 +106,49 @@ def _read_wrapped(path: Path) -> tuple[pd.DataFrame, NDArray[np.int64]]:
 
 def _date_column(frame: pd.DataFrame) -> str | None:
     for c in frame.columns:
-        if factor_key(str(c)) in ("DATE", "TRADEDATE", "TRDDT"):
+        if factor_key(str(c)) in ("DATE", "TRADEDATE", "TRDDT") or str(c).strip() in (
+            "日期",
+            "交易日期",
+        ):
             return str(c)
     return None
 
 
 def _parse_dates(raw: pd.Series, lines: NDArray[np.int64], label: str) -> pd.DatetimeIndex:
+    """Dates of a factor table under the library's date policy (:mod:`eventstudy.dates`).
+
+    Year first only (``YYYY-MM-DD``, ``YYYY/MM/DD``, ``YYYYMMDD``, optionally
+    with a time): ``02/01/2024`` is day-first or month-first and is refused,
+    never guessed.  A ``YYYYMM`` date means a monthly file.
+    """
     if pd.api.types.is_datetime64_any_dtype(raw):
         idx = pd.DatetimeIndex(raw)
         if idx.tz is not None:
             idx = idx.tz_localize(None)
         bad = np.asarray(idx.isna())
-    else:
-        text = raw.astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
-        monthly = text.str.fullmatch(r"\d{6}").fillna(False).to_numpy(dtype=bool)
-        if monthly.any():
-            i = int(np.flatnonzero(monthly)[0])
-            raise DataError(
-                f"{label}, {_where(lines, i)}: date {raw.iloc[i]!r} is YYYYMM: monthly factors; "
-                "event studies need daily factors"
-            )
-        eight = text.str.fullmatch(r"\d{8}").fillna(False).to_numpy(dtype=bool)
-        parsed = pd.to_datetime(text.where(eight), format="%Y%m%d", errors="coerce")
-        other = pd.to_datetime(text.where(~eight), errors="coerce", format="mixed")
-        idx = pd.DatetimeIndex(np.where(eight, parsed, other))
-        bad = np.asarray(idx.isna())
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{label}, {_where(lines, i)}: empty date")
+        return pd.DatetimeIndex(idx.normalize().astype("datetime64[ns]"), name="date")
+    text = raw.astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
+    monthly = text.str.fullmatch(r"\d{6}").fillna(False).to_numpy(dtype=bool)
+    if monthly.any():
+        i = int(np.flatnonzero(monthly)[0])
+        raise DataError(
+            f"{label}, {_where(lines, i)}: date {raw.iloc[i]!r} is YYYYMM: monthly factors; "
+            "event studies need daily factors"
+        )
+    cells = parse_date_cells(text.astype(object).where(text.notna(), None))
+    precision = cells.per_row(cells.precision, "missing")
+    bad = precision != "day"
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{label}, {_where(lines, i)}: unparseable or empty date {raw.iloc[i]!r}")
-    return pd.DatetimeIndex(idx.normalize().astype("datetime64[ns]"), name="date")
+        why = cells.per_row(cells.errors, "empty")[i] or "empty"
+        raise DataError(
+            f"{label}, {_where(lines, i)}: unparseable or empty date {raw.iloc[i]!r} ({why})"
+        )
+    days = cells.per_row(cells.days, np.datetime64("NaT"))
+    return pd.DatetimeIndex(np.asarray(days, dtype="datetime64[ns]"), name="date")
 
 
 def _where(lines: NDArray[np.int64], i: int) -> str:
@@ -201,9 +218,9 @@ def check_factor_scale(
 
     * any :math:`a > 1` after conversion (a daily factor return beyond
       ±100%), naming the line and date;
-    * ``RF`` with a median above :data:`RF_MAX` = 0.002 a day after
-      conversion (about 65% a year): a percent or an annual rate, not a
-      daily decimal rate.
+    * ``RF`` with a median above :data:`RF_MAX` = 0.001 a day after
+      conversion (about 29% a year): a percent, an annual or a monthly
+      rate, not a daily decimal rate.
 
     Returns
     -------
@@ -269,6 +286,7 @@ def _check_rf(dec: NDArray[np.float64], column: str, units: str, label: str) -> 
         )
         raise DataError(
             f"{label}: RF column {column!r} has a median of {med:.4g} per day in decimals "
-            f"(declared units: {units}), above {RF_MAX} (about 65% a year); "
-            f"it is not a daily decimal rate: check the units ({hint})"
+            f"(declared units: {units}), above {RF_MAX} (about 29% a year); it is not a "
+            f"daily decimal rate (a percent, an annual or a monthly rate?): check the "
+            f"units ({hint})"
         )

@@ -168,11 +168,23 @@ class Regressors:
         offsets: IntArray,
         tk: IntArray,
     ) -> tuple[FloatArray, FloatArray]:
-        """Firm (excess) returns (E, D) and regressors (E, D[, p]) on ``d0 + offsets``."""
+        """Firm (excess) returns (E, D) and regressors (E, D[, p]) on ``d0 + offsets``.
+
+        A day without ``rf`` keeps the firm's return in ``y`` and loses its
+        regressors instead: like a day without factors it leaves the
+        estimation and has no abnormal return, and it is counted as a day on
+        which the firm traded but the model's inputs were missing
+        (``n_missing_factor_days``), not as a day the firm did not trade.
+        """
         y = window_values(firm, d0, offsets, tk)
+        x = self.gather(d0, offsets)
         if self.rf is not None:
-            y = y - window_values(self.rf, d0, offsets)
-        return y, self.gather(d0, offsets)
+            rf = window_values(self.rf, d0, offsets)
+            gone = np.isnan(rf)
+            y = y - np.where(gone, 0.0, rf)
+            if gone.any():
+                x[gone] = np.nan  # (E, D) mask over the first two axes of x
+        return y, x
 
     def gather(self, d0: IntArray, offsets: IntArray) -> FloatArray:
         """Regressors on ``d0 + offsets``: (E, D) or (E, D, p), NaN outside the data."""
@@ -246,6 +258,16 @@ class NormalReturnModel(ABC):
         """Exclusion reason of an event whose design cannot be estimated."""
         text = DEGENERATE_REASONS[self.degenerate_key]
         return text.format(names=", ".join(self.coef_names) or "market")
+
+    def day0_missing(self, reg: Regressors, d0: IntArray) -> tuple[BoolArray, str]:
+        """Events whose model inputs are missing on day 0, and the exclusion reason.
+
+        Default: none (the market return exists on every session of the
+        panel).  Factor models exclude an event whose day 0 has no factor
+        row or a missing factor or ``RF`` (the factor file ends early, say):
+        its day-0 abnormal return cannot be computed.
+        """
+        return np.zeros(len(d0), dtype=bool), ""
 
     def describe(self) -> dict[str, Any]:
         """Name, options and coefficient names, for ``config`` in ``summary.json``."""

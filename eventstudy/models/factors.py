@@ -37,6 +37,7 @@ from eventstudy.models.base import (
     Regressors,
     _safe_div,
     ols_batch,
+    regressors_missing,
 )
 
 __all__ = ["CH3", "FF3", "Carhart", "FactorModel"]
@@ -130,6 +131,10 @@ class FactorModel(NormalReturnModel):
                     raise EventStudyError(f"factors: column {c!r} is not in the frame {fr.columns}")
                 if col == rf:
                     raise EventStudyError("factors: RF is the risk-free rate, not a factor")
+                if (col, col) in pairs:
+                    raise EventStudyError(
+                        f"factors: columns {list(self.columns)} name factor {col!r} twice"
+                    )
                 pairs.append((col, col))
         else:
             pairs = [(c, c) for c in fr.columns if c != rf]
@@ -182,6 +187,7 @@ class FactorModel(NormalReturnModel):
                 "columns": fr.columns,
                 "date_range": [str(fr.data.index[0].date()), str(fr.data.index[-1].date())],
                 "provenance": fr.provenance,
+                "notes": list(fr.notes),
             }
         return out
 
@@ -202,6 +208,18 @@ class FactorModel(NormalReturnModel):
         )
         object.__setattr__(self, "_aligned", (pd.DatetimeIndex(panel.dates), reg))
         return reg
+
+    def day0_missing(self, reg: Regressors, d0: Any) -> tuple[Any, str]:
+        d0 = np.asarray(d0, dtype=np.int64)
+        x0 = reg.gather(d0, np.zeros(1, dtype=np.int64))
+        gone = regressors_missing(x0)[:, 0]
+        if reg.rf is not None:
+            gone |= np.isnan(reg.rf[d0])
+        idx = self._frame().data.index
+        return gone, (
+            f"no factors on day 0 (missing factor or RF; the factor frame covers "
+            f"{idx[0].date()}..{idx[-1].date()})"
+        )
 
     def fit(self, y: FloatArray, x: FloatArray) -> ModelFit:
         names = self.coef_names

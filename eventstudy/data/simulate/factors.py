@@ -40,6 +40,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from eventstudy.data.factors_checks import RF_MAX
 from eventstudy.data.simulate.config import _check_range, _unif
 from eventstudy.data.simulate.events import _exact_pick
 from eventstudy.data.simulate.market import _t_shocks
@@ -128,9 +129,10 @@ def _check_factor_config(cfg: dict[str, Any]) -> None:
         rf = float(cfg["risk_free"])
     except (TypeError, ValueError):
         rf = float("nan")
-    if not abs(rf) < 0.01:
+    if not abs(rf) <= RF_MAX:  # the factor reader refuses a larger daily rate
         raise EventStudyError(
-            f"risk_free is a daily rate and must lie in (-0.01, 0.01); got {cfg['risk_free']!r}"
+            f"risk_free is a daily rate and must lie in [-{RF_MAX}, {RF_MAX}] (the bound "
+            f"read_factors applies to RF); got {cfg['risk_free']!r}"
         )
     cfg["risk_free"] = rf
     try:
