@@ -138,7 +138,7 @@ def _per_event_blocks(data: ReportData, inc: pd.DataFrame) -> list[Block]:
         + ([g.column] if g is not None and g.column in inc.columns else [])
         + (["overlaps_with"] if "overlaps_with" in inc.columns else [])
         + ["ticker", "board", "date", "day0", "n_estimation", "beta"]
-        + [c for c in inc.columns if c.startswith("coef_")]  # factor / Dimson coefficients
+        + [c for c in inc.columns if c.startswith(("coef_", "se_"))]  # factor / Dimson
         + [c for c in inc.columns if c.startswith("car[")]
         + [c for c in ("limit_ups_0_4", "first_open_day", "leak_flag") if c in inc.columns]
         + ["other_event_in_estimation"]

@@ -342,6 +342,37 @@ def _pct(v: Any) -> str:
     return "" if not np.isfinite(f) else f"{f:+.2%}"
 
 
+def coefficient_table(events: pd.DataFrame) -> pd.DataFrame | None:
+    """Each ``coef_<name>`` of a factor or Dimson model over the included events.
+
+    Columns ``coefficient, n, mean, median, sd, mean_se`` (``mean_se``: the
+    mean of the events' OLS standard errors ``se_<name>``); ``None`` for a
+    model without such columns (the market model's ``beta`` is in the
+    per-event table).
+    """
+    names = [c[len("coef_") :] for c in events.columns if str(c).startswith("coef_")]
+    if not names or "status" not in events:
+        return None
+    inc = events[events["status"] == "included"]
+    rows = []
+    for name in names:
+        v = pd.to_numeric(inc[f"coef_{name}"], errors="coerce").dropna()
+        se = inc.get(f"se_{name}")
+        rows.append(
+            {
+                "coefficient": name,
+                "n": len(v),
+                "mean": float(v.mean()) if len(v) else np.nan,
+                "median": float(v.median()) if len(v) else np.nan,
+                "sd": float(v.std(ddof=1)) if len(v) > 1 else np.nan,
+                "mean_se": float(pd.to_numeric(se, errors="coerce").mean())
+                if se is not None
+                else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def build_summary(data: ReportData, alpha: float = 0.05, *, title: str | None = None) -> Summary:
     """Header, headline, CAAR per window with every test's p-value, exclusions, AAR per
     day, the questions' tables, and the reading (each statement once)."""
@@ -367,6 +398,9 @@ def build_summary(data: ReportData, alpha: float = 0.05, *, title: str | None = 
         (f"Headline: {headline_what(data)}", headline_table(data)),
         ("CAAR by window (p-values by test)", pvalue_table(data, "window")),
     ]
+    coefs = coefficient_table(ev)
+    if coefs is not None:
+        tables.append(("Model coefficients over the included events", coefs))
     if len(data.excluded_by_reason):
         tables.append(("Excluded events by reason", data.excluded_by_reason))
     tables.append(("AAR by event day (p-values by test)", pvalue_table(data, "day")))
