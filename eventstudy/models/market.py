@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from eventstudy.exceptions import EventStudyError
 from eventstudy.models.base import (
@@ -85,27 +86,9 @@ class MarketModel(NormalReturnModel):
         ssr = np.einsum("ij,ij->i", resid, resid)
         dof = n - self.k
         sigma2 = _safe_div(ssr, dof.astype(np.float64))
-        c0 = _safe_div(np.ones_like(nf), nf)
-        c1 = _safe_div(np.ones_like(sxx), sxx)
         raw = np.einsum("ij,ij->i", xm, xm)
         flat = ~(sxx > 0) | ~(sxx > 1e-20 * raw)
-        return ModelFit(
-            alpha=alpha,
-            beta=beta,
-            sigma2=sigma2,
-            n=n,
-            dof=dof,
-            c0=c0,
-            xbar=xbar[:, None],
-            sinv=c1[:, None, None],
-            degenerate=flat,
-            pred=(0,),
-            names=("MKT",),
-            columns={
-                "se_alpha": np.sqrt(sigma2 * (c0 + c1 * xbar * xbar)),
-                "se_beta": np.sqrt(sigma2 * c1),
-            },
-        )
+        return _one_regressor_fit(alpha, beta, sigma2, n, dof, sxx, xbar, flat, pred=0)
 
     def abnormal(self, fit: ModelFit, y: FloatArray, x: FloatArray) -> FloatArray:
         if x.ndim == 3:
@@ -123,6 +106,47 @@ def _slope(y: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
     yc = np.where(mask, y - yb[:, None], 0.0)
     sxx = np.einsum("ij,ij->i", xc, xc)
     return _safe_div(np.einsum("ij,ij->i", xc, yc), sxx), sxx
+
+
+def _one_regressor_fit(
+    alpha: FloatArray,
+    beta: FloatArray,
+    sigma2: FloatArray,
+    n: NDArray[np.int64],
+    dof: NDArray[np.int64],
+    sxx: FloatArray,
+    xbar: FloatArray,
+    degenerate: NDArray[np.bool_],
+    *,
+    pred: int,
+    extra: dict[str, FloatArray] | None = None,
+) -> ModelFit:
+    """The :class:`ModelFit` of a model with one market regressor (column ``pred``).
+
+    ``c0 = 1/n`` and ``(X'X)^{-1}`` of the centred regressor is ``1/Sxx``, so
+    se(alpha) = sigma * sqrt(1/n + xbar^2/Sxx) and se(beta) = sigma / sqrt(Sxx).
+    """
+    nf = n.astype(np.float64)
+    c0 = _safe_div(np.ones_like(nf), nf)
+    c1 = _safe_div(np.ones_like(sxx), sxx)
+    return ModelFit(
+        alpha=alpha,
+        beta=beta,
+        sigma2=sigma2,
+        n=n,
+        dof=dof,
+        c0=c0,
+        xbar=xbar[:, None],
+        sinv=c1[:, None, None],
+        degenerate=degenerate,
+        pred=(pred,),
+        names=("MKT",),
+        columns={
+            "se_alpha": np.sqrt(sigma2 * (c0 + c1 * xbar * xbar)),
+            "se_beta": np.sqrt(sigma2 * c1),
+            **(extra or {}),
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -206,28 +230,17 @@ class ScholesWilliams(NormalReturnModel):
         sigma2 = _safe_div(np.einsum("ij,ij->i", resid, resid), dof.astype(np.float64))
         flat = ~(sxx > 1e-20 * raw) | ~(sxx > 0) | ~(s_lag > 0) | ~(s_lead > 0)
         bad = flat | ~(denom > 0) | ~np.isfinite(beta)
-        c0 = _safe_div(np.ones_like(nf), nf)
-        c1 = _safe_div(np.ones_like(sxx), sxx)
-        return ModelFit(
-            alpha=alpha,
-            beta=beta,
-            sigma2=sigma2,
-            n=n,
-            dof=dof,
-            c0=c0,
-            xbar=xbar[:, None],
-            sinv=c1[:, None, None],
-            degenerate=bad,
-            pred=(1,),
-            names=("MKT",),
-            columns={
-                "se_alpha": np.sqrt(sigma2 * (c0 + c1 * xbar * xbar)),
-                "se_beta": np.sqrt(sigma2 * c1),
-                "beta_lag1": b_lag,
-                "beta_0": b0,
-                "beta_lead1": b_lead,
-                "rho_m": rho,
-            },
+        return _one_regressor_fit(
+            alpha,
+            beta,
+            sigma2,
+            n,
+            dof,
+            sxx,
+            xbar,
+            bad,
+            pred=1,
+            extra={"beta_lag1": b_lag, "beta_0": b0, "beta_lead1": b_lead, "rho_m": rho},
         )
 
     def abnormal(self, fit: ModelFit, y: FloatArray, x: FloatArray) -> FloatArray:
