@@ -19,25 +19,23 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy._progress import Bar, progress
-from eventstudy.abnormal import car_variance, compute_abnormal
+from eventstudy.abnormal import compute_abnormal
 from eventstudy.align import AlignedPanel, align_panel, window_values
-from eventstudy.calendar.sessions import align_day0, xshg_sessions
-from eventstudy.calendar.validate import is_sh_respelling, ticker_notes
+from eventstudy.calendar.sessions import align_day0
+from eventstudy.calendar.validate import ticker_notes
 from eventstudy.data.base import Panel, study_source
-from eventstudy.dates import clock, parse_dates, timing_from_minutes
 from eventstudy.estimation_checks import (
     CHECK_REASONS,
     estimation_problems,
     standardised_outliers,
 )
-from eventstudy.exceptions import CalendarWarning, DataWarning, EventStudyError
+from eventstudy.exceptions import DataWarning, EventStudyError
 from eventstudy.guards import beyond_limit_by_event, check_unit
 from eventstudy.inference import TestData, get_tests
 from eventstudy.inference.calendar_time import calendar_time_portfolio
 from eventstudy.models import (
     DEGENERATE_REASONS,
     NormalReturnModel,
-    Regressors,
     get_model,
     regressors_missing,
 )
@@ -50,7 +48,17 @@ from eventstudy.questions import (
 )
 from eventstudy.results import EventStudyResults
 from eventstudy.results_build import build_results
+from eventstudy.study_events import _prepare_events
 from eventstudy.study_guards import LEAKAGE_EST_END, check_losses, check_span, leakage_window
+from eventstudy.study_parts import (
+    _concat_fits,
+    _cross_check,
+    _gather,
+    _limit_window,
+    _mask,
+    _price_flags,
+    _subset_fit,
+)
 from eventstudy.tickers import absent_tickers_hint, normalize_ticker
 from eventstudy.windows import Window, WindowSpec
 
@@ -81,134 +89,6 @@ EXCLUSION_REASONS.update(OVERLAP_REASONS)  # overlap="first" / "drop-all" (event
 
 #: Events per block of the estimation stage (bounds its temporary arrays).
 ESTIMATION_BLOCK = 20_000
-
-
-_SLOW_COLUMNS = {
-    "time",
-    "date_precision",
-    "name_resolution",
-    "date_input",
-    "ticker_input",
-    "announcement_time",
-    "announcement_date",
-    "event_date",
-    "ticker_yahoo",
-}
-
-
-def _prepare_events(events: pd.DataFrame | str) -> pd.DataFrame:
-    """Normalise the events; typed frames take a vectorised path.
-
-    A DataFrame whose ``date`` column is already datetime64 (and that has none
-    of the columns that need the calendar loader's row-by-row rules, such as
-    ``time`` or ``date_precision``) is normalised here with array operations;
-    anything else goes through :func:`eventstudy.calendar.load_calendar`.
-    """
-    if isinstance(events, pd.DataFrame) and {
-        "calendar_status",
-        "calendar_reason",
-        "event_id",
-        "timing",
-    } <= set(events.columns):
-        return events.copy()
-    if (
-        isinstance(events, pd.DataFrame)
-        and {"ticker", "date"} <= set(events.columns)
-        and pd.api.types.is_datetime64_any_dtype(events["date"])
-        and not (_SLOW_COLUMNS & set(map(str, events.columns)))
-    ):
-        return _typed_events(events)
-    from eventstudy.calendar import load_calendar
-
-    return load_calendar(events)
-
-
-def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
-    from eventstudy.calendar.sessions import TIMINGS
-    from eventstudy.exceptions import CalendarError
-
-    n = len(events)
-    if n == 0:
-        raise CalendarError("the events frame has no rows")
-    if "event_id" in events.columns:
-        from eventstudy.calendar.schema import _cell_text
-
-        # as the calendar loader reads them: text, an empty cell gets R0001...
-        ids = np.array(
-            [_cell_text(v) or f"R{i + 1:04d}" for i, v in enumerate(events["event_id"])],
-            dtype=object,
-        )
-        dup = pd.Series(ids).duplicated(keep=False).to_numpy()
-        if dup.any():
-            rows = np.flatnonzero(dup)[:5] + 1
-            raise CalendarError(
-                f"event_id values repeat (rows {[int(r) for r in rows]}, e.g. "
-                f"{ids[rows[0] - 1]!r}); give each event a unique event_id"
-            )
-    else:
-        ids = np.array([f"R{i + 1:04d}" for i in range(n)], dtype=object)
-    raw_t = events["ticker"]
-    codes, uniq = pd.factorize(raw_t.astype("string").str.strip(), use_na_sentinel=True)
-    norm = np.array([normalize_ticker(u) for u in uniq.astype(str)], dtype=object)
-    tick = norm[np.maximum(codes, 0)].copy()
-    tick[codes < 0] = None
-    tick[np.asarray([t == "" for t in tick], dtype=bool)] = None
-    # the date policy of every boundary: zones -> China time, times of day -> timing
-    parsed = parse_dates(events["date"], what="events", allow_missing=True, error=CalendarError)
-    dates = parsed.dates
-    from_time = timing_from_minutes(parsed.minutes)
-    if "timing" in events.columns:
-        timing = events["timing"].astype("string").fillna("unknown").str.strip().str.lower()
-        timing = timing.str.replace("_", "-").replace({"": "unknown"})
-        bad = ~timing.isin(TIMINGS)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise CalendarError(
-                f"row {i + 1} (event_id {ids[i]}): timing "
-                f"{events['timing'].iloc[i]!r} is not one of {list(TIMINGS)}"
-            )
-        timing_arr = timing.to_numpy(dtype=object)
-        clash = (timing_arr != "unknown") & (from_time != "unknown") & (timing_arr != from_time)
-        if clash.any():
-            i = int(np.flatnonzero(clash)[0])
-            raise CalendarError(
-                f"row {i + 1} (event_id {ids[i]}): timing {timing_arr[i]!r} contradicts "
-                f"the time {clock(parsed.minutes[i])} of its date ({from_time[i]}, China time)"
-            )
-        timing_arr = np.where(timing_arr == "unknown", from_time, timing_arr)
-    else:
-        timing_arr = from_time
-    no_tick = np.array([t is None for t in tick], dtype=bool)
-    no_date = np.asarray(dates.isna())
-    reason = np.where(no_tick, "no ticker", np.where(no_date, "no date", ""))
-    out = pd.DataFrame(
-        {
-            "event_id": ids,
-            "ticker": tick,
-            "date": dates,
-            "date_precision": np.where(no_date, "unknown", "day"),
-            "timing": timing_arr,
-            "calendar_status": np.where(reason == "", "ok", "excluded"),
-            "calendar_reason": reason,
-        }
-    )
-    pairs = [(a, b) for a, b in zip(uniq.astype(str), norm, strict=True) if a != b]
-    # .SH -> .SS is every Chinese vendor's spelling: kept in ticker_input, noted once
-    changed = [f"{a} read as {b}" for a, b in pairs if not is_sh_respelling(a, b)]
-    if pairs:
-        out["ticker_input"] = raw_t.to_numpy()
-    if changed:
-        warnings.warn(
-            "events: tickers rewritten to Yahoo style: "
-            + "; ".join(changed[:10])
-            + (f" (and {len(changed) - 10} more)" if len(changed) > 10 else ""),
-            CalendarWarning,
-            stacklevel=4,
-        )
-    for c in events.columns:
-        if c not in out.columns:
-            out[c] = events[c].to_numpy()
-    return out
 
 
 def default_min_estimation_days(length: int) -> int:
@@ -431,17 +311,6 @@ class EventStudy:
             # point warnings are not the user's business.
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 return _run(self, spec, model, tests, cal, panel, int(min_days), bar)
-
-
-def _gather(
-    panel: AlignedPanel,
-    d0: NDArray[np.int64],
-    tk: NDArray[np.int64],
-    offsets: NDArray[np.int64],
-    reg: Regressors,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Firm (excess) returns and the model's regressors on ``d0 + offsets`` (NaN outside)."""
-    return reg.windows(panel.firm, d0, offsets, tk)
 
 
 def _run(
@@ -693,125 +562,3 @@ def _run(
         extra=extra,
     )
     return finish_questions(res)
-
-
-def _price_flags(study: EventStudy, panel: AlignedPanel) -> tuple[Any, Any]:
-    """Limit flags and volume on the panel's grid, when the source has prices."""
-    prices = getattr(study.returns, "prices", None)
-    if prices is None or len(prices) == 0 or "close" not in prices:
-        return None, None
-    from eventstudy.market.flags import limit_flags
-
-    flags = limit_flags(prices, st=study.st).reindex(panel.dates, panel.tickers)
-    volume = None
-    if "volume" in prices:
-        wide = prices.pivot_table(index="date", columns="ticker", values="volume", aggfunc="last")
-        wide.index = pd.to_datetime(wide.index)
-        volume = wide.reindex(index=panel.dates, columns=panel.tickers).to_numpy(dtype=float)
-    return flags, volume
-
-
-def _limit_window(
-    flags: Any,
-    panel: AlignedPanel,
-    d0: NDArray[np.int64],
-    tk: NDArray[np.int64],
-    taus: NDArray[np.int64],
-    fit: Any,
-    ar: NDArray[np.float64],
-    x_ev: NDArray[np.float64],
-) -> dict[str, Any]:
-    """Streaks after day 0 and the limit-aware CAR from day 0 to the first open day."""
-    from eventstudy.market.streaks import limit_streaks
-
-    up = window_values(flags.limit_up, d0, taus, tk, -1).astype(np.int8)
-    status = window_values(flags.status, d0, taus, tk, 2).astype(np.int8)
-    locked = window_values(flags.locked, d0, taus, tk, -1).astype(np.int8)
-    st = limit_streaks(up, status, locked, taus)
-    end = st.first_open_day
-    inwin = (taus[None, :] >= 0) & (taus[None, :] <= np.where(np.isnan(end), -1, end)[:, None])
-    present = inwin & ~np.isnan(ar)
-    n_w = present.sum(axis=1).astype(float)
-    car = np.where(present, ar, 0.0).sum(axis=1)
-    var = car_variance(fit, x_ev, present)
-    ok = ~np.isnan(end) & (n_w > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scar = np.where(ok, car / np.sqrt(var), np.nan)
-    return {
-        "streaks": st,
-        "up": up,
-        "locked": locked,
-        "car_limit": np.where(ok, car, np.nan),
-        "scar_limit": scar,
-        "var_limit": np.where(ok, var, np.nan),
-        "n_days_limit": n_w,
-    }
-
-
-def _concat_fits(fits: list[Any]) -> Any:
-    """One fit from the fits of consecutive blocks of events (fields stacked on axis 0)."""
-    from dataclasses import fields, replace
-
-    if len(fits) == 1:
-        return fits[0]
-    arrays: dict[str, Any] = {
-        f.name: np.concatenate([getattr(x, f.name) for x in fits])
-        for f in fields(fits[0])
-        if isinstance(getattr(fits[0], f.name), np.ndarray)
-    }
-    cols = getattr(fits[0], "columns", None)
-    if isinstance(cols, dict):
-        arrays["columns"] = {k: np.concatenate([x.columns[k] for x in fits]) for k in cols}
-    return replace(fits[0], **arrays)
-
-
-def _mask(n: int, idx: NDArray[np.int64]) -> NDArray[np.bool_]:
-    out = np.zeros(n, dtype=bool)
-    out[idx] = True
-    return out
-
-
-def _subset_fit(fit: Any, keep: NDArray[np.bool_]) -> Any:
-    """The rows ``keep`` of a fit or of another dataclass of per-event arrays."""
-    if hasattr(fit, "subset"):
-        return fit.subset(keep)
-    from dataclasses import fields
-
-    return replace(fit, **{f.name: getattr(fit, f.name)[keep] for f in fields(fit)})
-
-
-def _cross_check(
-    dates: pd.Series,
-    timing: pd.Series,
-    day0: pd.DatetimeIndex,
-    panel: AlignedPanel,
-    excluded: NDArray[np.bool_],
-) -> None:
-    """Warn where day 0 on the market's dates differs from the XSHG exchange calendar."""
-    try:
-        sess = xshg_sessions()
-    except Exception:  # pragma: no cover - exchange_calendars unavailable
-        return
-    if not panel.market_ticker.endswith((".SS", ".SZ", ".BJ")):
-        return
-    ok = np.asarray(
-        ~excluded
-        & np.asarray(day0.notna())
-        & (dates >= sess[0]).to_numpy()
-        & (dates < sess[-1]).to_numpy(),
-        dtype=bool,
-    )
-    if not ok.any():
-        return
-    _, xday0 = align_day0(dates[ok], timing[ok], sess)
-    diff = np.asarray(xday0 != day0[ok])
-    if diff.any():
-        n = int(diff.sum())
-        i = int(np.flatnonzero(ok)[np.flatnonzero(diff)[0]])
-        warnings.warn(
-            f"{n} event(s) have a day 0 on the market's dates that differs from the XSHG "
-            f"exchange calendar, e.g. row {i + 1}: {day0[i].date()} vs "
-            f"{xday0[np.flatnonzero(diff)[0]].date()} (the market's dates are used)",
-            CalendarWarning,
-            stacklevel=4,
-        )
