@@ -97,13 +97,19 @@ def _row_no(rows: NDArray[np.int64] | None, i: int) -> int:
 def _row_dates(raw: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.datetime64]]:
     """Trading day of every row as codes into distinct days (``days[codes]``).
 
-    A datetime column is factorised and its distinct values parsed (a panel
-    repeats each date once per ticker); text, numbers and missing values go
-    through :func:`~eventstudy.dates.parse_dates` row by row, so that a
-    message names the row.
+    A datetime column is reduced to its distinct values first (a panel
+    repeats each date once per ticker): a naive one by integer day numbers
+    (:func:`_day_numbers`), any other by factorising, and only the distinct
+    values are parsed; text, numbers and missing values go through
+    :func:`~eventstudy.dates.parse_dates` row by row, so that a message names
+    the row.
     """
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-        codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+        fast = _day_numbers(raw)
+        if fast is not None:
+            codes, uniq = fast
+        else:
+            codes, uniq = pd.factorize(raw, use_na_sentinel=True)  # type: ignore[assignment]
         if len(codes) and (codes >= 0).all():
             days = parse_dates(pd.Series(uniq), what="returns").dates.values
             dcodes, duniq = pd.factorize(np.asarray(days, dtype="datetime64[ns]"))
@@ -111,6 +117,62 @@ def _row_dates(raw: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.datetime64
     dvals = parse_dates(raw, what="returns").dates.values.astype("datetime64[ns]")
     dcodes, duniq = pd.factorize(dvals)
     return np.asarray(dcodes, dtype=np.int64), np.asarray(duniq)
+
+
+#: Length of a day in each unit a naive datetime column may have.
+_DAY: dict[str, int] = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400 * 10**9}
+
+
+def _day_numbers(raw: pd.Series) -> tuple[NDArray[np.int64], pd.Series] | None:
+    """Codes of a naive datetime column into its distinct calendar days, or None.
+
+    Integer day numbers (floor of the stamp over one day) and a count per
+    day replace hashing every row; the stamps of one day share a code and
+    the distinct days come back in order, at midnight.  None (the caller
+    factorises) for zone-aware or missing values, other units, or a span
+    of more than 10**6 days.
+    """
+    if not isinstance(raw.dtype, np.dtype) or len(raw) == 0:
+        return None
+    unit = np.datetime_data(raw.dtype)[0]  # type: ignore[arg-type]
+    if unit not in _DAY:
+        return None
+    stamp = raw.to_numpy().view(np.int64)
+    day = stamp // _DAY[unit]
+    lo, hi = int(day.min()), int(day.max())
+    if hi - lo > 10**6 or int(stamp.min()) == np.iinfo(np.int64).min:  # NaT or a wild date
+        return None
+    day -= lo
+    present = np.bincount(day, minlength=hi - lo + 1) > 0
+    recode = np.cumsum(present) - 1
+    first = (np.flatnonzero(present) + lo) * _DAY[unit]
+    return recode[day], pd.Series(first.astype(f"datetime64[{unit}]"))
+
+
+def _no_duplicates(
+    dcodes: NDArray[np.int64],
+    tcodes: NDArray[np.int64],
+    keep_code: NDArray[np.bool_],
+    n_days: int,
+    norm: pd.Index,
+    duniq: NDArray[np.datetime64],
+    rows: NDArray[np.int64] | None,
+) -> None:
+    """Raise on duplicate (date, ticker) rows among the tickers kept; naming the first.
+
+    The full count over every row kept: called where a cheaper test saw a
+    duplicate (or could not look), so that the message is always the same.
+    """
+    key = dcodes * len(norm) + tcodes
+    counts = np.bincount(key, weights=keep_code[tcodes], minlength=n_days * len(norm))
+    dupmask = (counts[key] > 1) & keep_code[tcodes]
+    if dupmask.any():
+        i = _first_row(dupmask)
+        raise DataError(
+            f"returns: duplicate (date, ticker) rows, first at row {_row_no(rows, i)} "
+            f"({norm[tcodes[i]]}, {pd.Timestamp(duniq[dcodes[i]]).date()}); "
+            f"{int(dupmask.sum())} rows involved"
+        )
 
 
 def _needed_columns(
@@ -208,7 +270,10 @@ def align_panel(
             raise DataError(f"returns: missing column(s) {missing}; expected date, ticker, ret")
     # dates: one policy for every boundary (year first; zones to China time)
     dcodes, duniq = _row_dates(returns["date"])
-    dvals = duniq[dcodes]
+
+    def day_of(i: int) -> object:
+        return pd.Timestamp(duniq[dcodes[i]]).date()
+
     # tickers (normalised once per distinct value)
     tcodes, tuniq = factorize_cells(returns["ticker"], what="returns", label="ticker")
     if (tcodes < 0).any():
@@ -217,10 +282,9 @@ def align_panel(
     # the market's own spelling takes the index reading (eventstudy.tickers)
     mkt, mkt_note = normalize_market_ticker(market)
     raw_mkt = str(market).strip()
-    norm = pd.Index(
-        [mkt if t.strip() == raw_mkt else normalize_ticker(t) for t in tuniq.astype(str)]
-    )
-    renamed = [f"{a} read as {b}" for a, b in zip(tuniq.astype(str), norm, strict=True) if a != b]
+    given = [str(t) for t in np.asarray(tuniq, dtype=object)]
+    norm = pd.Index([mkt if t.strip() == raw_mkt else normalize_ticker(t) for t in given])
+    renamed = [f"{a} read as {b}" for a, b in zip(given, norm, strict=True) if a != b]
     if renamed:
         notes.append(f"{len(renamed)} ticker(s) normalised, e.g. {renamed[0]}")
     if norm.has_duplicates:
@@ -239,50 +303,52 @@ def align_panel(
         if bad.any():
             i = _first_row(bad.to_numpy(dtype=bool))
             raise DataError(
-                f"returns: row {i + 1} ({tuniq[tcodes[i]]}, "
-                f"{pd.Timestamp(dvals[i]).date()}) has a non-numeric return "
-                f"{raw_ret.iloc[i]!r}"
+                f"returns: row {i + 1} ({norm[tcodes[i]]}, {day_of(i)}) has a non-numeric "
+                f"return {raw_ret.iloc[i]!r}"
             )
         ret = num.to_numpy(dtype=np.float64, na_value=np.nan)
     inf = np.isinf(ret)
     if inf.any():
         i = _first_row(inf)
         raise DataError(
-            f"returns: row {i + 1} ({norm[tcodes[i]]}, "
-            f"{pd.Timestamp(dvals[i]).date()}) has an infinite return"
+            f"returns: row {i + 1} ({norm[tcodes[i]]}, {day_of(i)}) has an infinite return"
         )
-    # only the rows of the tickers read (and the market): the others are never used
+    # only the rows of the tickers read (and the market): the others are never used.
+    # Few of them: their returns are blanked (NaN) and their rows left out of the
+    # grid; many: the rows read are selected (``rows`` maps back to the input).
     rows: NDArray[np.int64] | None = None
     skipped = pd.Index(skipped_wide, dtype=object)
     norm_all = pd.Index(every) if every is not None else norm
+    keep_code = np.ones(len(norm), dtype=bool)
     if tickers is not None:
         want = {str(t) for t in tickers} | {mkt, normalize_ticker(market)}
-        keep_code = np.asarray(norm.isin(list(want)), dtype=bool)
+        keep_code = np.fromiter((t in want for t in norm.tolist()), dtype=bool, count=len(norm))
         if not keep_code.all():
             skipped = skipped.append(pd.Index(norm[~keep_code], dtype=object))
-            sel = keep_code[tcodes]
-            rows = np.flatnonzero(sel)
-            newcode = np.cumsum(keep_code) - 1
-            tcodes = newcode[tcodes[sel]]
-            norm = pd.Index(norm[keep_code])
-            dvals, dcodes, ret = dvals[sel], dcodes[sel], ret[sel]
+            n_rows = np.bincount(tcodes, minlength=len(norm))
+            if 2 * int(n_rows[keep_code].sum()) >= len(tcodes):
+                ret = np.where(keep_code[tcodes], ret, np.nan)
+            else:
+                sel = keep_code[tcodes]
+                rows = np.flatnonzero(sel)
+                newcode = np.cumsum(keep_code) - 1
+                tcodes = newcode[tcodes[sel]]
+                norm = pd.Index(norm[keep_code])
+                keep_code = np.ones(len(norm), dtype=bool)
+                dcodes, ret = dcodes[sel], ret[sel]
     # magnitudes: per ticker and pooled, in the declared unit
     ret = check_return_scale(
-        ret, what="returns", unit=unit, tickers=tcodes, labels=norm, dates=dvals, rows=rows
+        ret,
+        what="returns",
+        unit=unit,
+        tickers=tcodes,
+        labels=norm.tolist(),
+        dates=duniq,
+        date_codes=dcodes,
+        rows=rows,
     )
     if unit == "percent":
         notes.append("returns declared in percent (returns_unit='percent'); divided by 100")
-    # duplicates on (date, ticker)
-    key = dcodes.astype(np.int64) * len(norm) + tcodes
-    counts = np.bincount(key, minlength=len(duniq) * len(norm))
-    if (counts > 1).any():
-        dupmask = counts[key] > 1
-        i = _first_row(dupmask)
-        raise DataError(
-            f"returns: duplicate (date, ticker) rows, first at row {_row_no(rows, i)} "
-            f"({norm[tcodes[i]]}, {pd.Timestamp(dvals[i]).date()}); "
-            f"{int(dupmask.sum())} rows involved"
-        )
     # market
     mloc = int(norm.get_indexer(pd.Index([mkt]))[0])
     share = normalize_ticker(market)
@@ -297,6 +363,7 @@ def align_panel(
         warnings.warn(msg, DataWarning, stacklevel=3)
         mkt, mloc, mkt_note = share, int(norm.get_indexer(pd.Index([share]))[0]), None
     if mloc < 0:
+        _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
         shown = ", ".join(map(str, norm_all[:8]))
         near = near_tickers(mkt, norm_all)
         raise DataError(
@@ -307,22 +374,45 @@ def align_panel(
         )
     if mkt_note is not None:
         notes.append(mkt_note)
-    is_m = tcodes == mloc
-    m_ok = is_m & ~np.isnan(ret)
-    order = np.argsort(dvals[m_ok], kind="stable")
-    mdates = dvals[m_ok][order]
-    mret = ret[m_ok][order]
+    m_rows = np.flatnonzero(tcodes == mloc)
+    if (np.bincount(dcodes[m_rows], minlength=len(duniq)) > 1).any():
+        _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
+    m_rows = m_rows[~np.isnan(ret[m_rows])]
+    m_days = duniq[dcodes[m_rows]]
+    order = np.argsort(m_days, kind="stable")
+    mdates = m_days[order]
+    mret = ret[m_rows][order]
     if len(mdates) < 2:
+        _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
         raise DataError(f"market ticker {mkt} has fewer than 2 returns")
-    # firms on the market calendar
-    # position of every distinct date on the market calendar, then gathered per row
+    # firms on the market calendar: the cell of each row in the (days x firms)
+    # grid from its distinct date's row and its ticker's column, or negative
+    # (the market, a skipped ticker, a date without a market return)
     upos = np.searchsorted(mdates, duniq)
     uon = (upos < len(mdates)) & (mdates[np.minimum(upos, len(mdates) - 1)] == duniq)
-    pos = upos[dcodes]
-    on_cal = uon[dcodes]
-    firm_rows = ~is_m
-    off = firm_rows & ~on_cal
-    n_off = int(off.sum())
+    firm_code = keep_code.copy()
+    firm_code[mloc] = False
+    firm_cols = np.flatnonzero(firm_code)
+    n_f = len(firm_cols)
+    colmap = np.full(len(norm), -1, dtype=np.int64)
+    colmap[firm_cols] = np.arange(n_f)
+    big = (len(mdates) + 1) * max(n_f, 1) + 1  # beyond every cell
+    dterm = np.where(uon, upos * n_f, -big)
+    cterm = np.where(colmap >= 0, colmap, -2 * big)
+    flat = dterm[dcodes]
+    flat += cterm[tcodes]
+    use = flat >= 0
+    flat = flat[use]
+    seen = np.zeros(len(mdates) * n_f, dtype=bool)
+    seen[flat] = True
+    if int(np.count_nonzero(seen)) < len(flat):
+        _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
+    n_off = 0
+    if not uon.all():
+        off = ~uon[dcodes] & firm_code[tcodes]
+        n_off = int(off.sum())
+        if n_off:
+            _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
     if n_off:
         msg = (
             f"{n_off} firm row(s) fall on dates without a market return and are "
@@ -330,12 +420,7 @@ def align_panel(
         )
         notes.append(msg)
         warnings.warn(msg, DataWarning, stacklevel=3)
-    use = firm_rows & on_cal
-    firm_cols = np.flatnonzero(np.arange(len(norm)) != mloc)
-    colmap = np.full(len(norm), -1, dtype=np.int64)
-    colmap[firm_cols] = np.arange(len(firm_cols))
-    mat = np.full((len(mdates), len(firm_cols)), np.nan)
-    flat = pos[use] * len(firm_cols) + colmap[tcodes[use]]
+    mat = np.full((len(mdates), n_f), np.nan)
     mat.reshape(-1)[flat] = ret[use]
     span = None
     if "span" in returns.columns:

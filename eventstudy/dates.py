@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -394,11 +395,50 @@ def parse_date_cells(
     return DateCells(codes, precision, days, minutes, errors)
 
 
+def _runs(raw: pd.Series, min_len: int = 50_000) -> NDArray[np.int64] | None:
+    """First row of each run of equal neighbours, or None when runs do not pay.
+
+    None for short columns, for more runs than a quarter of the rows, and
+    where neighbours cannot be compared elementwise.
+    """
+    n = len(raw)
+    if n < min_len or not isinstance(raw, pd.Series):
+        return None
+    vals = raw.array
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            diff = vals[1:] != vals[:-1]
+        if isinstance(diff, pd.api.extensions.ExtensionArray):
+            diff = diff.to_numpy(dtype=bool, na_value=True)
+        diff = np.asarray(diff, dtype=bool)
+    except (TypeError, ValueError):
+        return None
+    if diff.shape != (n - 1,):
+        return None
+    starts = np.flatnonzero(diff)
+    if len(starts) + 1 > n // 4:
+        return None
+    return np.concatenate([[0], starts + 1]).astype(np.int64)
+
+
 def factorize_cells(
     raw: pd.Series, *, what: str, label: str, error: type[EventStudyError] = DataError
 ) -> tuple[NDArray[np.int64], Any]:
-    """``pd.factorize`` that reports an unhashable cell (a list, a dict) by its row."""
+    """``pd.factorize`` that reports an unhashable cell (a list, a dict) by its row.
+
+    A long column made of runs of equal values (a panel sorted by ticker or
+    by date) is factorised by its runs: the first value of each run is
+    factorised and its code repeated, the same codes and distinct values in
+    the same order as hashing every row.
+    """
     try:
+        runs = _runs(raw)
+        if runs is not None:
+            codes, uniq = pd.factorize(raw.iloc[runs], use_na_sentinel=True)
+            return np.repeat(
+                np.asarray(codes, dtype=np.int64), np.diff(runs, append=len(raw))
+            ), uniq
         codes, uniq = pd.factorize(raw, use_na_sentinel=True)
     except TypeError:
         for i, v in enumerate(raw):

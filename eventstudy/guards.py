@@ -20,6 +20,7 @@ percent next to a market index in decimals are caught too.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -79,9 +80,7 @@ def _how(unit: str, unit_arg: str, cli_flag: str | None) -> str:
     return f"declare {unit_arg}='{unit}'{cli}"
 
 
-def _where(
-    i: int, ticker: str | None, dates: NDArray[Any] | None, rows: NDArray[np.int64] | None = None
-) -> str:
+def _where(i: int, ticker: str | None, dates: Any, rows: NDArray[np.int64] | None = None) -> str:
     parts = []
     if ticker is not None:
         parts.append(ticker)
@@ -90,6 +89,16 @@ def _where(
         parts.append(str(d.date()) if d is not pd.NaT else "no date")
     row = i if rows is None else int(rows[i])
     return f"row {row + 1}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+class _Coded:
+    """``values[codes[i]]`` on indexing: a column of a few distinct values, not expanded."""
+
+    def __init__(self, values: NDArray[Any], codes: NDArray[Any]) -> None:
+        self.values, self.codes = values, codes
+
+    def __getitem__(self, i: int) -> Any:
+        return self.values[self.codes[i]]
 
 
 def _group_median(
@@ -131,25 +140,48 @@ def _profile(
     ``m`` non-zero values falls below ``lo`` only if at least ``m // 2`` of
     them do; those series (rarely any) get their exact median, the others
     NaN (their median is at most ``hi``, their non-zero median at least
-    ``lo``).  The median of the non-zero values is looked at only when
-    ``nonzero``.  Series without a return are left out.
+    ``lo``).  The non-zero values are counted, and their median looked at,
+    only when ``nonzero`` (``n_nonzero`` is 0 otherwise).  Series without a return are left out.
     """
-    ok = ~np.isnan(dec)
-    g, a = codes[ok], np.abs(dec[ok])
-    n = np.bincount(g, minlength=k)
-    above = np.bincount(g[a > hi], minlength=k)
+    # one count per (series, class of value): bit 0 a return, 1 beyond ``hi``,
+    # 2 beyond 1, 3 negative, and with ``nonzero`` 4 non-zero, 5 below ``lo``
+    a = np.abs(dec)
+    n_cls = 64 if nonzero else 16
+    with np.errstate(invalid="ignore"):
+        cls = (~np.isnan(dec)).view(np.uint8)
+        for b, test in enumerate(
+            (lambda: a > hi, lambda: a > 1.0, lambda: dec < 0.0, lambda: a > 0.0, lambda: a < lo),
+            start=1,
+        ):
+            if 1 << b < n_cls:
+                cls |= test().view(np.uint8) << np.uint8(b)
+    grid = np.bincount(codes * n_cls + cls, minlength=k * n_cls).reshape(k, n_cls)
+    bit = np.arange(n_cls)
+
+    def count(*bits: int) -> NDArray[np.int64]:
+        sel = np.all([(bit >> b) & 1 for b in bits], axis=0)
+        return np.asarray(grid[:, sel].sum(axis=1), dtype=np.int64)
+
+    def median(which: NDArray[np.bool_], nonzero_only: bool) -> NDArray[np.float64]:
+        if not which.any():
+            return np.full(k, np.nan)
+        keep = a > 0.0 if nonzero_only else ~np.isnan(a)
+        return _group_median(a[keep], codes[keep], k, which)
+
+    n = count(0)
+    above = count(0, 1)
     cand = (n > 0) & (above >= n // 2)
-    med = _group_median(a, g, k, cand)
-    pos = a > 0.0
-    n_nz = np.bincount(g[pos], minlength=k)
+    med = median(cand, False)
+    n_nz = np.zeros(k, dtype=np.int64)  # counted (and used) with ``nonzero`` only
     cand_nz = np.zeros(k, dtype=bool)
     med_nz = np.full(k, np.nan)
     if nonzero:
-        small = np.bincount(g[pos & (a < lo)], minlength=k)
+        n_nz = count(0, 4)
+        small = count(0, 4, 5)
         cand_nz = (n_nz > 0) & (small >= n_nz // 2)
-        med_nz = _group_median(a[pos], g[pos], k, cand_nz)
-    n_beyond = np.bincount(g[a > 1.0], minlength=k)
-    n_neg = np.bincount(g[dec[ok] < 0.0], minlength=k)
+        med_nz = median(cand_nz, True)
+    n_beyond = count(0, 2)
+    n_neg = count(0, 3)
     with np.errstate(invalid="ignore", divide="ignore"):
         prof = pd.DataFrame(
             {
@@ -212,6 +244,7 @@ def check_return_scale(
     cli_flag: str | None = "--returns-unit",
     labels: Sequence[str] | pd.Index | None = None,
     rows: ArrayLike | None = None,
+    date_codes: ArrayLike | None = None,
 ) -> NDArray[np.float64]:
     """Turn daily simple returns into decimals and refuse implausible magnitudes.
 
@@ -250,6 +283,10 @@ def check_return_scale(
     rows : array-like of int, optional
         0-based row of the input of each value, for messages, when the
         values are a selection of the input's rows (default: their order).
+    date_codes : array-like of int, optional
+        With ``dates``: the date of value ``i`` is ``dates[date_codes[i]]``
+        (distinct dates and a code per value; no date array of the whole
+        panel).
 
     Returns
     -------
@@ -284,7 +321,9 @@ def check_return_scale(
     raw = np.asarray(values, dtype=np.float64).reshape(-1)
     dec = raw * _SCALE[unit]
     n = len(dec)
-    day = None if dates is None else np.asarray(dates).reshape(-1)
+    day: Any = None if dates is None else np.asarray(dates).reshape(-1)
+    if day is not None and date_codes is not None:
+        day = _Coded(day, np.asarray(date_codes).reshape(-1))
     if tickers is None:
         codes, names = np.zeros(n, dtype=np.int64), ["all"]
     elif labels is not None:  # integer codes: no object array of the whole panel
@@ -447,11 +486,18 @@ def beyond_limit(
     # the bounds of a one-session return per (day, board), gathered per column; the
     # same expressions as below with s = 1, so the same numbers
     one = np.float64(1.0)
-    with np.errstate(invalid="ignore"):
-        up1 = ((1.0 + per_board) ** one - 1.0 + tol)[:, inv]
-        down1 = ((1.0 - per_board) ** one - 1.0 - tol)[:, inv]
-        # NaN bounds (no limit) compare False: never marked
-        out = (r > up1) | (r < down1)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a day without any limit: NaN
+        up_b = (1.0 + per_board) ** one - 1.0 + tol  # (days, boards)
+        down_b = (1.0 - per_board) ** one - 1.0 - tol
+        # candidates against the day's tightest bounds over boards (smallest upper,
+        # largest lower: a superset of the marks), then the exact
+        # bound of each candidate's board; NaN bounds (no limit) compare False
+        cand = (r > np.nanmin(up_b, axis=1)[:, None]) | (r < np.nanmax(down_b, axis=1)[:, None])
+        out = np.zeros(r.shape, dtype=bool)
+        t_c, j_c = np.nonzero(cand)
+        rc = r[t_c, j_c]
+        out[t_c, j_c] = (rc > up_b[t_c, inv[j_c]]) | (rc < down_b[t_c, inv[j_c]])
     if span is not None:
         s = np.maximum(np.where(np.isnan(span), 1.0, span), 1.0)
         multi = np.flatnonzero((s > 1.0).reshape(-1))

@@ -327,7 +327,13 @@ def _run(
     t_len = len(panel.dates)
     reason = np.array(cal["calendar_reason"].fillna("").astype(str).to_numpy(), dtype=object)
     excluded = np.array(cal["calendar_status"].astype(str) != "ok", dtype=bool)
-    tickers = cal["ticker"].astype("string").fillna("").map(normalize_ticker)
+    raw_tk = cal["ticker"].astype("string").fillna("")
+    tk_codes, tk_uniq = pd.factorize(raw_tk)  # each distinct ticker normalised once
+    tickers = pd.Series(
+        np.array([normalize_ticker(t) for t in tk_uniq.tolist()], dtype=object)[tk_codes],
+        index=raw_tk.index,
+        dtype=object,
+    )
     cal["ticker"] = tickers.to_numpy(dtype=object)
     tk = panel.ticker_codes(tickers.astype(str))
 

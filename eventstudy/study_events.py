@@ -60,13 +60,12 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     if n == 0:
         raise CalendarError("the events frame has no rows")
     if "event_id" in events.columns:
-        from eventstudy.calendar.schema import _cell_text
+        from eventstudy.calendar.reading import cell_texts
 
         # as the calendar loader reads them: text, an empty cell gets R0001...
-        ids = np.array(
-            [_cell_text(v) or f"R{i + 1:04d}" for i, v in enumerate(events["event_id"])],
-            dtype=object,
-        )
+        ids = cell_texts(events["event_id"], n)
+        for row in np.flatnonzero(ids == "").tolist():
+            ids[row] = f"R{row + 1:04d}"
         dup = pd.Series(ids).duplicated(keep=False).to_numpy()
         if dup.any():
             rows = np.flatnonzero(dup)[:5] + 1
@@ -80,8 +79,7 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     codes, uniq = pd.factorize(raw_t.astype("string").str.strip(), use_na_sentinel=True)
     norm = np.array([normalize_ticker(u) for u in uniq.astype(str)], dtype=object)
     tick = norm[np.maximum(codes, 0)].copy()
-    tick[codes < 0] = None
-    tick[np.asarray([t == "" for t in tick], dtype=bool)] = None
+    tick[(codes < 0) | (norm == "")[np.maximum(codes, 0)]] = None
     # the date policy of every boundary: zones -> China time, times of day -> timing
     parsed = parse_dates(events["date"], what="events", allow_missing=True, error=CalendarError)
     dates = parsed.dates
@@ -107,7 +105,7 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
         timing_arr = np.where(timing_arr == "unknown", from_time, timing_arr)
     else:
         timing_arr = from_time
-    no_tick = np.array([t is None for t in tick], dtype=bool)
+    no_tick = np.asarray(pd.isna(tick), dtype=bool)
     no_date = np.asarray(dates.isna())
     reason = np.where(no_tick, "no ticker", np.where(no_date, "no date", ""))
     out = pd.DataFrame(

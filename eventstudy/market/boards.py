@@ -27,6 +27,7 @@ main use is that index tickers such as ``000300.SS`` (CSI 300) and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -66,6 +67,7 @@ def _split(ticker: str) -> tuple[str, str]:
     return code, suffix.upper()
 
 
+@lru_cache(maxsize=65_536)  # a pure function of its text, asked once per ticker per fit
 def board_of(ticker: str) -> str:
     """Return the board of one ticker: one of :data:`BOARDS`.
 
