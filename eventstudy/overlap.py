@@ -84,18 +84,21 @@ def find_overlaps(
     """
     reach = max(window.end, -window.start)
     rows = np.flatnonzero(active)
-    df = pd.DataFrame({"i": rows, "tk": tk[rows], "d0": d0[rows]})
-    pairs = df.merge(df, on="tk", suffixes=("", "_j"))
-    apart = pairs["d0_j"] - pairs["d0"]
-    hit = pairs[(apart >= 1) & (apart <= reach)]
-    out = pd.DataFrame(
-        {
-            "i": hit["i"].to_numpy(dtype=np.int64),
-            "j": hit["i_j"].to_numpy(dtype=np.int64),
-            "apart": (hit["d0_j"] - hit["d0"]).to_numpy(dtype=np.int64),
-        }
-    )
-    return out.sort_values(["i", "j"], kind="stable").reset_index(drop=True)
+    # sorted on (firm, day 0, row): the later events of a firm within ``reach``
+    # sessions follow each event; two binary searches give their range
+    srt = rows[np.lexsort((rows, d0[rows], tk[rows]))]
+    day = d0[srt].astype(np.int64) - int(d0[srt].min(initial=0))
+    firm = tk[srt].astype(np.int64) - int(tk[srt].min(initial=0))
+    key = firm * (int(day.max(initial=0)) + reach + 2) + day
+    start = np.searchsorted(key, key + 1, side="left")
+    stop = np.searchsorted(key, key + reach, side="right")
+    m = stop - start
+    first = np.repeat(np.arange(len(srt), dtype=np.int64), m)
+    within = np.arange(int(m.sum()), dtype=np.int64) - np.repeat(np.cumsum(m) - m, m)
+    i, j = srt[first], srt[start[first] + within]
+    order = np.lexsort((j, i))
+    i, j = i[order].astype(np.int64), j[order].astype(np.int64)
+    return pd.DataFrame({"i": i, "j": j, "apart": (d0[j] - d0[i]).astype(np.int64)})
 
 
 def overlap_step(
@@ -114,11 +117,14 @@ def overlap_step(
     pairs = find_overlaps(tk, d0, ~excluded, window)
     exclude = np.zeros(n, dtype=bool)
     reason = np.full(n, "", dtype=object)
-    partners: list[list[str]] = [[] for _ in range(n)]
-    for i, j in zip(pairs["i"], pairs["j"], strict=True):
-        partners[i].append(ids[j])
-        partners[j].append(ids[i])
-    overlaps_with = np.array([";".join(sorted(set(p))) for p in partners], dtype=object)
+    overlaps_with = np.full(n, "", dtype=object)
+    if len(pairs):  # only the events with a partner
+        one, two = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+        both = pd.DataFrame(
+            {"k": np.concatenate([one, two]), "other": ids[np.concatenate([two, one])]}
+        )
+        for k, other in both.groupby("k")["other"]:
+            overlaps_with[int(k)] = ";".join(sorted(set(other)))  # type: ignore[arg-type]
     if policy == "drop-all" and len(pairs):
         for k in np.unique(np.concatenate([pairs["i"], pairs["j"]])):
             exclude[k] = True

@@ -55,51 +55,62 @@ def tests_dict(sel: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+#: Columns of ``results.tests`` and the dtype of the empty table.
+_COLUMNS: dict[str, str] = {
+    "scope": "object",
+    "tau": "float",
+    "start": "float",
+    "end": "float",
+    "test": "object",
+    "stat": "float",
+    "pvalue": "float",
+    "df": "float",
+    "distribution": "object",
+    "null": "object",
+    "nobs": "int64",
+    "reason": "string",
+}
+
+
 def tests_frame(
     tests: dict[str, Any], taus: NDArray[np.int64], spec: WindowSpec | Any
 ) -> pd.DataFrame:
-    frames = []
+    # every column gathered over the tests, then one frame (not a frame per test)
+    cols_of: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
+    car_start = np.array([w.start for w in spec.car], dtype=float)
+    car_end = np.array([w.end for w in spec.car], dtype=float)
     for name, (obj, daily, window) in tests.items():
         for scope, cols, n in (("day", daily, len(taus)), ("window", window, len(spec.car))):
-            f = pd.DataFrame(
-                {
-                    "scope": scope,
-                    "tau": taus if scope == "day" else np.full(n, np.nan),
-                    "start": np.full(n, np.nan) if scope == "day" else [w.start for w in spec.car],
-                    "end": np.full(n, np.nan) if scope == "day" else [w.end for w in spec.car],
-                    "test": name,
-                    "stat": cols.stat,
-                    "pvalue": cols.pvalue,
-                    "df": cols.df,
-                    "distribution": obj.distribution,
-                    "null": obj.null,
-                    "nobs": cols.nobs,
-                    "reason": pd.array(list(cols.reason), dtype="string"),
-                }
-            )
-            frames.append(f)
-    if not frames:
+            day = scope == "day"
+            for c, v in (
+                ("scope", np.full(n, scope, dtype=object)),
+                ("tau", np.asarray(taus, dtype=float) if day else np.full(n, np.nan)),
+                ("start", np.full(n, np.nan) if day else car_start),
+                ("end", np.full(n, np.nan) if day else car_end),
+                ("test", np.full(n, name, dtype=object)),
+                ("stat", np.broadcast_to(np.asarray(cols.stat, dtype=float), n)),
+                ("pvalue", np.broadcast_to(np.asarray(cols.pvalue, dtype=float), n)),
+                ("df", np.broadcast_to(np.asarray(cols.df, dtype=float), n)),
+                ("distribution", np.full(n, obj.distribution, dtype=object)),
+                ("null", np.full(n, obj.null, dtype=object)),
+                ("nobs", np.broadcast_to(np.asarray(cols.nobs, dtype=np.int64), n)),
+                ("reason", np.asarray(list(cols.reason), dtype=object)),
+            ):
+                cols_of[c].append(v)
+    frames = []
+    if tests:
         frames.append(
             pd.DataFrame(
                 {
-                    c: pd.Series(dtype=t)
-                    for c, t in (
-                        ("scope", "object"),
-                        ("tau", "float"),
-                        ("start", "float"),
-                        ("end", "float"),
-                        ("test", "object"),
-                        ("stat", "float"),
-                        ("pvalue", "float"),
-                        ("df", "float"),
-                        ("distribution", "object"),
-                        ("null", "object"),
-                        ("nobs", "int64"),
-                        ("reason", "string"),
-                    )
+                    c: pd.Series(np.concatenate(v), dtype=_COLUMNS[c])
+                    if c == "reason"
+                    else np.concatenate(v)
+                    for c, v in cols_of.items()
                 }
             )
         )
+    if not frames:
+        frames.append(pd.DataFrame({c: pd.Series(dtype=t) for c, t in _COLUMNS.items()}))
     out = pd.concat(frames, ignore_index=True)
     for c in ("tau", "start", "end"):
         out[c] = out[c].astype("Int64")

@@ -1,0 +1,75 @@
+"""Overlap pairs by sorted searches and the test table built in one frame.
+
+Both replace slower constructions (a self-merge of the events on the
+ticker; one small frame per test and scope); each is checked here against
+a plain computation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventstudy import EventStudy, simulate_market
+from eventstudy.overlap import find_overlaps, overlap_step
+from eventstudy.windows import Window
+
+
+def _pairs_by_loops(tk, d0, active, window):  # type: ignore[no-untyped-def]
+    reach = max(window.end, -window.start)
+    out = []
+    for i in range(len(tk)):
+        for j in range(len(tk)):
+            if active[i] and active[j] and tk[i] == tk[j] and 1 <= d0[j] - d0[i] <= reach:
+                out.append((i, j, int(d0[j] - d0[i])))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_overlap_pairs_equal_a_double_loop(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 50))
+    tk = rng.integers(-2, 4, n)
+    d0 = rng.integers(-5, 30, n)
+    active = rng.random(n) < 0.8
+    window = Window(int(-rng.integers(0, 9)), int(rng.integers(0, 9)))
+    got = find_overlaps(tk, d0, active, window)
+    assert list(got.columns) == ["i", "j", "apart"]
+    assert [tuple(map(int, r)) for r in got.to_numpy()] == _pairs_by_loops(tk, d0, active, window)
+
+
+def test_overlap_partners_listed_both_ways_sorted_and_once() -> None:
+    tk = np.array([0, 0, 0, 1, 0])
+    d0 = np.array([10, 12, 12, 10, 40])
+    ids = np.array(["E3", "E1", "E2", "E4", "E5"], dtype=object)
+    out = overlap_step("keep", ids, ids, tk, d0, np.zeros(5, dtype=bool), Window(-1, 5))
+    # E1 and E2 share day 0 (a duplicate, not an overlap: excluded before this step)
+    assert list(out.overlaps_with) == ["E1;E2", "E3", "E3", "", ""]
+    assert not out.exclude.any()
+
+
+def test_test_table_rows_are_the_tests_columns() -> None:
+    sim = simulate_market(None, seed=5, n_firms=40, start="2021-01-04", end="2024-06-28")
+    ret = sim.panel.returns
+    rng = np.random.default_rng(2)
+    days = np.sort(ret["date"].unique())
+    firms = sorted(set(ret["ticker"]) - {"000300.SS"})
+    events = pd.DataFrame(
+        {
+            "ticker": rng.choice(firms, 30),
+            "date": pd.DatetimeIndex(days[rng.integers(300, len(days) - 30, 30)]),
+        }
+    )
+    res = EventStudy(events, ret, tests=["csect_t", "patell", "sign"], leakage=False).fit()
+    tab = res.tests
+    assert str(tab["tau"].dtype) == "Int64" and str(tab["reason"].dtype) == "string"
+    assert tab["nobs"].dtype == np.int64
+    taus = res.aar["tau"].to_numpy()
+    for name in ("csect_t", "patell", "sign"):
+        day = tab[(tab["test"] == name) & (tab["scope"] == "day")]
+        assert day["tau"].astype(int).tolist() == taus.tolist()
+        win = tab[(tab["test"] == name) & (tab["scope"] == "window")]
+        assert win["start"].astype(int).tolist() == res.caar["start"].tolist()
+        assert np.isfinite(win["stat"].to_numpy(dtype=float)).all()
+    assert len(tab) == 3 * (len(taus) + len(res.caar)) + len(res.caar)  # + calendar time
