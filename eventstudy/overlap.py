@@ -120,11 +120,15 @@ def overlap_step(
     overlaps_with = np.full(n, "", dtype=object)
     if len(pairs):  # only the events with a partner
         one, two = pairs["i"].to_numpy(), pairs["j"].to_numpy()
-        both = pd.DataFrame(
-            {"k": np.concatenate([one, two]), "other": ids[np.concatenate([two, one])]}
-        )
-        for k, other in both.groupby("k")["other"]:
-            overlaps_with[int(k)] = ";".join(sorted(set(other)))  # type: ignore[arg-type]
+        k = np.concatenate([one, two])
+        other = np.asarray(ids[np.concatenate([two, one])], dtype=str)
+        order = np.lexsort((other, k))  # by event, then partner id (code-point order)
+        k, other = k[order], other[order]
+        new = np.r_[True, (k[1:] != k[:-1]) | (other[1:] != other[:-1])]  # each once
+        k, names = k[new], other[new].tolist()
+        cuts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]).tolist() + [len(k)]
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            overlaps_with[int(k[a])] = ";".join(names[a:b])
     if policy == "drop-all" and len(pairs):
         for k in np.unique(np.concatenate([pairs["i"], pairs["j"]])):
             exclude[k] = True

@@ -31,6 +31,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import pandas as pd
 
@@ -92,7 +93,11 @@ def normalize_ticker(value: object) -> str:
     >>> normalize_ticker("600186.SH"), normalize_ticker("sz002575"), normalize_ticker("300657")
     ('600186.SS', '002575.SZ', '300657.SZ')
     """
-    text = str(value).strip()
+    return _normalize_text(str(value).strip())
+
+
+@lru_cache(maxsize=65_536)  # a pure function of the text; a study asks per ticker, often
+def _normalize_text(text: str) -> str:
     m = _RE_SUFFIX.match(text)
     if m:
         return f"{m.group(1)}.{_SUFFIX[m.group(2).upper()]}"
