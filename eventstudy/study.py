@@ -346,7 +346,7 @@ def _run(
         excluded[new] = True
 
     mark(tk < 0, EXCLUSION_REASONS["unknown_ticker"])
-    hint = absent_tickers_hint(tickers[tk < 0], panel.known_tickers)
+    hint = absent_tickers_hint(tickers[tk < 0], panel.known_tickers) if (tk < 0).any() else None
     if hint is not None:
         warnings.warn(hint, DataWarning, stacklevel=3)
     has_data = np.zeros(n_ev, dtype=bool)

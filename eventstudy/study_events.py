@@ -77,7 +77,8 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
         ids = np.array([f"R{i + 1:04d}" for i in range(n)], dtype=object)
     raw_t = events["ticker"]
     codes, uniq = pd.factorize(raw_t.astype("string").str.strip(), use_na_sentinel=True)
-    norm = np.array([normalize_ticker(u) for u in uniq.astype(str)], dtype=object)
+    given = [str(u) for u in uniq.tolist()]
+    norm = np.array([normalize_ticker(u) for u in given], dtype=object)
     tick = norm[np.maximum(codes, 0)].copy()
     tick[(codes < 0) | (norm == "")[np.maximum(codes, 0)]] = None
     # the date policy of every boundary: zones -> China time, times of day -> timing
@@ -119,7 +120,7 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
             "calendar_reason": reason,
         }
     )
-    pairs = [(a, b) for a, b in zip(uniq.astype(str), norm, strict=True) if a != b]
+    pairs = [(a, b) for a, b in zip(given, norm.tolist(), strict=True) if a != b]
     # .SH -> .SS is every Chinese vendor's spelling: kept in ticker_input, noted once
     changed = [f"{a} read as {b}" for a, b in pairs if not is_sh_respelling(a, b)]
     if pairs:
