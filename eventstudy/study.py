@@ -403,6 +403,7 @@ def _run(
         hit = (flags.limit_up == 1) | (flags.limit_down == 1)
     slope = getattr(model, "k", 1) >= 2
     fits, bads, est_ars = [], [], []
+    need_est_ar = any(t.reads_estimation_ar for t in tests)
     for lo in range(0, max(len(cand), 1), ESTIMATION_BLOCK):
         blk = cand[lo : lo + ESTIMATION_BLOCK]
         y_est, x_est = _gather(panel, d0c[blk], tkc[blk], est_off, reg)
@@ -420,7 +421,10 @@ def _run(
         bad_b = np.where(f.degenerate, model.degenerate_reason, bad_b)
         bad_b[f.n < min_days] = ""
         keep_b = (f.n >= min_days) & (bad_b == "")
-        est_ars.append(model.abnormal(_subset_fit(f, keep_b), y_est[keep_b], x_est[keep_b]))
+        if need_est_ar:
+            est_ars.append(model.abnormal(_subset_fit(f, keep_b), y_est[keep_b], x_est[keep_b]))
+        else:  # no test reads them: no columns
+            est_ars.append(np.empty((int(keep_b.sum()), 0)))
         fits.append(f)
         bads.append(bad_b)
     fit = _concat_fits(fits)

@@ -73,3 +73,31 @@ def test_test_table_rows_are_the_tests_columns() -> None:
         assert win["start"].astype(int).tolist() == res.caar["start"].tolist()
         assert np.isfinite(win["stat"].to_numpy(dtype=float)).all()
     assert len(tab) == 3 * (len(taus) + len(res.caar)) + len(res.caar)  # + calendar time
+
+
+def test_tests_without_estimation_ars_give_the_same_rows_as_a_full_battery() -> None:
+    sim = simulate_market(None, seed=6, n_firms=40, start="2021-01-04", end="2024-06-28")
+    ret = sim.panel.returns
+    rng = np.random.default_rng(4)
+    days = np.sort(ret["date"].unique())
+    firms = sorted(set(ret["ticker"]) - {"000300.SS"})
+    events = pd.DataFrame(
+        {
+            "ticker": rng.choice(firms, 40),
+            "date": pd.DatetimeIndex(days[rng.integers(300, len(days) - 30, 40)]),
+            "kind": np.where(rng.random(40) < 0.5, "entry", "exit"),
+        }
+    )
+    light = ["csect_t", "patell", "bmp", "skew_t"]
+    kw = dict(leakage=False, calendar_time=False, groups="kind")
+    few = EventStudy(events, ret, tests=light, **kw).fit()  # no estimation ARs computed
+    full = EventStudy(events, ret, tests=[*light, "patell_kp", "rank"], **kw).fit()
+    a = few.tests.reset_index(drop=True)
+    b = full.tests[full.tests["test"].isin(light)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    ga, gb = few.groups.tests, full.groups.tests
+    pd.testing.assert_frame_equal(
+        ga.reset_index(drop=True),
+        gb[gb["test"].isin(light)].reset_index(drop=True),
+        check_exact=True,
+    )

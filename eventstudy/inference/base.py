@@ -149,6 +149,9 @@ class EventTest(ABC):
     null: ClassVar[str]
     reference: ClassVar[str]
     family: ClassVar[str] = "parametric"
+    #: The test reads :attr:`TestData.est_ar` (the estimation-window abnormal
+    #: returns); a study computes them only when one of its tests does.
+    reads_estimation_ar: ClassVar[bool] = True
 
     def __init__(self, **options: Any) -> None:
         if options:

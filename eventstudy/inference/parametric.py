@@ -53,6 +53,7 @@ class CrossSectionalT(EventTest):
     """
 
     name = "csect_t"
+    reads_estimation_ar = False
     label = "cross-sectional t"
     distribution = "t"
     null = "mean abnormal return is zero"
@@ -101,6 +102,7 @@ class PatellZ(EventTest):
     """
 
     name = "patell"
+    reads_estimation_ar = False
     label = "Patell Z"
     distribution = "normal"
     null = "mean standardised abnormal return is zero"
@@ -128,6 +130,7 @@ class BMP(EventTest):
     """
 
     name = "bmp"
+    reads_estimation_ar = False
     label = "BMP"
     distribution = "t"
     null = "mean standardised abnormal return is zero"
@@ -596,6 +599,7 @@ class SkewnessAdjustedT(EventTest):
     """
 
     name = "skew_t"
+    reads_estimation_ar = False
     label = "skewness-adjusted t"
     distribution = "normal"
     null = "mean abnormal return is zero"
