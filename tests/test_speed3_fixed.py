@@ -49,18 +49,24 @@ def test_overlap_partners_listed_both_ways_sorted_and_once() -> None:
     assert not out.exclude.any()
 
 
-def test_test_table_rows_are_the_tests_columns() -> None:
-    sim = simulate_market(None, seed=5, n_firms=40, start="2021-01-04", end="2024-06-28")
+def _study_inputs(seed: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A simulated panel of 40 firms and ``n`` random events on it."""
+    sim = simulate_market(None, seed=seed, n_firms=40, start="2021-01-04", end="2024-06-28")
     ret = sim.panel.returns
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     days = np.sort(ret["date"].unique())
     firms = sorted(set(ret["ticker"]) - {"000300.SS"})
     events = pd.DataFrame(
         {
-            "ticker": rng.choice(firms, 30),
-            "date": pd.DatetimeIndex(days[rng.integers(300, len(days) - 30, 30)]),
+            "ticker": rng.choice(firms, n),
+            "date": pd.DatetimeIndex(days[rng.integers(300, len(days) - 30, n)]),
         }
     )
+    return ret, events
+
+
+def test_test_table_rows_are_the_tests_columns() -> None:
+    ret, events = _study_inputs(seed=5, n=30)
     res = EventStudy(events, ret, tests=["csect_t", "patell", "sign"], leakage=False).fit()
     tab = res.tests
     assert str(tab["tau"].dtype) == "Int64" and str(tab["reason"].dtype) == "string"
@@ -76,18 +82,8 @@ def test_test_table_rows_are_the_tests_columns() -> None:
 
 
 def test_tests_without_estimation_ars_give_the_same_rows_as_a_full_battery() -> None:
-    sim = simulate_market(None, seed=6, n_firms=40, start="2021-01-04", end="2024-06-28")
-    ret = sim.panel.returns
-    rng = np.random.default_rng(4)
-    days = np.sort(ret["date"].unique())
-    firms = sorted(set(ret["ticker"]) - {"000300.SS"})
-    events = pd.DataFrame(
-        {
-            "ticker": rng.choice(firms, 40),
-            "date": pd.DatetimeIndex(days[rng.integers(300, len(days) - 30, 40)]),
-            "kind": np.where(rng.random(40) < 0.5, "entry", "exit"),
-        }
-    )
+    ret, events = _study_inputs(seed=6, n=40)
+    events["kind"] = np.where(np.arange(40) % 3 == 0, "entry", "exit")
     light = ["csect_t", "patell", "bmp", "skew_t"]
     kw = dict(leakage=False, calendar_time=False, groups="kind")
     few = EventStudy(events, ret, tests=light, **kw).fit()  # no estimation ARs computed
