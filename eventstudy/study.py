@@ -373,8 +373,9 @@ def _run(
     day0_ret = panel.firm[d0c, tkc] if panel.firm.shape[1] else np.full(n_ev, np.nan)
     mark(np.isnan(day0_ret), EXCLUSION_REASONS["no_day0_return"])
     # duplicates: same ticker and day 0 as an earlier event still in play
-    key = pd.Series(np.where(excluded, -1, tkc.astype(np.int64) * (t_len + 1) + d0c))
-    first = key.groupby(key).transform("idxmin").to_numpy()
+    key = np.where(excluded, -1, tkc.astype(np.int64) * (t_len + 1) + d0c)
+    _, at, back = np.unique(key, return_index=True, return_inverse=True)
+    first = at[back.reshape(-1)]  # the first event with the same key
     dup = (~excluded) & (first != np.arange(n_ev))
     if dup.any():
         ids = cal["event_id"].astype(str).to_numpy()
