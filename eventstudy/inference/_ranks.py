@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -52,6 +53,13 @@ def row_blocks(n_rows: int, cells_per_row: int) -> Iterator[slice]:
     for a in range(0, n_rows, step):
         yield slice(a, min(n_rows, a + step))
 
+
+#: blocks of the rank sums hold this many times :data:`BLOCK_CELLS` cells: their
+#: per-event tables are small, and fewer, larger blocks cost less overhead
+_TABLE_BLOCKS = 1
+
+#: blocks of the sign sums hold this many times :data:`BLOCK_CELLS` cells
+_SIGN_BLOCKS = 4
 
 _ABS = np.int64(0x7FFFFFFFFFFFFFFF)
 
@@ -247,11 +255,12 @@ def _search(flat: FloatArray, off: IntArray, q: FloatArray, n_l: int, *, right: 
 # -------------------------------------------------------------------- blocks
 
 
-def _blocks(n_b: int, n_ev: int, cells: int) -> Iterator[tuple[slice, slice]]:
-    """(members, events) slices whose blocks hold at most about ``BLOCK_CELLS``
-    cells when one event needs ``cells``: blocks of events of one member for
-    large studies, blocks of whole members for many small Monte Carlo trials."""
-    step = max(1, BLOCK_CELLS // max(1, cells))
+def _blocks(n_b: int, n_ev: int, cells: int, scale: int = 1) -> Iterator[tuple[slice, slice]]:
+    """(members, events) slices whose blocks hold at most about ``scale *
+    BLOCK_CELLS`` cells when one event needs ``cells``: blocks of events of one
+    member for large studies, blocks of whole members for many small Monte
+    Carlo trials."""
+    step = max(1, scale * BLOCK_CELLS // max(1, cells))
     if n_ev >= step or n_b == 1:
         for m in range(n_b):
             for a in range(0, n_ev, step):
@@ -269,7 +278,8 @@ class Placed:
     ``est_lt/est_le``: estimation values ``<`` / ``<=`` each event-period value;
     ``val_lt/val_le`` ``(..., E, L)``: event-period values ``<`` / ``<=`` each
     estimation value, at the estimation value's original position; ``vorder``
-    sorts each event's event-period values (NaN last) into ``vsorted``;
+    sorts each event's event-period values (NaN last) into ``vsorted`` and
+    ``vpos`` is its inverse (each value's sorted position);
     ``v_lo/v_hi``: event-period values ``<`` / ``<=`` each event-period value.
     Computed once per data set and shared (``rank`` and ``csign`` both use the
     placement of the event-day abnormal returns).
@@ -280,6 +290,7 @@ class Placed:
     val_lt: NDArray[np.int32]
     val_le: NDArray[np.int32]
     vorder: NDArray[np.int32]
+    vpos: NDArray[np.int32]
     vsorted: FloatArray
     v_lo: IntArray
     v_hi: IntArray
@@ -303,6 +314,7 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
         "val_lt": np.empty((n_rows, n_l), dtype=np.int32),
         "val_le": np.empty((n_rows, n_l), dtype=np.int32),
         "vorder": np.empty((n_rows, n_w), dtype=np.int32),
+        "vpos": np.empty((n_rows, n_w), dtype=np.int32),
         "vsorted": np.empty((n_rows, n_w)),
         "v_lo": np.empty((n_rows, n_w), dtype=np.int64),
         "v_hi": np.empty((n_rows, n_w), dtype=np.int64),
@@ -321,7 +333,7 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
         out["vorder"][r] = vorder
         out["vsorted"][r] = vsorted = take_last(v2[r], vorder)
         lo, hi = tie_runs(vsorted)
-        vinv = _inverse(vorder)
+        out["vpos"][r] = vinv = _inverse(vorder)
         out["v_lo"][r], out["v_hi"][r] = take_last(lo, vinv), take_last(hi, vinv)
     lead = shape[:-1]
     return Placed(**{k: a.reshape(lead + a.shape[-1:]) for k, a in out.items()})
@@ -377,8 +389,25 @@ class RankSums:
 
 
 def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
-    """Scaled-rank day sums of the estimation values ranked together with each
-    set of the placed event-period values (``member[j]`` selects set ``j``)."""
+    r"""Scaled-rank day sums of the estimation values ranked together with each
+    set of the placed event-period values (``member[j]`` selects set ``j``).
+
+    With :math:`w_{ej} = 1/(n_e + |J_{ej}| + 1)` the scale of event ``e`` in set
+    ``j``, the estimation-day sum is
+
+    .. math:: \sum_e w_{ej} R_{el} - \tfrac12 N_l
+              + \sum_e w_{ej} P_{ej}(q_{el}),
+
+    :math:`R_{el}` the value's rank in its own row, :math:`N_l` the events with
+    a value on day ``l`` and :math:`P_{ej}(q)` the number of set-``j`` values
+    among the :math:`q_{el}` event-period values below it (ties: the mean of
+    the counts below and at or below).  The first sum is one matrix product;
+    the last gathers, for every (event, day), the row :math:`q_{el}` of the
+    event's small table :math:`w_{ej} P_{ej}(q)`, ``(W+1, J)``, and adds the
+    rows over events: one sparse (days x table rows) matrix with one entry per
+    (event, day) times the stacked tables, in blocks of events small enough
+    for the tables to stay in the processor's cache.
+    """
     lead = placed.present.shape[:-2]
     n_b = int(np.prod(lead, dtype=np.int64))
     n_ev, n_w = placed.present.shape[-2:]
@@ -387,17 +416,16 @@ def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
     jj, ww = np.nonzero(member)
     est = np.zeros((n_b, n_j, n_l))
     val = np.zeros((n_b, n_j, n_w))
-    for m, e in _blocks(n_b, n_ev, n_l * (n_j + 4) + n_j * (n_w + 1) + 4 * len(jj)):
+    cells = 4 * n_l + (n_w + 1) * (n_w + 2 * n_j) + 4 * len(jj)
+    for m, e in _blocks(n_b, n_ev, cells, scale=_TABLE_BLOCKS):
         pl = placed.block(lead, m, e)
-        pre = _prefix(_membership(pl, member))  # (M, E, J, W+1)
+        cnt = _set_counts(pl, member)  # (M, E, W+1, J)
         est_present = ~np.isnan(r_rank[m, e])
-        n_set = (pl.present[..., None, :] & member).sum(axis=-1)  # (M, E, J)
-        inv = 1.0 / (r_n[m, e][..., None] + n_set + 1.0)
+        inv = 1.0 / (r_n[m, e][..., None] + cnt[..., -1, :] + 1.0)  # (M, E, J)
         # event-period values: rank among the estimation values and inside the set
-        pre_flat = pre.reshape(pre.shape[:2] + (-1,))
-        at = jj * (n_w + 1)
-        lo = take_last(pre_flat, at + pl.v_lo[..., ww])
-        hi = take_last(pre_flat, at + pl.v_hi[..., ww])
+        flat = cnt.reshape(cnt.shape[:2] + (-1,))
+        lo = take_last(flat, pl.v_lo[..., ww] * n_j + jj)
+        hi = take_last(flat, pl.v_hi[..., ww] * n_j + jj)
         k_val = 1.0 + pl.est_lt[..., ww] + 0.5 * (pl.est_le - pl.est_lt)[..., ww]
         k_val = k_val + 0.5 * (lo + hi - 1.0)
         u = np.where(pl.present[..., ww], k_val * inv[..., jj] - 0.5, 0.0)
@@ -406,7 +434,8 @@ def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
         kest = np.where(est_present, r_rank[m, e], 0.0)
         est[m] += np.einsum("mej,mel->mjl", inv, kest)
         est[m] -= 0.5 * est_present.sum(axis=-2)[:, None, :]
-        est[m] += _gathered_sum(pre, pl.val_lt, pl.val_le, est_present, inv)
+        table = cnt * inv[..., None, :]  # (M, E, W+1, J)
+        est[m] += _gathered_sum(table, pl.val_lt, pl.val_le, est_present)
     return RankSums(
         est.reshape(lead + (n_j, n_l)),
         (~np.isnan(rows.rank)).sum(axis=-2).astype(np.int64),
@@ -415,29 +444,58 @@ def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
     )
 
 
-def _gathered_sum(
-    pre: FloatArray,
-    q_lt: NDArray[Any],
-    q_le: NDArray[Any],
-    present: BoolArray,
-    weight: FloatArray,
-) -> FloatArray:
-    r"""``sum_e w_ej [present_el] (pre[e, j, q_lt] + pre[e, j, q_le]) / 2`` as ``(M, J, L)``.
+def _set_counts(pl: Placed, member: BoolArray) -> NDArray[Any]:
+    """``(M, E, W+1, J)``: the number of set-``j`` values among each event's
+    ``q`` smallest present event-period values, ``q = 0..W`` (integers; a
+    cumulative count over the sorted values, or for sets of one value each a
+    comparison with its sorted position)."""
+    n_j, n_w = member.shape
+    if n_j == n_w and np.array_equal(member, np.eye(n_w, dtype=bool)):
+        below = np.arange(n_w + 1, dtype=np.int32)[:, None] > pl.vpos[..., None, :]
+        below &= pl.present[..., None, :]
+        return below.view(np.int8)
+    n_v = pl.present.sum(axis=-1)
+    in_set = member.T[pl.vorder]  # (M, E, W, J), the values in sorted order
+    in_set &= (np.arange(n_w) < n_v[..., None])[..., None]  # missing values sort last
+    out = np.zeros(in_set.shape[:-2] + (n_w + 1, n_j), dtype=np.int32)
+    np.cumsum(in_set, axis=-2, dtype=np.int32, out=out[..., 1:, :])
+    return out
 
-    One contiguous ``J``-vector per (event, day) lookup; missing days point at
-    a row of zeros; the block is reduced over events with one ``einsum``.
+
+def _gathered_sum(
+    table: FloatArray, q_lt: NDArray[Any], q_le: NDArray[Any], present: BoolArray
+) -> FloatArray:
+    r"""``sum_e [present_el] (table[e, q_lt] + table[e, q_le]) / 2`` as ``(M, J, L)``.
+
+    ``table`` is ``(M, E, Q, J)`` and ``q_lt, q_le`` are ``(M, E, L)``.  One
+    sparse matrix with a row per (member, day) and an entry per event, at the
+    table row ``q_lt`` (weight 1, or 1/2 where ``q_le`` differs and a second
+    entry of 1/2 at ``q_le``), times the stacked tables: each entry adds one
+    contiguous ``J``-vector, without an ``(E, L, J)`` intermediate.
     """
-    n_m, n_ev, n_j, n_q = pre.shape
-    n_rows = n_m * n_ev
-    table = np.zeros((n_rows * n_q + 1, n_j))  # last row: zeros, for missing days
-    table[:-1] = np.swapaxes(pre, -1, -2).reshape(n_rows * n_q, n_j)
-    base = (np.arange(n_rows, dtype=np.int64) * n_q).reshape(n_m, n_ev, 1)
-    idx_lt = np.where(present, base + q_lt, n_rows * n_q)
-    g = table.take(idx_lt, axis=0)  # (M, E, L, J)
+    n_m, n_ev, n_q, n_j = table.shape
+    n_l = q_lt.shape[-1]
+    idx_t = np.int32 if n_m * n_ev * n_q < 2**31 and n_m * n_ev * n_l < 2**31 else np.int64
+    base = (np.arange(n_m * n_ev, dtype=idx_t) * idx_t(n_q)).reshape(n_m, n_ev, 1)
+    cols = np.swapaxes(base + q_lt.astype(idx_t), -1, -2).reshape(-1)  # (M, L, E)
+    weight = np.swapaxes(present, -1, -2).astype(np.float64)
     tie = (q_le != q_lt) & present
-    if tie.any():
-        g[tie] = 0.5 * (g[tie] + table.take((base + q_le)[tie], axis=0))
-    return np.swapaxes(np.einsum("melj,mej->mlj", g, weight), -1, -2)
+    any_tie = bool(tie.any())
+    if any_tie:
+        weight[np.swapaxes(tie, -1, -2)] = 0.5
+    shape = (n_m * n_l, n_m * n_ev * n_q)
+    indptr = np.arange(0, n_m * n_l * n_ev + 1, n_ev, dtype=idx_t)
+    mat = sparse.csr_array((weight.reshape(-1), cols, indptr), shape=shape)
+    flat = table.reshape(-1, n_j)
+    out = mat @ flat
+    if any_tie:  # the second half of each tied count
+        mi, ei, li = np.nonzero(tie)
+        extra = sparse.csr_array(
+            (np.full(len(mi), 0.5), (mi * n_l + li, (base[mi, ei, 0] + q_le[mi, ei, li]))),
+            shape=shape,
+        )
+        out += extra @ flat
+    return np.swapaxes(np.asarray(out).reshape(n_m, n_l, n_j), -1, -2)
 
 
 # ------------------------------------------------------------- median signs
@@ -460,22 +518,21 @@ def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArr
     n_l, n_j = est.shape[-1], member.shape[0]
     r_vals, r_n = _as3(rows.values, lead), _as3(rows.n, lead)
     r_inv, r_order = _as3(rows.inverse, lead), _as3(rows.order, lead)
-    v3 = _as3(placed.vsorted, lead)
     out_e = np.zeros((n_b, n_j, n_l))
     out_v = np.zeros((n_b, n_j, n_w))
-    for m, e in _blocks(n_b, n_ev, n_l * 4 + 6 * n_j * n_w):
+    cells = 4 * n_l + 8 * n_j * (n_w + 1)
+    for m, e in _blocks(n_b, n_ev, cells, scale=_SIGN_BLOCKS):
         pl = placed.block(lead, m, e)
-        values, n = r_vals[m, e], r_n[m, e]
+        values, n, pos = r_vals[m, e], r_n[m, e], r_inv[m, e]
         med = union_medians(values, n, pl, member)  # (M, E, J)
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-            m_lo, m_hi = np.nanmin(med, axis=-1), np.nanmax(med, axis=-1)
-        lo, _ = count_below(values, m_lo[..., None])
-        _, hi = count_below(values, m_hi[..., None])  # band: sorted positions [lo, hi)
-        pos = r_inv[m, e]
-        common = np.where(pos < lo, -1.0, np.where(pos >= hi, 1.0, 0.0))
-        common = np.where(pos < n[..., None], common, 0.0)  # missing values sort last
-        out_e[m] += common.sum(axis=1)[:, None, :]
+            bounds = np.stack([np.nanmin(med, axis=-1), np.nanmax(med, axis=-1)], axis=-1)
+        below, at_or_below = count_below(values, bounds)
+        lo, hi = below[..., :1], at_or_below[..., 1:]  # band: sorted positions [lo, hi)
+        # common part; missing values sort last, at positions n and above
+        common = ((pos >= hi) & (pos < n[..., None])).sum(axis=1) - (pos < lo).sum(axis=1)
+        out_e[m] += common[:, None, :]
         width = int((hi - lo).max()) if hi.size else 0
         if width:
             p = lo + np.arange(width)  # (M, E, width)
@@ -489,18 +546,10 @@ def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArr
             key = key + day[..., None]
             add = np.bincount(key.ravel(), weights=g.ravel(), minlength=n_m * n_j * n_l)
             out_e[m] += add.reshape(n_m, n_j, n_l)
-        sv = v3[m, e]  # event-period values in sorted order, with their set membership
+        v = take_last(pl.vsorted, pl.vpos)  # event-period values, original order
         with np.errstate(invalid="ignore"):
-            gv = np.sign(sv[..., None, :] - med[..., :, None])  # (M, E, J, W)
-        in_set = _membership(pl, member)
-        unsorted = np.zeros(gv.shape)
-        np.put_along_axis(
-            unsorted,
-            np.broadcast_to(pl.vorder[..., None, :].astype(np.int64), gv.shape),
-            np.where(in_set, gv, 0.0),
-            axis=-1,
-        )
-        out_v[m] += unsorted.sum(axis=1)
+            gv = np.sign(v[..., None, :] - med[..., None])  # (M, E, J, W)
+        out_v[m] += np.where(member & pl.present[..., None, :], gv, 0.0).sum(axis=1)
     return RankSums(
         out_e.reshape(lead + (n_j, n_l)),
         (~np.isnan(est)).sum(axis=-2).astype(np.int64),
@@ -518,25 +567,27 @@ def union_medians(values: FloatArray, n: IntArray, pl: Placed, member: BoolArray
     sits at position ``b + #{estimation values <= it}`` (after equal estimation
     values); the element at position ``k`` is that set value if one sits
     there, else the estimation value of index ``k - #{set values before k}``.
-    For an even count the median is the mean of the two middle values.
+    For an even count the median is the mean of the two middle values; both
+    middle positions are looked up at once.
     """
-    in_set = _membership(pl, member)  # (M, E, J, W)
-    before: IntArray = np.cumsum(in_set, axis=-1) - in_set  # set values before position p
-    upos = before + take_last(pl.est_le, pl.vorder)[..., None, :]
-    size = n[..., None] + in_set.sum(axis=-1)  # (M, E, J)
+    cnt = _set_counts(pl, member)  # (M, E, W+1, J)
+    before = cnt[..., :-1, :]  # set values before sorted position p
+    in_set = cnt[..., 1:, :] != before  # (M, E, W, J)
+    upos = before + take_last(pl.est_le, pl.vorder)[..., None]
+    size = n[..., None] + cnt[..., -1, :]  # (M, E, J)
+    k = np.stack([(size - 1) // 2, size // 2], axis=-2)[..., None, :]  # (M, E, 2, 1, J)
+    in_set, upos = in_set[..., None, :, :], upos[..., None, :, :]  # (M, E, 1, W, J)
+    hit = in_set & (upos == k)  # (M, E, 2, W, J)
+    n_before = (in_set & (upos < k)).sum(axis=-2)  # (M, E, 2, J)
+    hit_val = np.where(hit, pl.vsorted[..., None, :, None], 0.0).sum(axis=-2)
     n_l = values.shape[-1]
-
-    def kth(k0: IntArray) -> FloatArray:
-        kk = k0[..., None]
-        hit = in_set & (upos == kk)
-        n_before = (in_set & (upos < kk)).sum(axis=-1)
-        hit_val = np.where(hit, pl.vsorted[..., None, :], 0.0).sum(axis=-1)
-        if n_l:
-            est_val = take_last(values, np.clip(k0 - n_before, 0, n_l - 1))
-        else:
-            est_val = np.full(k0.shape, np.nan)
-        return np.asarray(np.where(hit.any(axis=-1), hit_val, est_val))
-
+    k2 = k[..., 0, :]
+    if n_l:
+        idx = np.clip(k2 - n_before, 0, n_l - 1)
+        est_val = take_last(values, idx.reshape(idx.shape[:-2] + (-1,))).reshape(idx.shape)
+    else:
+        est_val = np.full(k2.shape, np.nan)
+    kth = np.where(hit.any(axis=-2), hit_val, est_val)
     with np.errstate(invalid="ignore"):
-        med = 0.5 * (kth((size - 1) // 2) + kth(size // 2))
-    return np.where(size > 0, med, np.nan)
+        med = 0.5 * (kth[..., 0, :] + kth[..., 1, :])
+    return np.asarray(np.where(size > 0, med, np.nan))
