@@ -31,6 +31,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,7 @@ def row_blocks(n_rows: int, cells_per_row: int) -> Iterator[slice]:
 
 #: blocks of the rank sums hold this many times :data:`BLOCK_CELLS` cells: their
 #: per-event tables are small, and fewer, larger blocks cost less overhead
-_TABLE_BLOCKS = 1
+_TABLE_BLOCKS = 8
 
 #: blocks of the sign sums hold this many times :data:`BLOCK_CELLS` cells
 _SIGN_BLOCKS = 4
@@ -157,6 +158,11 @@ class SortedRows:
     n: IntArray
     rank: FloatArray
 
+    @cached_property
+    def padded(self) -> FloatArray:
+        """``values`` padded with NaN for :func:`count_below` (computed once)."""
+        return padded(self.values)
+
     def rescaled(self, scale: FloatArray) -> SortedRows:
         """The rows divided by a per-row ``scale``: the same order, since division
         by a positive number is monotone (ranks are recomputed only if rounding
@@ -214,40 +220,47 @@ def sort_rows(x: FloatArray) -> SortedRows:
     )
 
 
-def count_below(sorted_values: FloatArray, q: FloatArray) -> tuple[IntArray, IntArray]:
+def padded(sorted_values: FloatArray) -> FloatArray:
+    """Sorted rows padded with NaN to ``2^k > L`` values, the input of
+    :func:`count_below` (one NaN at least, so its search needs no bounds check)."""
+    n_l = sorted_values.shape[-1]
+    out = np.full(sorted_values.shape[:-1] + (1 << n_l.bit_length(),), np.nan)
+    out[..., :n_l] = sorted_values
+    return out
+
+
+def count_below(rows: FloatArray, q: FloatArray) -> tuple[IntArray, IntArray]:
     """Per query, the number of values of its sorted row ``< q`` and ``<= q``.
 
-    ``sorted_values`` is ``(..., E, L)`` with NaN last, ``q`` is ``(..., E, W)``;
-    a branch-free binary search vectorised over all queries (NaN queries give
-    0).  The second count differs from the first only where the row holds the
-    query's value, and is searched for those queries only.
+    ``rows`` is ``(..., E, P)``: sorted rows with NaN last, padded with NaN to
+    a power of two ``P`` (:func:`padded`); ``q`` is ``(..., E, W)``.  A
+    branch-free binary search vectorised over all queries (NaN queries give
+    0): ``log2 P`` steps of one gather and one comparison each.  The second
+    count differs from the first only where the row holds the query's value,
+    and is searched for those queries only.
     """
-    n_l = sorted_values.shape[-1]
-    lead = np.broadcast_shapes(sorted_values.shape[:-1], q.shape[:-1])
-    flat = np.ascontiguousarray(np.broadcast_to(sorted_values, lead + (n_l,))).reshape(-1)
-    rows = int(np.prod(lead, dtype=np.int64))
-    off = np.broadcast_to((np.arange(rows, dtype=np.int64) * n_l).reshape(lead + (1,)), q.shape)
+    n_p = rows.shape[-1]
+    lead = np.broadcast_shapes(rows.shape[:-1], q.shape[:-1])
+    flat = np.ascontiguousarray(np.broadcast_to(rows, lead + (n_p,))).reshape(-1)
+    n_rows = int(np.prod(lead, dtype=np.int64))
+    off = np.broadcast_to((np.arange(n_rows, dtype=np.int64) * n_p).reshape(lead + (1,)), q.shape)
     q = np.broadcast_to(q, off.shape)
-    lt = _search(flat, off, q, n_l, right=False)
-    if not n_l:
-        return lt, lt.copy()
-    eq = flat.take(off + np.minimum(lt, n_l - 1)) == q
-    eq &= lt < n_l
+    lt = _search(flat, off, q, n_p, right=False)
+    eq = flat.take(off + lt) == q  # the padding keeps lt < P
     le = lt.copy()
     if eq.any():
-        le[eq] = _search(flat, off[eq], q[eq], n_l, right=True)
+        le[eq] = _search(flat, off[eq], q[eq], n_p, right=True)
     return lt, le
 
 
-def _search(flat: FloatArray, off: IntArray, q: FloatArray, n_l: int, *, right: bool) -> IntArray:
+def _search(flat: FloatArray, off: IntArray, q: FloatArray, n_p: int, *, right: bool) -> IntArray:
     pos = np.zeros(q.shape, dtype=np.int64)
-    step = 1 << (n_l.bit_length() - 1) if n_l else 0
+    step = n_p >> 1
     base = off - 1
     while step:
-        cand = pos + step
-        v = flat.take(base + np.minimum(cand, n_l))
+        v = flat.take(base + pos + step)
         go = (v <= q) if right else (v < q)  # False for NaN: missing values sort last
-        pos += np.where(go & (cand <= n_l), step, 0)
+        pos += go * step
         step >>= 1
     return pos
 
@@ -277,12 +290,13 @@ class Placed:
 
     ``est_lt/est_le``: estimation values ``<`` / ``<=`` each event-period value;
     ``val_lt/val_le`` ``(..., E, L)``: event-period values ``<`` / ``<=`` each
-    estimation value, at the estimation value's original position; ``vorder``
-    sorts each event's event-period values (NaN last) into ``vsorted`` and
-    ``vpos`` is its inverse (each value's sorted position);
-    ``v_lo/v_hi``: event-period values ``<`` / ``<=`` each event-period value.
-    Computed once per data set and shared (``rank`` and ``csign`` both use the
-    placement of the event-day abnormal returns).
+    estimation value, in the sorted order of the estimation row (``val_le`` is
+    ``val_lt`` itself when no event-period value equals an estimation value:
+    ``tied`` is False); ``vorder`` sorts each event's event-period values (NaN
+    last) into ``vsorted`` and ``vpos`` is its inverse (each value's sorted
+    position); ``v_lo/v_hi``: event-period values ``<`` / ``<=`` each
+    event-period value.  Computed once per data set and shared (``rank`` and
+    ``csign`` both use the placement of the event-day abnormal returns).
     """
 
     est_lt: IntArray
@@ -295,10 +309,26 @@ class Placed:
     v_lo: IntArray
     v_hi: IntArray
     present: BoolArray
+    tied: bool = True
 
     def block(self, lead: tuple[int, ...], m: slice, e: slice) -> Placed:
         """Members ``m`` and events ``e`` of a placement, as ``(M, E, ...)`` arrays."""
-        return Placed(**{k: _as3(getattr(self, k), lead)[m, e] for k in self.__dataclass_fields__})
+        arrays = {k: _as3(getattr(self, k), lead)[m, e] for k in _PLACED_ARRAYS}
+        return Placed(**arrays, tied=self.tied)
+
+
+_PLACED_ARRAYS = (
+    "est_lt",
+    "est_le",
+    "val_lt",
+    "val_le",
+    "vorder",
+    "vpos",
+    "vsorted",
+    "v_lo",
+    "v_hi",
+    "present",
+)
 
 
 def place(rows: SortedRows, vals: FloatArray) -> Placed:
@@ -306,13 +336,12 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
     (in blocks of rows)."""
     shape, n_w, n_l = vals.shape, vals.shape[-1], rows.values.shape[-1]
     v2 = vals.reshape(-1, n_w)
-    r_vals, r_inv = rows.values.reshape(-1, n_l), rows.inverse.reshape(-1, n_l)
+    r_pad = rows.padded.reshape(-1, rows.padded.shape[-1])
     n_rows = len(v2)
     out: dict[str, NDArray[Any]] = {
         "est_lt": np.empty((n_rows, n_w), dtype=np.int64),
         "est_le": np.empty((n_rows, n_w), dtype=np.int64),
         "val_lt": np.empty((n_rows, n_l), dtype=np.int32),
-        "val_le": np.empty((n_rows, n_l), dtype=np.int32),
         "vorder": np.empty((n_rows, n_w), dtype=np.int32),
         "vpos": np.empty((n_rows, n_w), dtype=np.int32),
         "vsorted": np.empty((n_rows, n_w)),
@@ -320,36 +349,53 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
         "v_hi": np.empty((n_rows, n_w), dtype=np.int64),
         "present": ~np.isnan(v2),
     }
-    for r in row_blocks(n_rows, n_l + n_w):
-        present = out["present"][r]
-        est_lt, est_le = count_below(r_vals[r], v2[r])
+    ties: list[tuple[slice, NDArray[np.int32]]] = []
+    for r in row_blocks(n_rows, 2 * n_l + n_w):
+        est_lt, est_le = count_below(r_pad[r], v2[r])
         out["est_lt"][r], out["est_le"][r] = est_lt, est_le
-        out["val_lt"][r] = _val_counts(np.where(present, est_le, n_l), r_inv[r], n_l)
-        if (est_le != est_lt).any():  # some event-period value equals an estimation value
-            out["val_le"][r] = _val_counts(np.where(present, est_lt, n_l), r_inv[r], n_l)
-        else:
-            out["val_le"][r] = out["val_lt"][r]
         vorder = argsort_rows(v2[r])
         out["vorder"][r] = vorder
         out["vsorted"][r] = vsorted = take_last(v2[r], vorder)
-        lo, hi = tie_runs(vsorted)
-        out["vpos"][r] = vinv = _inverse(vorder)
-        out["v_lo"][r], out["v_hi"][r] = take_last(lo, vinv), take_last(hi, vinv)
+        out["vpos"][r] = vpos = _inverse(vorder)
+        # thresholds in sorted order are non-decreasing; missing values (last) get L
+        missing = np.arange(n_w) >= out["present"][r].sum(axis=-1)[:, None]
+        le_sorted = np.where(missing, n_l, take_last(est_le, vorder))
+        out["val_lt"][r] = _val_counts(le_sorted, n_l)
+        if (est_le != est_lt).any():  # some event-period value equals an estimation value
+            lt_sorted = np.where(missing, n_l, take_last(est_lt, vorder))
+            ties.append((r, _val_counts(lt_sorted, n_l)))
+        with np.errstate(invalid="ignore"):
+            v_tied = (vsorted[:, 1:] == vsorted[:, :-1]).any()
+        if v_tied:  # ranks among the event-period values, ties averaged
+            lo, hi = tie_runs(vsorted)
+            out["v_lo"][r], out["v_hi"][r] = take_last(lo, vpos), take_last(hi, vpos)
+        else:
+            out["v_lo"][r], out["v_hi"][r] = vpos, vpos + 1
+    out["val_le"] = out["val_lt"]
+    if ties:
+        out["val_le"] = out["val_lt"].copy()
+        for r, counts in ties:
+            out["val_le"][r] = counts
     lead = shape[:-1]
-    return Placed(**{k: a.reshape(lead + a.shape[-1:]) for k, a in out.items()})
+    arrays = {k: a.reshape(lead + a.shape[-1:]) for k, a in out.items()}
+    return Placed(**arrays, tied=bool(ties))
 
 
-def _val_counts(threshold: IntArray, inverse: NDArray[Any], n_l: int) -> NDArray[np.int32]:
-    """``#{d : threshold_d <= p}`` at every sorted estimation position ``p``,
-    returned at the original positions (a histogram and a cumulative sum): an
-    event-period value ``v`` is below the sorted estimation value at ``p`` iff
-    ``p >= #{estimation values <= v}``."""
-    lead, w = threshold.shape[:-1], threshold.shape[-1]
-    rows = int(np.prod(lead, dtype=np.int64))
-    key = np.arange(rows, dtype=np.int64)[:, None] * (n_l + 1) + threshold.reshape(rows, w)
-    hist = np.bincount(key.ravel(), minlength=rows * (n_l + 1)).reshape(rows, n_l + 1)
-    cum = np.cumsum(hist, axis=-1, dtype=np.int32)[:, :n_l].reshape(lead + (n_l,))
-    return np.asarray(take_last(cum, inverse), dtype=np.int32)
+def _val_counts(threshold: IntArray, n_l: int) -> NDArray[np.int32]:
+    """``#{d : threshold_d <= p}`` at every sorted estimation position ``p``:
+    an event-period value ``v`` is below the sorted estimation value at ``p``
+    iff ``p >= #{estimation values <= v}``.
+
+    ``threshold`` is ``(R, W)``, non-decreasing along each row, values in
+    ``0..L``; the count is ``k`` on the positions from the ``k``-th threshold
+    to the next, one :func:`numpy.repeat` of ``0..W`` for all rows.
+    """
+    n_rows, n_w = threshold.shape
+    edges = np.empty((n_rows, n_w + 2), dtype=np.int64)
+    edges[:, 0], edges[:, 1:-1], edges[:, -1] = 0, threshold, n_l
+    runs = np.diff(edges, axis=-1).reshape(-1)  # (R * (W+1)) run lengths
+    counts = np.broadcast_to(np.arange(n_w + 1, dtype=np.int32), (n_rows, n_w + 1))
+    return np.repeat(counts.reshape(-1), runs).reshape(n_rows, n_l)
 
 
 def _membership(pl: Placed, member: BoolArray) -> BoolArray:
@@ -412,7 +458,7 @@ def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
     n_b = int(np.prod(lead, dtype=np.int64))
     n_ev, n_w = placed.present.shape[-2:]
     n_l, n_j = rows.values.shape[-1], member.shape[0]
-    r_rank, r_n = _as3(rows.rank, lead), _as3(rows.n, lead)
+    r_rank, r_n, r_order = _as3(rows.rank, lead), _as3(rows.n, lead), _as3(rows.order, lead)
     jj, ww = np.nonzero(member)
     est = np.zeros((n_b, n_j, n_l))
     val = np.zeros((n_b, n_j, n_w))
@@ -435,7 +481,7 @@ def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
         est[m] += np.einsum("mej,mel->mjl", inv, kest)
         est[m] -= 0.5 * est_present.sum(axis=-2)[:, None, :]
         table = cnt * inv[..., None, :]  # (M, E, W+1, J)
-        est[m] += _gathered_sum(table, pl.val_lt, pl.val_le, est_present)
+        est[m] += _gathered_sum(table, r_order[m, e], r_n[m, e], pl)
     return RankSums(
         est.reshape(lead + (n_j, n_l)),
         (~np.isnan(rows.rank)).sum(axis=-2).astype(np.int64),
@@ -462,39 +508,38 @@ def _set_counts(pl: Placed, member: BoolArray) -> NDArray[Any]:
     return out
 
 
-def _gathered_sum(
-    table: FloatArray, q_lt: NDArray[Any], q_le: NDArray[Any], present: BoolArray
-) -> FloatArray:
-    r"""``sum_e [present_el] (table[e, q_lt] + table[e, q_le]) / 2`` as ``(M, J, L)``.
+def _gathered_sum(table: FloatArray, order: NDArray[Any], n: IntArray, pl: Placed) -> FloatArray:
+    r"""``sum_e (table[e, q_lt] + table[e, q_le]) / 2`` per day as ``(M, J, L)``.
 
-    ``table`` is ``(M, E, Q, J)`` and ``q_lt, q_le`` are ``(M, E, L)``.  One
-    sparse matrix with a row per (member, day) and an entry per event, at the
-    table row ``q_lt`` (weight 1, or 1/2 where ``q_le`` differs and a second
-    entry of 1/2 at ``q_le``), times the stacked tables: each entry adds one
-    contiguous ``J``-vector, without an ``(E, L, J)`` intermediate.
+    ``table`` is ``(M, E, Q, J)``; ``q_lt, q_le`` (``pl.val_lt``,
+    ``pl.val_le``) are ``(M, E, L)`` in the sorted order of each estimation
+    row, ``order`` maps a sorted position to its day and the first ``n``
+    positions hold values.  A sparse matrix with a row per (member, day) and
+    an entry per (event, sorted position), at the table row ``q_lt`` (weight
+    1, or 1/2 where ``q_le`` differs, with a second entry of 1/2 at
+    ``q_le``), times the stacked tables: each entry adds one contiguous
+    ``J``-vector, event after event, without an ``(E, L, J)`` intermediate.
     """
     n_m, n_ev, n_q, n_j = table.shape
-    n_l = q_lt.shape[-1]
-    idx_t = np.int32 if n_m * n_ev * n_q < 2**31 and n_m * n_ev * n_l < 2**31 else np.int64
+    n_l = order.shape[-1]
+    big = max(n_m * n_ev * n_q, n_m * n_l) >= 2**31
+    idx_t = np.int64 if big else np.int32
     base = (np.arange(n_m * n_ev, dtype=idx_t) * idx_t(n_q)).reshape(n_m, n_ev, 1)
-    cols = np.swapaxes(base + q_lt.astype(idx_t), -1, -2).reshape(-1)  # (M, L, E)
-    weight = np.swapaxes(present, -1, -2).astype(np.float64)
-    tie = (q_le != q_lt) & present
-    any_tie = bool(tie.any())
-    if any_tie:
-        weight[np.swapaxes(tie, -1, -2)] = 0.5
-    shape = (n_m * n_l, n_m * n_ev * n_q)
-    indptr = np.arange(0, n_m * n_l * n_ev + 1, n_ev, dtype=idx_t)
-    mat = sparse.csr_array((weight.reshape(-1), cols, indptr), shape=shape)
-    flat = table.reshape(-1, n_j)
-    out = mat @ flat
-    if any_tie:  # the second half of each tied count
-        mi, ei, li = np.nonzero(tie)
-        extra = sparse.csr_array(
-            (np.full(len(mi), 0.5), (mi * n_l + li, (base[mi, ei, 0] + q_le[mi, ei, li]))),
-            shape=shape,
-        )
-        out += extra @ flat
+    cols = (base + pl.val_lt).astype(idx_t, copy=False).reshape(-1)
+    day = (np.arange(n_m, dtype=idx_t) * idx_t(n_l)).reshape(n_m, 1, 1) + order
+    rows = day.astype(idx_t, copy=False).reshape(-1)
+    present = np.arange(n_l) < n[..., None]  # missing values sort last
+    weight = present.astype(np.float64).reshape(-1)
+    if pl.tied:
+        tie = ((pl.val_le != pl.val_lt) & present).reshape(-1)
+        if tie.any():  # the two halves of each tied count
+            weight[tie] = 0.5
+            extra = (base + pl.val_le).astype(idx_t, copy=False).reshape(-1)[tie]
+            rows = np.concatenate([rows, rows[tie]])
+            cols = np.concatenate([cols, extra])
+            weight = np.concatenate([weight, np.full(len(extra), 0.5)])
+    mat = sparse.coo_array((weight, (rows, cols)), shape=(n_m * n_l, n_m * n_ev * n_q))
+    out = mat @ table.reshape(-1, n_j)
     return np.swapaxes(np.asarray(out).reshape(n_m, n_l, n_j), -1, -2)
 
 
@@ -518,6 +563,7 @@ def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArr
     n_l, n_j = est.shape[-1], member.shape[0]
     r_vals, r_n = _as3(rows.values, lead), _as3(rows.n, lead)
     r_inv, r_order = _as3(rows.inverse, lead), _as3(rows.order, lead)
+    r_pad = _as3(rows.padded, lead)
     out_e = np.zeros((n_b, n_j, n_l))
     out_v = np.zeros((n_b, n_j, n_w))
     cells = 4 * n_l + 8 * n_j * (n_w + 1)
@@ -528,7 +574,7 @@ def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArr
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
             bounds = np.stack([np.nanmin(med, axis=-1), np.nanmax(med, axis=-1)], axis=-1)
-        below, at_or_below = count_below(values, bounds)
+        below, at_or_below = count_below(r_pad[m, e], bounds)
         lo, hi = below[..., :1], at_or_below[..., 1:]  # band: sorted positions [lo, hi)
         # common part; missing values sort last, at positions n and above
         common = ((pos >= hi) & (pos < n[..., None])).sum(axis=1) - (pos < lo).sum(axis=1)
@@ -563,31 +609,58 @@ def union_medians(values: FloatArray, n: IntArray, pl: Placed, member: BoolArray
     present) together with the set-``j`` event-period values, ``(M, E, J)``
     (NaN when the union is empty).
 
-    In the union, a set value with index ``b`` among the set's sorted values
-    sits at position ``b + #{estimation values <= it}`` (after equal estimation
-    values); the element at position ``k`` is that set value if one sits
-    there, else the estimation value of index ``k - #{set values before k}``.
-    For an even count the median is the mean of the two middle values; both
-    middle positions are looked up at once.
+    In the union (equal values: estimation values first) the estimation value
+    of sorted index ``i`` sits at ``f(i) = i + P_j(i)``, with ``P_j(i)`` the set
+    values below it, and the set value of index ``b`` at ``b + #{estimation
+    values <= it}``.  ``f`` increases strictly, so the number ``A`` of
+    estimation values before position ``k`` is found by a binary search on
+    ``[k - |J|, k]``; the element at ``k`` is the estimation value ``A`` if
+    ``f(A) = k``, else the set value of index ``k - A``, found by a second
+    binary search on the set's cumulative counts.  For an even count the
+    median is the mean of the two middle values.  ``O(E J log W)``.
     """
     cnt = _set_counts(pl, member)  # (M, E, W+1, J)
-    before = cnt[..., :-1, :]  # set values before sorted position p
-    in_set = cnt[..., 1:, :] != before  # (M, E, W, J)
-    upos = before + take_last(pl.est_le, pl.vorder)[..., None]
-    size = n[..., None] + cnt[..., -1, :]  # (M, E, J)
-    k = np.stack([(size - 1) // 2, size // 2], axis=-2)[..., None, :]  # (M, E, 2, 1, J)
-    in_set, upos = in_set[..., None, :, :], upos[..., None, :, :]  # (M, E, 1, W, J)
-    hit = in_set & (upos == k)  # (M, E, 2, W, J)
-    n_before = (in_set & (upos < k)).sum(axis=-2)  # (M, E, 2, J)
-    hit_val = np.where(hit, pl.vsorted[..., None, :, None], 0.0).sum(axis=-2)
+    n_m, n_e, n_q, n_j = cnt.shape
     n_l = values.shape[-1]
-    k2 = k[..., 0, :]
-    if n_l:
-        idx = np.clip(k2 - n_before, 0, n_l - 1)
-        est_val = take_last(values, idx.reshape(idx.shape[:-2] + (-1,))).reshape(idx.shape)
-    else:
-        est_val = np.full(k2.shape, np.nan)
-    kth = np.where(hit.any(axis=-2), hit_val, est_val)
+    size = n[..., None] + cnt[..., -1, :]  # (M, E, J)
+    k = np.stack([(size - 1) // 2, size // 2], axis=-1)  # (M, E, J, 2)
+    ev = np.arange(n_m * n_e, dtype=np.int64).reshape(n_m, n_e, 1, 1)
+    j = np.arange(n_j).reshape(1, 1, n_j, 1)
+    c_flat = cnt.reshape(-1)
+    vl_flat, val_flat = pl.val_lt.reshape(-1), values.reshape(-1)
+    nn = n[..., None, None]
+
+    ev_l, ev_qj = ev * n_l, ev * (n_q * n_j) + j
+
+    def union_pos(i: IntArray) -> IntArray:  # f(i) for 0 <= i < n
+        return np.asarray(i + c_flat.take(ev_qj + vl_flat.take(ev_l + i) * n_j))
+
+    # A = #{i < n : f(i) < k}; f(i) < k below k - |J| and f(i) >= k from k on
+    a = np.maximum(k - cnt[..., -1, :][..., None], 0)
+    hi = np.minimum(k, nn)
+    step = 1 << (n_q.bit_length() - 1)
+    while step:
+        cand = a + step
+        ok = cand <= hi
+        ok &= union_pos(np.where(ok, cand - 1, 0)) < k
+        a += ok * step
+        step >>= 1
+    ai = np.clip(a, 0, max(n_l - 1, 0))
+    is_est = (a < nn) & (union_pos(np.where(a < nn, ai, 0)) == k) if n_l else np.zeros(k.shape, bool)
+    est_val = val_flat.take(ev * n_l + ai) if n_l else np.full(k.shape, np.nan)
+    # set value of index b: at the sorted position p = #{p : P_j(p + 1) <= b}
+    b = k - a
+    p = np.zeros(k.shape, dtype=np.int64)
+    n_w = n_q - 1
+    step = 1 << (n_q.bit_length() - 1)
+    while step:
+        cand = p + step
+        ok = cand <= n_w
+        ok &= c_flat.take((ev * n_q + np.minimum(cand, n_w)) * n_j + j) <= b
+        p += ok * step
+        step >>= 1
+    set_val = pl.vsorted.reshape(-1).take(ev * n_w + np.minimum(p, max(n_w - 1, 0)))
+    kth = np.where(is_est, est_val, set_val)
     with np.errstate(invalid="ignore"):
-        med = 0.5 * (kth[..., 0, :] + kth[..., 1, :])
+        med = 0.5 * (kth[..., 0] + kth[..., 1])
     return np.asarray(np.where(size > 0, med, np.nan))
