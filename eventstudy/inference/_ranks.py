@@ -224,8 +224,9 @@ def padded(sorted_values: FloatArray) -> FloatArray:
     """Sorted rows padded with NaN to ``2^k > L`` values, the input of
     :func:`count_below` (one NaN at least, so its search needs no bounds check)."""
     n_l = sorted_values.shape[-1]
-    out = np.full(sorted_values.shape[:-1] + (1 << n_l.bit_length(),), np.nan)
+    out = np.empty(sorted_values.shape[:-1] + (1 << n_l.bit_length(),))
     out[..., :n_l] = sorted_values
+    out[..., n_l:] = np.nan
     return out
 
 
@@ -341,7 +342,6 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
     out: dict[str, NDArray[Any]] = {
         "est_lt": np.empty((n_rows, n_w), dtype=np.int64),
         "est_le": np.empty((n_rows, n_w), dtype=np.int64),
-        "val_lt": np.empty((n_rows, n_l), dtype=np.int32),
         "vorder": np.empty((n_rows, n_w), dtype=np.int32),
         "vpos": np.empty((n_rows, n_w), dtype=np.int32),
         "vsorted": np.empty((n_rows, n_w)),
@@ -349,7 +349,10 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
         "v_hi": np.empty((n_rows, n_w), dtype=np.int64),
         "present": ~np.isnan(v2),
     }
-    ties: list[tuple[slice, NDArray[np.int32]]] = []
+    # thresholds in sorted order, non-decreasing; missing values (last) get L
+    le_sorted = np.empty((n_rows, n_w), dtype=np.int64)
+    lt_sorted = np.empty((n_rows, n_w), dtype=np.int64)
+    tied = False
     for r in row_blocks(n_rows, 2 * n_l + n_w):
         est_lt, est_le = count_below(r_pad[r], v2[r])
         out["est_lt"][r], out["est_le"][r] = est_lt, est_le
@@ -357,13 +360,10 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
         out["vorder"][r] = vorder
         out["vsorted"][r] = vsorted = take_last(v2[r], vorder)
         out["vpos"][r] = vpos = _inverse(vorder)
-        # thresholds in sorted order are non-decreasing; missing values (last) get L
         missing = np.arange(n_w) >= out["present"][r].sum(axis=-1)[:, None]
-        le_sorted = np.where(missing, n_l, take_last(est_le, vorder))
-        out["val_lt"][r] = _val_counts(le_sorted, n_l)
-        if (est_le != est_lt).any():  # some event-period value equals an estimation value
-            lt_sorted = np.where(missing, n_l, take_last(est_lt, vorder))
-            ties.append((r, _val_counts(lt_sorted, n_l)))
+        le_sorted[r] = np.where(missing, n_l, take_last(est_le, vorder))
+        lt_sorted[r] = np.where(missing, n_l, take_last(est_lt, vorder))
+        tied = tied or bool((est_le != est_lt).any())  # an event-period value equals an estimation value
         with np.errstate(invalid="ignore"):
             v_tied = (vsorted[:, 1:] == vsorted[:, :-1]).any()
         if v_tied:  # ranks among the event-period values, ties averaged
@@ -371,14 +371,11 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
             out["v_lo"][r], out["v_hi"][r] = take_last(lo, vpos), take_last(hi, vpos)
         else:
             out["v_lo"][r], out["v_hi"][r] = vpos, vpos + 1
-    out["val_le"] = out["val_lt"]
-    if ties:
-        out["val_le"] = out["val_lt"].copy()
-        for r, counts in ties:
-            out["val_le"][r] = counts
+    out["val_lt"] = _val_counts(le_sorted, n_l)
+    out["val_le"] = _val_counts(lt_sorted, n_l) if tied else out["val_lt"]
     lead = shape[:-1]
     arrays = {k: a.reshape(lead + a.shape[-1:]) for k, a in out.items()}
-    return Placed(**arrays, tied=bool(ties))
+    return Placed(**arrays, tied=tied)
 
 
 def _val_counts(threshold: IntArray, n_l: int) -> NDArray[np.int32]:
