@@ -459,6 +459,8 @@ def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
     jj, ww = np.nonzero(member)
     est = np.zeros((n_b, n_j, n_l))
     val = np.zeros((n_b, n_j, n_w))
+    sizes = member.sum(axis=-1)
+    size = int(sizes[0]) if n_j and (sizes == sizes[0]).all() else None
     cells = 4 * n_l + (n_w + 1) * (n_w + 2 * n_j) + 4 * len(jj)
     for m, e in _blocks(n_b, n_ev, cells, scale=_TABLE_BLOCKS):
         pl = placed.block(lead, m, e)
@@ -475,7 +477,7 @@ def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
         val[m, jj, ww] += u.sum(axis=-2)
         # estimation values: own rank plus the set's values below
         kest = np.where(est_present, r_rank[m, e], 0.0)
-        est[m] += np.einsum("mej,mel->mjl", inv, kest)
+        est[m] += _own_rank_sum(inv, kest, r_n[m, e], size)
         est[m] -= 0.5 * est_present.sum(axis=-2)[:, None, :]
         table = cnt * inv[..., None, :]  # (M, E, W+1, J)
         est[m] += _gathered_sum(table, r_order[m, e], r_n[m, e], pl)
@@ -485,6 +487,25 @@ def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
         val.reshape(lead + (n_j, n_w)),
         placed.present.sum(axis=-2).astype(np.int64),
     )
+
+
+def _own_rank_sum(inv: FloatArray, kest: FloatArray, n: IntArray, size: int | None) -> FloatArray:
+    """``sum_e inv[m, e, j] * kest[m, e, l]`` as ``(M, J, L)``.
+
+    When every set has ``size`` values, an event with all of them present has
+    the same scale ``1/(n + size + 1)`` in every set: the sum is one vector
+    over days for those events, plus the product over the (few) events with
+    a missing set value.
+    """
+    if size is None or inv.shape[0] != 1:
+        return np.asarray(np.einsum("mej,mel->mjl", inv, kest))
+    full = 1.0 / (n + (size + 1.0))  # (1, E)
+    out = np.einsum("me,mel->ml", full, kest)[:, None, :] + np.zeros(inv.shape[-1])[:, None]
+    diff = inv - full[..., None]
+    rows = np.flatnonzero(diff[0].any(axis=-1))
+    if len(rows):
+        out += np.einsum("ej,el->jl", diff[0, rows], kest[0, rows])[None]
+    return np.asarray(out)
 
 
 def _set_counts(pl: Placed, member: BoolArray) -> NDArray[Any]:
