@@ -2,7 +2,7 @@
 
 ``tests/test_speed_equivalence.py`` compares the rank, Corrado-Zivney sign
 and GRANK statistics with plain implementations on windows of event days.
-Here the kernels underneath (:mod:`eventstudy.inference._ranks`) are checked
+Here the kernels underneath (:mod:`eventstudy.inference._ranks` and ``_signs``) are checked
 one by one, event by event and set by set with ``scipy.stats.rankdata``,
 ``np.median`` and ``np.searchsorted``, on the cases those statistics rarely
 reach: estimation windows whose length is a power of two (the binary search
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy.stats import rankdata
 
-from eventstudy.inference import _ranks
+from eventstudy.inference import _ranks, _signs
 
 TOL = 1e-12
 
@@ -165,14 +165,14 @@ def test_medians_and_sign_sums_match_np_median(case, cells, monkeypatch):
     want_med, want_est, want_val = naive_medians_and_signs(est, val, member)
     lead = est.shape[:-2]
     n_b = int(np.prod(lead, dtype=np.int64))
-    med = _ranks.union_medians(
+    med = _signs.union_medians(
         rows.values.reshape(n_b, *est.shape[-2:]),
         rows.n.reshape(n_b, -1),
         placed.block(lead, slice(None), slice(None)),
         member,
     )
     np.testing.assert_array_equal(med.reshape(want_med.shape), want_med)  # exact: a value or a mean
-    got = _ranks.sign_sums(rows, est, placed, member)
+    got = _signs.sign_sums(rows, est, placed, member)
     np.testing.assert_array_equal(got.est, want_est)
     np.testing.assert_array_equal(got.val, want_val)
 

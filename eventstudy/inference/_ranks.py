@@ -16,19 +16,26 @@ event-period values are placed in it by binary search; the rest is counting:
   at the number of *all* event-period values below :math:`e_{it}`;
 * the rank of an event-period value is the number of estimation values below
   it (binary search) plus its rank inside :math:`J`;
-* the :math:`k`-th smallest value of the union, for the median, is read off
-  the positions of the :math:`J` values in the sorted estimation row.
+* the :math:`k`-th smallest value of the union, for the median, is found by
+  binary search over the positions of the :math:`J` values in the sorted
+  estimation row (:mod:`eventstudy.inference._signs`).
+
+The day sums over events of the estimation-value ranks are, per set, one
+product of each event's scale with its own ranks and one sparse
+(days x per-event tables) product that adds, for every (event, day), the
+event's prefix count at the number of event-period values below the day's
+value; no ``(events x days x sets)`` array is formed and no Python loop runs
+over events, days or sets.
 
 Ties get average ranks, as R's ``rank(ties.method = "average")``.  The cost is
 :math:`O(E L \log L)` for the sort and :math:`O(E L J)` per call, in blocks of
-events so that no intermediate array exceeds :data:`BLOCK_CELLS` cells:
+events so that no intermediate array exceeds a few :data:`BLOCK_CELLS` cells:
 memory grows with the input, and time linearly with the number of events.
 Leading batch axes (Monte Carlo trials) are flattened to one axis ``M``.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -58,9 +65,6 @@ def row_blocks(n_rows: int, cells_per_row: int) -> Iterator[slice]:
 #: blocks of the rank sums hold this many times :data:`BLOCK_CELLS` cells: their
 #: per-event tables are small, and fewer, larger blocks cost less overhead
 _TABLE_BLOCKS = 8
-
-#: blocks of the sign sums hold this many times :data:`BLOCK_CELLS` cells
-_SIGN_BLOCKS = 4
 
 _ABS = np.int64(0x7FFFFFFFFFFFFFFF)
 
@@ -363,7 +367,8 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
         missing = np.arange(n_w) >= out["present"][r].sum(axis=-1)[:, None]
         le_sorted[r] = np.where(missing, n_l, take_last(est_le, vorder))
         lt_sorted[r] = np.where(missing, n_l, take_last(est_lt, vorder))
-        tied = tied or bool((est_le != est_lt).any())  # an event-period value equals an estimation value
+        # an event-period value equal to an estimation value: counts <= differ from <
+        tied = tied or bool((est_le != est_lt).any())
         with np.errstate(invalid="ignore"):
             v_tied = (vsorted[:, 1:] == vsorted[:, :-1]).any()
         if v_tied:  # ranks among the event-period values, ties averaged
@@ -393,21 +398,6 @@ def _val_counts(threshold: IntArray, n_l: int) -> NDArray[np.int32]:
     runs = np.diff(edges, axis=-1).reshape(-1)  # (R * (W+1)) run lengths
     counts = np.broadcast_to(np.arange(n_w + 1, dtype=np.int32), (n_rows, n_w + 1))
     return np.repeat(counts.reshape(-1), runs).reshape(n_rows, n_l)
-
-
-def _membership(pl: Placed, member: BoolArray) -> BoolArray:
-    """``(M, E, J, W)``: whether the ``p``-th smallest present event-period value
-    of an event belongs to set ``j`` (``member`` is ``(J, W)``)."""
-    n_v = pl.present.sum(axis=-1)
-    sorted_present = np.arange(pl.vorder.shape[-1]) < n_v[..., None]
-    return np.moveaxis(member[:, pl.vorder], 0, -2) & sorted_present[..., None, :]
-
-
-def _prefix(in_set: BoolArray) -> FloatArray:
-    """``P[..., q]``: members among the ``q`` smallest values, ``q = 0..W``."""
-    out = np.zeros(in_set.shape[:-1] + (in_set.shape[-1] + 1,))
-    np.cumsum(in_set, axis=-1, out=out[..., 1:])
-    return out
 
 
 def _as3(x: NDArray[Any], lead: tuple[int, ...]) -> NDArray[Any]:
@@ -542,9 +532,9 @@ def _gathered_sum(table: FloatArray, order: NDArray[Any], n: IntArray, pl: Place
     n_l = order.shape[-1]
     big = max(n_m * n_ev * n_q, n_m * n_l) >= 2**31
     idx_t = np.int64 if big else np.int32
-    base = (np.arange(n_m * n_ev, dtype=idx_t) * idx_t(n_q)).reshape(n_m, n_ev, 1)
+    base = (np.arange(n_m * n_ev, dtype=idx_t) * n_q).reshape(n_m, n_ev, 1)
     cols = (base + pl.val_lt).astype(idx_t, copy=False).reshape(-1)
-    day = (np.arange(n_m, dtype=idx_t) * idx_t(n_l)).reshape(n_m, 1, 1) + order
+    day = (np.arange(n_m, dtype=idx_t) * n_l).reshape(n_m, 1, 1) + order
     rows = day.astype(idx_t, copy=False).reshape(-1)
     present = np.arange(n_l) < n[..., None]  # missing values sort last
     weight = present.astype(np.float64).reshape(-1)
@@ -559,126 +549,3 @@ def _gathered_sum(table: FloatArray, order: NDArray[Any], n: IntArray, pl: Place
     mat = sparse.coo_array((weight, (rows, cols)), shape=(n_m * n_l, n_m * n_ev * n_q))
     out = mat @ table.reshape(-1, n_j)
     return np.swapaxes(np.asarray(out).reshape(n_m, n_l, n_j), -1, -2)
-
-
-# ------------------------------------------------------------- median signs
-
-
-def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArray) -> RankSums:
-    """Corrado-Zivney signs ``sign(x - median)`` summed over events per day,
-    the median taken over each event's estimation values and the set-``j``
-    event-period values (see :func:`union_medians`).
-
-    The medians of one event's sets lie within a few positions of each other
-    in its sorted estimation row, so an estimation value below all of them
-    (or above) has the sign -1 (+1) for every set: one pass over the
-    estimation days gives that common part, and only the band of positions
-    between the lowest and the highest median is compared set by set.
-    """
-    lead = placed.present.shape[:-2]
-    n_b = int(np.prod(lead, dtype=np.int64))
-    n_ev, n_w = placed.present.shape[-2:]
-    n_l, n_j = est.shape[-1], member.shape[0]
-    r_vals, r_n = _as3(rows.values, lead), _as3(rows.n, lead)
-    r_inv, r_order = _as3(rows.inverse, lead), _as3(rows.order, lead)
-    r_pad = _as3(rows.padded, lead)
-    out_e = np.zeros((n_b, n_j, n_l))
-    out_v = np.zeros((n_b, n_j, n_w))
-    cells = 4 * n_l + 8 * n_j * (n_w + 1)
-    for m, e in _blocks(n_b, n_ev, cells, scale=_SIGN_BLOCKS):
-        pl = placed.block(lead, m, e)
-        values, n, pos = r_vals[m, e], r_n[m, e], r_inv[m, e]
-        med = union_medians(values, n, pl, member)  # (M, E, J)
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-            bounds = np.stack([np.nanmin(med, axis=-1), np.nanmax(med, axis=-1)], axis=-1)
-        below, at_or_below = count_below(r_pad[m, e], bounds)
-        lo, hi = below[..., :1], at_or_below[..., 1:]  # band: sorted positions [lo, hi)
-        # common part; missing values sort last, at positions n and above
-        common = ((pos >= hi) & (pos < n[..., None])).sum(axis=1) - (pos < lo).sum(axis=1)
-        out_e[m] += common[:, None, :]
-        width = int((hi - lo).max()) if hi.size else 0
-        if width:
-            p = lo + np.arange(width)  # (M, E, width)
-            inside = p < hi
-            pc = np.minimum(p, n_l - 1)
-            g = np.sign(take_last(values, pc)[..., None] - med[..., None, :])  # (M, E, w, J)
-            g = np.where(inside[..., None], g, 0.0)
-            day = take_last(r_order[m, e], pc)
-            n_m = g.shape[0]
-            key = (np.arange(n_m).reshape(n_m, 1, 1, 1) * n_j + np.arange(n_j)) * n_l
-            key = key + day[..., None]
-            add = np.bincount(key.ravel(), weights=g.ravel(), minlength=n_m * n_j * n_l)
-            out_e[m] += add.reshape(n_m, n_j, n_l)
-        v = take_last(pl.vsorted, pl.vpos)  # event-period values, original order
-        with np.errstate(invalid="ignore"):
-            gv = np.sign(v[..., None, :] - med[..., None])  # (M, E, J, W)
-        out_v[m] += np.where(member & pl.present[..., None, :], gv, 0.0).sum(axis=1)
-    return RankSums(
-        out_e.reshape(lead + (n_j, n_l)),
-        (~np.isnan(est)).sum(axis=-2).astype(np.int64),
-        out_v.reshape(lead + (n_j, n_w)),
-        placed.present.sum(axis=-2).astype(np.int64),
-    )
-
-
-def union_medians(values: FloatArray, n: IntArray, pl: Placed, member: BoolArray) -> FloatArray:
-    """Median of each event's estimation values (sorted ``values``, ``n``
-    present) together with the set-``j`` event-period values, ``(M, E, J)``
-    (NaN when the union is empty).
-
-    In the union (equal values: estimation values first) the estimation value
-    of sorted index ``i`` sits at ``f(i) = i + P_j(i)``, with ``P_j(i)`` the set
-    values below it, and the set value of index ``b`` at ``b + #{estimation
-    values <= it}``.  ``f`` increases strictly, so the number ``A`` of
-    estimation values before position ``k`` is found by a binary search on
-    ``[k - |J|, k]``; the element at ``k`` is the estimation value ``A`` if
-    ``f(A) = k``, else the set value of index ``k - A``, found by a second
-    binary search on the set's cumulative counts.  For an even count the
-    median is the mean of the two middle values.  ``O(E J log W)``.
-    """
-    cnt = _set_counts(pl, member)  # (M, E, W+1, J)
-    n_m, n_e, n_q, n_j = cnt.shape
-    n_l = values.shape[-1]
-    size = n[..., None] + cnt[..., -1, :]  # (M, E, J)
-    k = np.stack([(size - 1) // 2, size // 2], axis=-1)  # (M, E, J, 2)
-    ev = np.arange(n_m * n_e, dtype=np.int64).reshape(n_m, n_e, 1, 1)
-    j = np.arange(n_j).reshape(1, 1, n_j, 1)
-    c_flat = cnt.reshape(-1)
-    vl_flat, val_flat = pl.val_lt.reshape(-1), values.reshape(-1)
-    nn = n[..., None, None]
-
-    ev_l, ev_qj = ev * n_l, ev * (n_q * n_j) + j
-
-    def union_pos(i: IntArray) -> IntArray:  # f(i) for 0 <= i < n
-        return np.asarray(i + c_flat.take(ev_qj + vl_flat.take(ev_l + i) * n_j))
-
-    # A = #{i < n : f(i) < k}; f(i) < k below k - |J| and f(i) >= k from k on
-    a = np.maximum(k - cnt[..., -1, :][..., None], 0)
-    hi = np.minimum(k, nn)
-    step = 1 << (n_q.bit_length() - 1)
-    while step:
-        cand = a + step
-        ok = cand <= hi
-        ok &= union_pos(np.where(ok, cand - 1, 0)) < k
-        a += ok * step
-        step >>= 1
-    ai = np.clip(a, 0, max(n_l - 1, 0))
-    is_est = (a < nn) & (union_pos(np.where(a < nn, ai, 0)) == k) if n_l else np.zeros(k.shape, bool)
-    est_val = val_flat.take(ev * n_l + ai) if n_l else np.full(k.shape, np.nan)
-    # set value of index b: at the sorted position p = #{p : P_j(p + 1) <= b}
-    b = k - a
-    p = np.zeros(k.shape, dtype=np.int64)
-    n_w = n_q - 1
-    step = 1 << (n_q.bit_length() - 1)
-    while step:
-        cand = p + step
-        ok = cand <= n_w
-        ok &= c_flat.take((ev * n_q + np.minimum(cand, n_w)) * n_j + j) <= b
-        p += ok * step
-        step >>= 1
-    set_val = pl.vsorted.reshape(-1).take(ev * n_w + np.minimum(p, max(n_w - 1, 0)))
-    kth = np.where(is_est, est_val, set_val)
-    with np.errstate(invalid="ignore"):
-        med = 0.5 * (kth[..., 0] + kth[..., 1])
-    return np.asarray(np.where(size > 0, med, np.nan))

@@ -16,11 +16,11 @@ from eventstudy.inference._ranks import (
     place,
     rank_sums,
     row_blocks,
-    sign_sums,
     sort_rows,
     take_last,
     tie_runs,
 )
+from eventstudy.inference._signs import sign_sums
 from eventstudy.inference.base import (
     EventTest,
     FloatArray,
