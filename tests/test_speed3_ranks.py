@@ -111,7 +111,7 @@ def test_count_below_matches_searchsorted(n_l, grid):
     q = random_rows(rng, (40, 9), grid=grid, miss=0.2)
     q[5, :3] = [np.inf, -np.inf, x[5, 0]]
     rows = _ranks.sort_rows(x)
-    lt, le = _ranks.count_below(rows.padded, q)
+    lt, le = _ranks.count_below(_ranks.padded(rows.values), q)
     for i in range(40):
         ok = np.sort(x[i][~np.isnan(x[i])])
         for w in range(9):

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -162,11 +161,6 @@ class SortedRows:
     n: IntArray
     rank: FloatArray
 
-    @cached_property
-    def padded(self) -> FloatArray:
-        """``values`` padded with NaN for :func:`count_below` (computed once)."""
-        return padded(self.values)
-
     def rescaled(self, scale: FloatArray) -> SortedRows:
         """The rows divided by a per-row ``scale``: the same order, since division
         by a positive number is monotone (ranks are recomputed only if rounding
@@ -178,16 +172,21 @@ class SortedRows:
         src = self.values.reshape(-1, n_l)
         okf, nf, inv = ok.reshape(-1), n.reshape(-1), self.inverse.reshape(-1, n_l)
         vals = np.empty(src.shape)
-        rank = np.empty(src.shape)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(src, scale.reshape(-1, 1), out=vals)
+        if not okf.all():
+            vals[~okf] = np.nan
+        # rows where rounding made two different values equal need new ranks
+        redo = np.zeros(len(src), dtype=bool)
         for r in row_blocks(len(src), n_l):
-            with np.errstate(invalid="ignore", divide="ignore"):
-                v = np.where(okf[r, None], src[r] / scale.reshape(-1)[r, None], np.nan)
-            vals[r] = v
-            new_ties = (v[:, 1:] == v[:, :-1]) & ~(src[r, 1:] == src[r, :-1])
-            if new_ties.any():
-                rank[r] = _rank(v, nf[r], inv[r])
-            else:
-                rank[r] = np.where(okf[r, None], self.rank.reshape(-1, n_l)[r], np.nan)
+            v = vals[r]
+            redo[r] = ((v[:, 1:] == v[:, :-1]) & ~(src[r, 1:] == src[r, :-1])).any(axis=-1)
+        if okf.all() and not redo.any():  # the same ranks: share them
+            return SortedRows(self.order, self.inverse, vals.reshape(shape), n, self.rank)
+        rank = self.rank.reshape(-1, n_l).copy()
+        rank[~okf] = np.nan
+        if redo.any():
+            rank[redo] = _rank(vals[redo], nf[redo], inv[redo])
         return SortedRows(self.order, self.inverse, vals.reshape(shape), n, rank.reshape(shape))
 
 
@@ -226,7 +225,8 @@ def sort_rows(x: FloatArray) -> SortedRows:
 
 def padded(sorted_values: FloatArray) -> FloatArray:
     """Sorted rows padded with NaN to ``2^k > L`` values, the input of
-    :func:`count_below` (one NaN at least, so its search needs no bounds check)."""
+    :func:`count_below` (one NaN at least, so its search needs no bounds check);
+    made per block of rows, where the copy stays in the processor's cache."""
     n_l = sorted_values.shape[-1]
     out = np.empty(sorted_values.shape[:-1] + (1 << n_l.bit_length(),))
     out[..., :n_l] = sorted_values
@@ -341,7 +341,7 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
     (in blocks of rows)."""
     shape, n_w, n_l = vals.shape, vals.shape[-1], rows.values.shape[-1]
     v2 = vals.reshape(-1, n_w)
-    r_pad = rows.padded.reshape(-1, rows.padded.shape[-1])
+    r_vals = rows.values.reshape(-1, n_l)
     n_rows = len(v2)
     out: dict[str, NDArray[Any]] = {
         "est_lt": np.empty((n_rows, n_w), dtype=np.int64),
@@ -358,7 +358,7 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
     lt_sorted = np.empty((n_rows, n_w), dtype=np.int64)
     tied = False
     for r in row_blocks(n_rows, 2 * n_l + n_w):
-        est_lt, est_le = count_below(r_pad[r], v2[r])
+        est_lt, est_le = count_below(padded(r_vals[r]), v2[r])
         out["est_lt"][r], out["est_le"][r] = est_lt, est_le
         vorder = argsort_rows(v2[r])
         out["vorder"][r] = vorder

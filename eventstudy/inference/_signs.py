@@ -27,6 +27,7 @@ from eventstudy.inference._ranks import (
     _blocks,
     _set_counts,
     count_below,
+    padded,
     take_last,
 )
 
@@ -51,7 +52,6 @@ def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArr
     n_l, n_j = est.shape[-1], member.shape[0]
     r_vals, r_n = _as3(rows.values, lead), _as3(rows.n, lead)
     r_inv, r_order = _as3(rows.inverse, lead), _as3(rows.order, lead)
-    r_pad = _as3(rows.padded, lead)
     out_e = np.zeros((n_b, n_j, n_l))
     out_v = np.zeros((n_b, n_j, n_w))
     cells = 4 * n_l + 8 * n_j * (n_w + 1)
@@ -62,7 +62,7 @@ def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArr
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
             bounds = np.stack([np.nanmin(med, axis=-1), np.nanmax(med, axis=-1)], axis=-1)
-        below, at_or_below = count_below(r_pad[m, e], bounds)
+        below, at_or_below = count_below(padded(values), bounds)
         lo, hi = below[..., :1], at_or_below[..., 1:]  # band: sorted positions [lo, hi)
         # common part; missing values sort last, at positions n and above
         common = ((pos >= hi) & (pos < n[..., None])).sum(axis=1) - (pos < lo).sum(axis=1)
