@@ -103,7 +103,7 @@ def naive_medians_and_signs(est, val, member):
 
 @pytest.mark.parametrize("n_l", [1, 2, 7, 8, 64, 65])
 @pytest.mark.parametrize("grid", [None, 4])
-def test_count_below_matches_searchsorted(n_l, grid):
+def test_binary_searches_match_searchsorted(n_l, grid):
     rng = np.random.default_rng(n_l)
     x = random_rows(rng, (40, n_l), grid=grid, miss=0.2)
     x[3, :] = np.nan
@@ -112,6 +112,8 @@ def test_count_below_matches_searchsorted(n_l, grid):
     q[5, :3] = [np.inf, -np.inf, x[5, 0]]
     rows = _ranks.sort_rows(x)
     lt, le = _ranks.count_below(_ranks.padded(rows.values), q)
+    np.testing.assert_array_equal(_ranks.search_rows(rows.values, q, right=False), lt)
+    np.testing.assert_array_equal(_ranks.search_rows(rows.values, q, right=True), le)
     for i in range(40):
         ok = np.sort(x[i][~np.isnan(x[i])])
         for w in range(9):

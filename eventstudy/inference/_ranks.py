@@ -270,6 +270,26 @@ def _search(flat: FloatArray, off: IntArray, q: FloatArray, n_p: int, *, right: 
     return pos
 
 
+def search_rows(sorted_values: FloatArray, q: FloatArray, *, right: bool) -> IntArray:
+    """Per query, the number of values of its sorted row (NaN last, not padded)
+    ``< q`` (``<= q`` if ``right``): a binary search with bounds checks, for a
+    few queries per row where padding the rows would cost more than the search."""
+    n_l = sorted_values.shape[-1]
+    flat = np.ascontiguousarray(sorted_values).reshape(-1)
+    n_rows = flat.size // max(n_l, 1)
+    off = np.arange(n_rows, dtype=np.int64).reshape(sorted_values.shape[:-1] + (1,)) * n_l - 1
+    off = np.broadcast_to(off, q.shape)
+    pos = np.zeros(q.shape, dtype=np.int64)
+    step = 1 << (n_l.bit_length() - 1) if n_l else 0
+    while step:
+        cand = pos + step
+        v = flat.take(off + np.minimum(cand, n_l))
+        go = (v <= q) if right else (v < q)  # False for NaN: missing values sort last
+        pos += np.where(go & (cand <= n_l), step, 0)
+        step >>= 1
+    return pos
+
+
 # -------------------------------------------------------------------- blocks
 
 

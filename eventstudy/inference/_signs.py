@@ -26,8 +26,7 @@ from eventstudy.inference._ranks import (
     _as3,
     _blocks,
     _set_counts,
-    count_below,
-    padded,
+    search_rows,
     take_last,
 )
 
@@ -61,9 +60,10 @@ def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArr
         med = union_medians(values, n, pl, member)  # (M, E, J)
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-            bounds = np.stack([np.nanmin(med, axis=-1), np.nanmax(med, axis=-1)], axis=-1)
-        below, at_or_below = count_below(padded(values), bounds)
-        lo, hi = below[..., :1], at_or_below[..., 1:]  # band: sorted positions [lo, hi)
+            m_lo, m_hi = np.nanmin(med, axis=-1), np.nanmax(med, axis=-1)
+        # band: sorted positions [lo, hi)
+        lo = search_rows(values, m_lo[..., None], right=False)
+        hi = search_rows(values, m_hi[..., None], right=True)
         # common part; missing values sort last, at positions n and above
         common = ((pos >= hi) & (pos < n[..., None])).sum(axis=1) - (pos < lo).sum(axis=1)
         out_e[m] += common[:, None, :]
