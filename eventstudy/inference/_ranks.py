@@ -36,6 +36,7 @@ Leading batch axes (Monte Carlo trials) are flattened to one axis ``M``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -74,10 +75,13 @@ _ABS = np.int64(0x7FFFFFFFFFFFFFFF)
 def take_last(a: NDArray[Any], idx: NDArray[Any]) -> NDArray[Any]:
     """``np.take_along_axis(a, idx, axis=-1)`` with broadcasting of the leading
     axes, through one flat ``take`` (several times faster for many short rows)."""
-    lead = np.broadcast_shapes(a.shape[:-1], idx.shape[:-1])
-    a = np.ascontiguousarray(np.broadcast_to(a, lead + a.shape[-1:]))
-    idx = np.broadcast_to(idx, lead + idx.shape[-1:])
-    rows = int(np.prod(lead, dtype=np.int64))
+    lead = a.shape[:-1]
+    if idx.shape[:-1] != lead:  # broadcast the leading axes (not needed in the common case)
+        lead = np.broadcast_shapes(lead, idx.shape[:-1])
+        a = np.broadcast_to(a, lead + a.shape[-1:])
+        idx = np.broadcast_to(idx, lead + idx.shape[-1:])
+    a = np.ascontiguousarray(a)
+    rows = math.prod(lead)
     off = (np.arange(rows, dtype=np.int64) * a.shape[-1]).reshape(lead + (1,))
     return a.reshape(-1).take(off + idx)
 
