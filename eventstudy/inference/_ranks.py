@@ -16,25 +16,34 @@ event-period values are placed in it by binary search; the rest is counting:
   at the number of *all* event-period values below :math:`e_{it}`;
 * the rank of an event-period value is the number of estimation values below
   it (binary search) plus its rank inside :math:`J`;
-* the :math:`k`-th smallest value of the union, for the median, is read off
-  the positions of the :math:`J` values in the sorted estimation row.
+* the :math:`k`-th smallest value of the union, for the median, is found by
+  binary search over the positions of the :math:`J` values in the sorted
+  estimation row (:mod:`eventstudy.inference._signs`).
+
+The day sums over events of the estimation-value ranks are, per set, one
+product of each event's scale with its own ranks and one sparse
+(days x per-event tables) product that adds, for every (event, day), the
+event's prefix count at the number of event-period values below the day's
+value; no ``(events x days x sets)`` array is formed and no Python loop runs
+over events, days or sets.
 
 Ties get average ranks, as R's ``rank(ties.method = "average")``.  The cost is
 :math:`O(E L \log L)` for the sort and :math:`O(E L J)` per call, in blocks of
-events so that no intermediate array exceeds :data:`BLOCK_CELLS` cells:
+events so that no intermediate array exceeds a few :data:`BLOCK_CELLS` cells:
 memory grows with the input, and time linearly with the number of events.
 Leading batch axes (Monte Carlo trials) are flattened to one axis ``M``.
 """
 
 from __future__ import annotations
 
-import warnings
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -53,6 +62,10 @@ def row_blocks(n_rows: int, cells_per_row: int) -> Iterator[slice]:
         yield slice(a, min(n_rows, a + step))
 
 
+#: blocks of the rank sums hold this many times :data:`BLOCK_CELLS` cells: their
+#: per-event tables are small, and fewer, larger blocks cost less overhead
+_TABLE_BLOCKS = 8
+
 _ABS = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
@@ -62,10 +75,13 @@ _ABS = np.int64(0x7FFFFFFFFFFFFFFF)
 def take_last(a: NDArray[Any], idx: NDArray[Any]) -> NDArray[Any]:
     """``np.take_along_axis(a, idx, axis=-1)`` with broadcasting of the leading
     axes, through one flat ``take`` (several times faster for many short rows)."""
-    lead = np.broadcast_shapes(a.shape[:-1], idx.shape[:-1])
-    a = np.ascontiguousarray(np.broadcast_to(a, lead + a.shape[-1:]))
-    idx = np.broadcast_to(idx, lead + idx.shape[-1:])
-    rows = int(np.prod(lead, dtype=np.int64))
+    lead = a.shape[:-1]
+    if idx.shape[:-1] != lead:  # broadcast the leading axes (not needed in the common case)
+        lead = np.broadcast_shapes(lead, idx.shape[:-1])
+        a = np.broadcast_to(a, lead + a.shape[-1:])
+        idx = np.broadcast_to(idx, lead + idx.shape[-1:])
+    a = np.ascontiguousarray(a)
+    rows = math.prod(lead)
     off = (np.arange(rows, dtype=np.int64) * a.shape[-1]).reshape(lead + (1,))
     return a.reshape(-1).take(off + idx)
 
@@ -160,16 +176,21 @@ class SortedRows:
         src = self.values.reshape(-1, n_l)
         okf, nf, inv = ok.reshape(-1), n.reshape(-1), self.inverse.reshape(-1, n_l)
         vals = np.empty(src.shape)
-        rank = np.empty(src.shape)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(src, scale.reshape(-1, 1), out=vals)
+        if not okf.all():
+            vals[~okf] = np.nan
+        # rows where rounding made two different values equal need new ranks
+        redo = np.zeros(len(src), dtype=bool)
         for r in row_blocks(len(src), n_l):
-            with np.errstate(invalid="ignore", divide="ignore"):
-                v = np.where(okf[r, None], src[r] / scale.reshape(-1)[r, None], np.nan)
-            vals[r] = v
-            new_ties = (v[:, 1:] == v[:, :-1]) & ~(src[r, 1:] == src[r, :-1])
-            if new_ties.any():
-                rank[r] = _rank(v, nf[r], inv[r])
-            else:
-                rank[r] = np.where(okf[r, None], self.rank.reshape(-1, n_l)[r], np.nan)
+            v = vals[r]
+            redo[r] = ((v[:, 1:] == v[:, :-1]) & ~(src[r, 1:] == src[r, :-1])).any(axis=-1)
+        if okf.all() and not redo.any():  # the same ranks: share them
+            return SortedRows(self.order, self.inverse, vals.reshape(shape), n, self.rank)
+        rank = self.rank.reshape(-1, n_l).copy()
+        rank[~okf] = np.nan
+        if redo.any():
+            rank[redo] = _rank(vals[redo], nf[redo], inv[redo])
         return SortedRows(self.order, self.inverse, vals.reshape(shape), n, rank.reshape(shape))
 
 
@@ -206,38 +227,67 @@ def sort_rows(x: FloatArray) -> SortedRows:
     )
 
 
-def count_below(sorted_values: FloatArray, q: FloatArray) -> tuple[IntArray, IntArray]:
+def padded(sorted_values: FloatArray) -> FloatArray:
+    """Sorted rows padded with NaN to ``2^k > L`` values, the input of
+    :func:`count_below` (one NaN at least, so its search needs no bounds check);
+    made per block of rows, where the copy stays in the processor's cache."""
+    n_l = sorted_values.shape[-1]
+    out = np.empty(sorted_values.shape[:-1] + (1 << n_l.bit_length(),))
+    out[..., :n_l] = sorted_values
+    out[..., n_l:] = np.nan
+    return out
+
+
+def count_below(rows: FloatArray, q: FloatArray) -> tuple[IntArray, IntArray]:
     """Per query, the number of values of its sorted row ``< q`` and ``<= q``.
 
-    ``sorted_values`` is ``(..., E, L)`` with NaN last, ``q`` is ``(..., E, W)``;
-    a branch-free binary search vectorised over all queries (NaN queries give
-    0).  The second count differs from the first only where the row holds the
-    query's value, and is searched for those queries only.
+    ``rows`` is ``(..., E, P)``: sorted rows with NaN last, padded with NaN to
+    a power of two ``P`` (:func:`padded`); ``q`` is ``(..., E, W)``.  A
+    branch-free binary search vectorised over all queries (NaN queries give
+    0): ``log2 P`` steps of one gather and one comparison each.  The second
+    count differs from the first only where the row holds the query's value,
+    and is searched for those queries only.
     """
-    n_l = sorted_values.shape[-1]
-    lead = np.broadcast_shapes(sorted_values.shape[:-1], q.shape[:-1])
-    flat = np.ascontiguousarray(np.broadcast_to(sorted_values, lead + (n_l,))).reshape(-1)
-    rows = int(np.prod(lead, dtype=np.int64))
-    off = np.broadcast_to((np.arange(rows, dtype=np.int64) * n_l).reshape(lead + (1,)), q.shape)
+    n_p = rows.shape[-1]
+    lead = np.broadcast_shapes(rows.shape[:-1], q.shape[:-1])
+    flat = np.ascontiguousarray(np.broadcast_to(rows, lead + (n_p,))).reshape(-1)
+    n_rows = int(np.prod(lead, dtype=np.int64))
+    off = np.broadcast_to((np.arange(n_rows, dtype=np.int64) * n_p).reshape(lead + (1,)), q.shape)
     q = np.broadcast_to(q, off.shape)
-    lt = _search(flat, off, q, n_l, right=False)
-    if not n_l:
-        return lt, lt.copy()
-    eq = flat.take(off + np.minimum(lt, n_l - 1)) == q
-    eq &= lt < n_l
+    lt = _search(flat, off, q, n_p, right=False)
+    eq = flat.take(off + lt) == q  # the padding keeps lt < P
     le = lt.copy()
     if eq.any():
-        le[eq] = _search(flat, off[eq], q[eq], n_l, right=True)
+        le[eq] = _search(flat, off[eq], q[eq], n_p, right=True)
     return lt, le
 
 
-def _search(flat: FloatArray, off: IntArray, q: FloatArray, n_l: int, *, right: bool) -> IntArray:
+def _search(flat: FloatArray, off: IntArray, q: FloatArray, n_p: int, *, right: bool) -> IntArray:
     pos = np.zeros(q.shape, dtype=np.int64)
-    step = 1 << (n_l.bit_length() - 1) if n_l else 0
+    step = n_p >> 1
     base = off - 1
     while step:
+        v = flat.take(base + pos + step)
+        go = (v <= q) if right else (v < q)  # False for NaN: missing values sort last
+        pos += go * step
+        step >>= 1
+    return pos
+
+
+def search_rows(sorted_values: FloatArray, q: FloatArray, *, right: bool) -> IntArray:
+    """Per query, the number of values of its sorted row (NaN last, not padded)
+    ``< q`` (``<= q`` if ``right``): a binary search with bounds checks, for a
+    few queries per row where padding the rows would cost more than the search."""
+    n_l = sorted_values.shape[-1]
+    flat = np.ascontiguousarray(sorted_values).reshape(-1)
+    n_rows = flat.size // max(n_l, 1)
+    off = np.arange(n_rows, dtype=np.int64).reshape(sorted_values.shape[:-1] + (1,)) * n_l - 1
+    off = np.broadcast_to(off, q.shape)
+    pos = np.zeros(q.shape, dtype=np.int64)
+    step = 1 << (n_l.bit_length() - 1) if n_l else 0
+    while step:
         cand = pos + step
-        v = flat.take(base + np.minimum(cand, n_l))
+        v = flat.take(off + np.minimum(cand, n_l))
         go = (v <= q) if right else (v < q)  # False for NaN: missing values sort last
         pos += np.where(go & (cand <= n_l), step, 0)
         step >>= 1
@@ -247,11 +297,12 @@ def _search(flat: FloatArray, off: IntArray, q: FloatArray, n_l: int, *, right: 
 # -------------------------------------------------------------------- blocks
 
 
-def _blocks(n_b: int, n_ev: int, cells: int) -> Iterator[tuple[slice, slice]]:
-    """(members, events) slices whose blocks hold at most about ``BLOCK_CELLS``
-    cells when one event needs ``cells``: blocks of events of one member for
-    large studies, blocks of whole members for many small Monte Carlo trials."""
-    step = max(1, BLOCK_CELLS // max(1, cells))
+def _blocks(n_b: int, n_ev: int, cells: int, scale: int = 1) -> Iterator[tuple[slice, slice]]:
+    """(members, events) slices whose blocks hold at most about ``scale *
+    BLOCK_CELLS`` cells when one event needs ``cells``: blocks of events of one
+    member for large studies, blocks of whole members for many small Monte
+    Carlo trials."""
+    step = max(1, scale * BLOCK_CELLS // max(1, cells))
     if n_ev >= step or n_b == 1:
         for m in range(n_b):
             for a in range(0, n_ev, step):
@@ -268,11 +319,13 @@ class Placed:
 
     ``est_lt/est_le``: estimation values ``<`` / ``<=`` each event-period value;
     ``val_lt/val_le`` ``(..., E, L)``: event-period values ``<`` / ``<=`` each
-    estimation value, at the estimation value's original position; ``vorder``
-    sorts each event's event-period values (NaN last) into ``vsorted``;
-    ``v_lo/v_hi``: event-period values ``<`` / ``<=`` each event-period value.
-    Computed once per data set and shared (``rank`` and ``csign`` both use the
-    placement of the event-day abnormal returns).
+    estimation value, in the sorted order of the estimation row (``val_le`` is
+    ``val_lt`` itself when no event-period value equals an estimation value:
+    ``tied`` is False); ``vorder`` sorts each event's event-period values (NaN
+    last) into ``vsorted`` and ``vpos`` is its inverse (each value's sorted
+    position); ``v_lo/v_hi``: event-period values ``<`` / ``<=`` each
+    event-period value.  Computed once per data set and shared (``rank`` and
+    ``csign`` both use the placement of the event-day abnormal returns).
     """
 
     est_lt: IntArray
@@ -280,14 +333,31 @@ class Placed:
     val_lt: NDArray[np.int32]
     val_le: NDArray[np.int32]
     vorder: NDArray[np.int32]
+    vpos: NDArray[np.int32]
     vsorted: FloatArray
     v_lo: IntArray
     v_hi: IntArray
     present: BoolArray
+    tied: bool = True
 
     def block(self, lead: tuple[int, ...], m: slice, e: slice) -> Placed:
         """Members ``m`` and events ``e`` of a placement, as ``(M, E, ...)`` arrays."""
-        return Placed(**{k: _as3(getattr(self, k), lead)[m, e] for k in self.__dataclass_fields__})
+        arrays = {k: _as3(getattr(self, k), lead)[m, e] for k in _PLACED_ARRAYS}
+        return Placed(**arrays, tied=self.tied)
+
+
+_PLACED_ARRAYS = (
+    "est_lt",
+    "est_le",
+    "val_lt",
+    "val_le",
+    "vorder",
+    "vpos",
+    "vsorted",
+    "v_lo",
+    "v_hi",
+    "present",
+)
 
 
 def place(rows: SortedRows, vals: FloatArray) -> Placed:
@@ -295,64 +365,63 @@ def place(rows: SortedRows, vals: FloatArray) -> Placed:
     (in blocks of rows)."""
     shape, n_w, n_l = vals.shape, vals.shape[-1], rows.values.shape[-1]
     v2 = vals.reshape(-1, n_w)
-    r_vals, r_inv = rows.values.reshape(-1, n_l), rows.inverse.reshape(-1, n_l)
+    r_vals = rows.values.reshape(-1, n_l)
     n_rows = len(v2)
     out: dict[str, NDArray[Any]] = {
         "est_lt": np.empty((n_rows, n_w), dtype=np.int64),
         "est_le": np.empty((n_rows, n_w), dtype=np.int64),
-        "val_lt": np.empty((n_rows, n_l), dtype=np.int32),
-        "val_le": np.empty((n_rows, n_l), dtype=np.int32),
         "vorder": np.empty((n_rows, n_w), dtype=np.int32),
+        "vpos": np.empty((n_rows, n_w), dtype=np.int32),
         "vsorted": np.empty((n_rows, n_w)),
         "v_lo": np.empty((n_rows, n_w), dtype=np.int64),
         "v_hi": np.empty((n_rows, n_w), dtype=np.int64),
         "present": ~np.isnan(v2),
     }
-    for r in row_blocks(n_rows, n_l + n_w):
-        present = out["present"][r]
-        est_lt, est_le = count_below(r_vals[r], v2[r])
+    # thresholds in sorted order, non-decreasing; missing values (last) get L
+    le_sorted = np.empty((n_rows, n_w), dtype=np.int64)
+    lt_sorted = np.empty((n_rows, n_w), dtype=np.int64)
+    tied = False
+    for r in row_blocks(n_rows, 2 * n_l + n_w):
+        est_lt, est_le = count_below(padded(r_vals[r]), v2[r])
         out["est_lt"][r], out["est_le"][r] = est_lt, est_le
-        out["val_lt"][r] = _val_counts(np.where(present, est_le, n_l), r_inv[r], n_l)
-        if (est_le != est_lt).any():  # some event-period value equals an estimation value
-            out["val_le"][r] = _val_counts(np.where(present, est_lt, n_l), r_inv[r], n_l)
-        else:
-            out["val_le"][r] = out["val_lt"][r]
         vorder = argsort_rows(v2[r])
         out["vorder"][r] = vorder
         out["vsorted"][r] = vsorted = take_last(v2[r], vorder)
-        lo, hi = tie_runs(vsorted)
-        vinv = _inverse(vorder)
-        out["v_lo"][r], out["v_hi"][r] = take_last(lo, vinv), take_last(hi, vinv)
+        out["vpos"][r] = vpos = _inverse(vorder)
+        missing = np.arange(n_w) >= out["present"][r].sum(axis=-1)[:, None]
+        le_sorted[r] = np.where(missing, n_l, take_last(est_le, vorder))
+        lt_sorted[r] = np.where(missing, n_l, take_last(est_lt, vorder))
+        # an event-period value equal to an estimation value: counts <= differ from <
+        tied = tied or bool((est_le != est_lt).any())
+        with np.errstate(invalid="ignore"):
+            v_tied = (vsorted[:, 1:] == vsorted[:, :-1]).any()
+        if v_tied:  # ranks among the event-period values, ties averaged
+            lo, hi = tie_runs(vsorted)
+            out["v_lo"][r], out["v_hi"][r] = take_last(lo, vpos), take_last(hi, vpos)
+        else:
+            out["v_lo"][r], out["v_hi"][r] = vpos, vpos + 1
+    out["val_lt"] = _val_counts(le_sorted, n_l)
+    out["val_le"] = _val_counts(lt_sorted, n_l) if tied else out["val_lt"]
     lead = shape[:-1]
-    return Placed(**{k: a.reshape(lead + a.shape[-1:]) for k, a in out.items()})
+    arrays = {k: a.reshape(lead + a.shape[-1:]) for k, a in out.items()}
+    return Placed(**arrays, tied=tied)
 
 
-def _val_counts(threshold: IntArray, inverse: NDArray[Any], n_l: int) -> NDArray[np.int32]:
-    """``#{d : threshold_d <= p}`` at every sorted estimation position ``p``,
-    returned at the original positions (a histogram and a cumulative sum): an
-    event-period value ``v`` is below the sorted estimation value at ``p`` iff
-    ``p >= #{estimation values <= v}``."""
-    lead, w = threshold.shape[:-1], threshold.shape[-1]
-    rows = int(np.prod(lead, dtype=np.int64))
-    key = np.arange(rows, dtype=np.int64)[:, None] * (n_l + 1) + threshold.reshape(rows, w)
-    hist = np.bincount(key.ravel(), minlength=rows * (n_l + 1)).reshape(rows, n_l + 1)
-    cum = np.cumsum(hist, axis=-1, dtype=np.int32)[:, :n_l].reshape(lead + (n_l,))
-    return np.asarray(take_last(cum, inverse), dtype=np.int32)
+def _val_counts(threshold: IntArray, n_l: int) -> NDArray[np.int32]:
+    """``#{d : threshold_d <= p}`` at every sorted estimation position ``p``:
+    an event-period value ``v`` is below the sorted estimation value at ``p``
+    iff ``p >= #{estimation values <= v}``.
 
-
-def _membership(pl: Placed, member: BoolArray) -> BoolArray:
-    """``(M, E, J, W)``: whether the ``p``-th smallest present event-period value
-    of an event belongs to set ``j`` (``member`` is ``(J, W)``)."""
-    n_v = pl.present.sum(axis=-1)
-    sorted_present = np.arange(pl.vorder.shape[-1]) < n_v[..., None]
-    return np.moveaxis(member[:, pl.vorder], 0, -2) & sorted_present[..., None, :]
-
-
-def _prefix(in_set: BoolArray) -> FloatArray:
-    """``P[..., q]``: members among the ``q`` smallest values, ``q = 0..W``."""
-    out = np.zeros(in_set.shape[:-1] + (in_set.shape[-1] + 1,))
-    np.cumsum(in_set, axis=-1, out=out[..., 1:])
-    return out
+    ``threshold`` is ``(R, W)``, non-decreasing along each row, values in
+    ``0..L``; the count is ``k`` on the positions from the ``k``-th threshold
+    to the next, one :func:`numpy.repeat` of ``0..W`` for all rows.
+    """
+    n_rows, n_w = threshold.shape
+    edges = np.empty((n_rows, n_w + 2), dtype=np.int64)
+    edges[:, 0], edges[:, 1:-1], edges[:, -1] = 0, threshold, n_l
+    runs = np.diff(edges, axis=-1).reshape(-1)  # (R * (W+1)) run lengths
+    counts = np.broadcast_to(np.arange(n_w + 1, dtype=np.int32), (n_rows, n_w + 1))
+    return np.repeat(counts.reshape(-1), runs).reshape(n_rows, n_l)
 
 
 def _as3(x: NDArray[Any], lead: tuple[int, ...]) -> NDArray[Any]:
@@ -377,36 +446,55 @@ class RankSums:
 
 
 def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
-    """Scaled-rank day sums of the estimation values ranked together with each
-    set of the placed event-period values (``member[j]`` selects set ``j``)."""
+    r"""Scaled-rank day sums of the estimation values ranked together with each
+    set of the placed event-period values (``member[j]`` selects set ``j``).
+
+    With :math:`w_{ej} = 1/(n_e + |J_{ej}| + 1)` the scale of event ``e`` in set
+    ``j``, the estimation-day sum is
+
+    .. math:: \sum_e w_{ej} R_{el} - \tfrac12 N_l
+              + \sum_e w_{ej} P_{ej}(q_{el}),
+
+    :math:`R_{el}` the value's rank in its own row, :math:`N_l` the events with
+    a value on day ``l`` and :math:`P_{ej}(q)` the number of set-``j`` values
+    among the :math:`q_{el}` event-period values below it (ties: the mean of
+    the counts below and at or below).  The first sum is one matrix product;
+    the last gathers, for every (event, day), the row :math:`q_{el}` of the
+    event's small table :math:`w_{ej} P_{ej}(q)`, ``(W+1, J)``, and adds the
+    rows over events: one sparse (days x table rows) matrix with one entry per
+    (event, day) times the stacked tables, in blocks of events small enough
+    for the tables to stay in the processor's cache.
+    """
     lead = placed.present.shape[:-2]
     n_b = int(np.prod(lead, dtype=np.int64))
     n_ev, n_w = placed.present.shape[-2:]
     n_l, n_j = rows.values.shape[-1], member.shape[0]
-    r_rank, r_n = _as3(rows.rank, lead), _as3(rows.n, lead)
+    r_rank, r_n, r_order = _as3(rows.rank, lead), _as3(rows.n, lead), _as3(rows.order, lead)
     jj, ww = np.nonzero(member)
     est = np.zeros((n_b, n_j, n_l))
     val = np.zeros((n_b, n_j, n_w))
-    for m, e in _blocks(n_b, n_ev, n_l * (n_j + 4) + n_j * (n_w + 1) + 4 * len(jj)):
+    sizes = member.sum(axis=-1)
+    size = int(sizes[0]) if n_j and (sizes == sizes[0]).all() else None
+    cells = 4 * n_l + (n_w + 1) * (n_w + 2 * n_j) + 4 * len(jj)
+    for m, e in _blocks(n_b, n_ev, cells, scale=_TABLE_BLOCKS):
         pl = placed.block(lead, m, e)
-        pre = _prefix(_membership(pl, member))  # (M, E, J, W+1)
+        cnt = _set_counts(pl, member)  # (M, E, W+1, J)
         est_present = ~np.isnan(r_rank[m, e])
-        n_set = (pl.present[..., None, :] & member).sum(axis=-1)  # (M, E, J)
-        inv = 1.0 / (r_n[m, e][..., None] + n_set + 1.0)
+        inv = 1.0 / (r_n[m, e][..., None] + cnt[..., -1, :] + 1.0)  # (M, E, J)
         # event-period values: rank among the estimation values and inside the set
-        pre_flat = pre.reshape(pre.shape[:2] + (-1,))
-        at = jj * (n_w + 1)
-        lo = take_last(pre_flat, at + pl.v_lo[..., ww])
-        hi = take_last(pre_flat, at + pl.v_hi[..., ww])
+        flat = cnt.reshape(cnt.shape[:2] + (-1,))
+        lo = take_last(flat, pl.v_lo[..., ww] * n_j + jj)
+        hi = take_last(flat, pl.v_hi[..., ww] * n_j + jj)
         k_val = 1.0 + pl.est_lt[..., ww] + 0.5 * (pl.est_le - pl.est_lt)[..., ww]
         k_val = k_val + 0.5 * (lo + hi - 1.0)
         u = np.where(pl.present[..., ww], k_val * inv[..., jj] - 0.5, 0.0)
         val[m, jj, ww] += u.sum(axis=-2)
         # estimation values: own rank plus the set's values below
         kest = np.where(est_present, r_rank[m, e], 0.0)
-        est[m] += np.einsum("mej,mel->mjl", inv, kest)
+        est[m] += _own_rank_sum(inv, kest, r_n[m, e], size)
         est[m] -= 0.5 * est_present.sum(axis=-2)[:, None, :]
-        est[m] += _gathered_sum(pre, pl.val_lt, pl.val_le, est_present, inv)
+        table = cnt * inv[..., None, :]  # (M, E, W+1, J)
+        est[m] += _gathered_sum(table, r_order[m, e], r_n[m, e], pl)
     return RankSums(
         est.reshape(lead + (n_j, n_l)),
         (~np.isnan(rows.rank)).sum(axis=-2).astype(np.int64),
@@ -415,128 +503,73 @@ def rank_sums(rows: SortedRows, placed: Placed, member: BoolArray) -> RankSums:
     )
 
 
-def _gathered_sum(
-    pre: FloatArray,
-    q_lt: NDArray[Any],
-    q_le: NDArray[Any],
-    present: BoolArray,
-    weight: FloatArray,
-) -> FloatArray:
-    r"""``sum_e w_ej [present_el] (pre[e, j, q_lt] + pre[e, j, q_le]) / 2`` as ``(M, J, L)``.
+def _own_rank_sum(inv: FloatArray, kest: FloatArray, n: IntArray, size: int | None) -> FloatArray:
+    """``sum_e inv[m, e, j] * kest[m, e, l]`` as ``(M, J, L)``.
 
-    One contiguous ``J``-vector per (event, day) lookup; missing days point at
-    a row of zeros; the block is reduced over events with one ``einsum``.
+    When every set has ``size`` values, an event with all of them present has
+    the same scale ``1/(n + size + 1)`` in every set: the sum is one vector
+    over days for those events, plus the product over the (few) events with
+    a missing set value.
     """
-    n_m, n_ev, n_j, n_q = pre.shape
-    n_rows = n_m * n_ev
-    table = np.zeros((n_rows * n_q + 1, n_j))  # last row: zeros, for missing days
-    table[:-1] = np.swapaxes(pre, -1, -2).reshape(n_rows * n_q, n_j)
-    base = (np.arange(n_rows, dtype=np.int64) * n_q).reshape(n_m, n_ev, 1)
-    idx_lt = np.where(present, base + q_lt, n_rows * n_q)
-    g = table.take(idx_lt, axis=0)  # (M, E, L, J)
-    tie = (q_le != q_lt) & present
-    if tie.any():
-        g[tie] = 0.5 * (g[tie] + table.take((base + q_le)[tie], axis=0))
-    return np.swapaxes(np.einsum("melj,mej->mlj", g, weight), -1, -2)
+    if size is None or inv.shape[0] != 1:
+        return np.asarray(np.einsum("mej,mel->mjl", inv, kest))
+    full = 1.0 / (n + (size + 1.0))  # (1, E)
+    out = np.einsum("me,mel->ml", full, kest)[:, None, :] + np.zeros(inv.shape[-1])[:, None]
+    diff = inv - full[..., None]
+    rows = np.flatnonzero(diff[0].any(axis=-1))
+    if len(rows):
+        out += np.einsum("ej,el->jl", diff[0, rows], kest[0, rows])[None]
+    return np.asarray(out)
 
 
-# ------------------------------------------------------------- median signs
+def _set_counts(pl: Placed, member: BoolArray) -> NDArray[Any]:
+    """``(M, E, W+1, J)``: the number of set-``j`` values among each event's
+    ``q`` smallest present event-period values, ``q = 0..W`` (integers; a
+    cumulative count over the sorted values, or for sets of one value each a
+    comparison with its sorted position)."""
+    n_j, n_w = member.shape
+    if n_j == n_w and np.array_equal(member, np.eye(n_w, dtype=bool)):
+        below = np.arange(n_w + 1, dtype=np.int32)[:, None] > pl.vpos[..., None, :]
+        below &= pl.present[..., None, :]
+        return below.view(np.int8)
+    n_v = pl.present.sum(axis=-1)
+    in_set = member.T[pl.vorder]  # (M, E, W, J), the values in sorted order
+    in_set &= (np.arange(n_w) < n_v[..., None])[..., None]  # missing values sort last
+    out = np.zeros(in_set.shape[:-2] + (n_w + 1, n_j), dtype=np.int32)
+    np.cumsum(in_set, axis=-2, dtype=np.int32, out=out[..., 1:, :])
+    return out
 
 
-def sign_sums(rows: SortedRows, est: FloatArray, placed: Placed, member: BoolArray) -> RankSums:
-    """Corrado-Zivney signs ``sign(x - median)`` summed over events per day,
-    the median taken over each event's estimation values and the set-``j``
-    event-period values (see :func:`union_medians`).
+def _gathered_sum(table: FloatArray, order: NDArray[Any], n: IntArray, pl: Placed) -> FloatArray:
+    r"""``sum_e (table[e, q_lt] + table[e, q_le]) / 2`` per day as ``(M, J, L)``.
 
-    The medians of one event's sets lie within a few positions of each other
-    in its sorted estimation row, so an estimation value below all of them
-    (or above) has the sign -1 (+1) for every set: one pass over the
-    estimation days gives that common part, and only the band of positions
-    between the lowest and the highest median is compared set by set.
+    ``table`` is ``(M, E, Q, J)``; ``q_lt, q_le`` (``pl.val_lt``,
+    ``pl.val_le``) are ``(M, E, L)`` in the sorted order of each estimation
+    row, ``order`` maps a sorted position to its day and the first ``n``
+    positions hold values.  A sparse matrix with a row per (member, day) and
+    an entry per (event, sorted position), at the table row ``q_lt`` (weight
+    1, or 1/2 where ``q_le`` differs, with a second entry of 1/2 at
+    ``q_le``), times the stacked tables: each entry adds one contiguous
+    ``J``-vector, event after event, without an ``(E, L, J)`` intermediate.
     """
-    lead = placed.present.shape[:-2]
-    n_b = int(np.prod(lead, dtype=np.int64))
-    n_ev, n_w = placed.present.shape[-2:]
-    n_l, n_j = est.shape[-1], member.shape[0]
-    r_vals, r_n = _as3(rows.values, lead), _as3(rows.n, lead)
-    r_inv, r_order = _as3(rows.inverse, lead), _as3(rows.order, lead)
-    v3 = _as3(placed.vsorted, lead)
-    out_e = np.zeros((n_b, n_j, n_l))
-    out_v = np.zeros((n_b, n_j, n_w))
-    for m, e in _blocks(n_b, n_ev, n_l * 4 + 6 * n_j * n_w):
-        pl = placed.block(lead, m, e)
-        values, n = r_vals[m, e], r_n[m, e]
-        med = union_medians(values, n, pl, member)  # (M, E, J)
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-            m_lo, m_hi = np.nanmin(med, axis=-1), np.nanmax(med, axis=-1)
-        lo, _ = count_below(values, m_lo[..., None])
-        _, hi = count_below(values, m_hi[..., None])  # band: sorted positions [lo, hi)
-        pos = r_inv[m, e]
-        common = np.where(pos < lo, -1.0, np.where(pos >= hi, 1.0, 0.0))
-        common = np.where(pos < n[..., None], common, 0.0)  # missing values sort last
-        out_e[m] += common.sum(axis=1)[:, None, :]
-        width = int((hi - lo).max()) if hi.size else 0
-        if width:
-            p = lo + np.arange(width)  # (M, E, width)
-            inside = p < hi
-            pc = np.minimum(p, n_l - 1)
-            g = np.sign(take_last(values, pc)[..., None] - med[..., None, :])  # (M, E, w, J)
-            g = np.where(inside[..., None], g, 0.0)
-            day = take_last(r_order[m, e], pc)
-            n_m = g.shape[0]
-            key = (np.arange(n_m).reshape(n_m, 1, 1, 1) * n_j + np.arange(n_j)) * n_l
-            key = key + day[..., None]
-            add = np.bincount(key.ravel(), weights=g.ravel(), minlength=n_m * n_j * n_l)
-            out_e[m] += add.reshape(n_m, n_j, n_l)
-        sv = v3[m, e]  # event-period values in sorted order, with their set membership
-        with np.errstate(invalid="ignore"):
-            gv = np.sign(sv[..., None, :] - med[..., :, None])  # (M, E, J, W)
-        in_set = _membership(pl, member)
-        unsorted = np.zeros(gv.shape)
-        np.put_along_axis(
-            unsorted,
-            np.broadcast_to(pl.vorder[..., None, :].astype(np.int64), gv.shape),
-            np.where(in_set, gv, 0.0),
-            axis=-1,
-        )
-        out_v[m] += unsorted.sum(axis=1)
-    return RankSums(
-        out_e.reshape(lead + (n_j, n_l)),
-        (~np.isnan(est)).sum(axis=-2).astype(np.int64),
-        out_v.reshape(lead + (n_j, n_w)),
-        placed.present.sum(axis=-2).astype(np.int64),
-    )
-
-
-def union_medians(values: FloatArray, n: IntArray, pl: Placed, member: BoolArray) -> FloatArray:
-    """Median of each event's estimation values (sorted ``values``, ``n``
-    present) together with the set-``j`` event-period values, ``(M, E, J)``
-    (NaN when the union is empty).
-
-    In the union, a set value with index ``b`` among the set's sorted values
-    sits at position ``b + #{estimation values <= it}`` (after equal estimation
-    values); the element at position ``k`` is that set value if one sits
-    there, else the estimation value of index ``k - #{set values before k}``.
-    For an even count the median is the mean of the two middle values.
-    """
-    in_set = _membership(pl, member)  # (M, E, J, W)
-    before: IntArray = np.cumsum(in_set, axis=-1) - in_set  # set values before position p
-    upos = before + take_last(pl.est_le, pl.vorder)[..., None, :]
-    size = n[..., None] + in_set.sum(axis=-1)  # (M, E, J)
-    n_l = values.shape[-1]
-
-    def kth(k0: IntArray) -> FloatArray:
-        kk = k0[..., None]
-        hit = in_set & (upos == kk)
-        n_before = (in_set & (upos < kk)).sum(axis=-1)
-        hit_val = np.where(hit, pl.vsorted[..., None, :], 0.0).sum(axis=-1)
-        if n_l:
-            est_val = take_last(values, np.clip(k0 - n_before, 0, n_l - 1))
-        else:
-            est_val = np.full(k0.shape, np.nan)
-        return np.asarray(np.where(hit.any(axis=-1), hit_val, est_val))
-
-    with np.errstate(invalid="ignore"):
-        med = 0.5 * (kth((size - 1) // 2) + kth(size // 2))
-    return np.where(size > 0, med, np.nan)
+    n_m, n_ev, n_q, n_j = table.shape
+    n_l = order.shape[-1]
+    big = max(n_m * n_ev * n_q, n_m * n_l) >= 2**31
+    idx_t = np.int64 if big else np.int32
+    base = (np.arange(n_m * n_ev, dtype=idx_t) * n_q).reshape(n_m, n_ev, 1)
+    cols = (base + pl.val_lt).astype(idx_t, copy=False).reshape(-1)
+    day = (np.arange(n_m, dtype=idx_t) * n_l).reshape(n_m, 1, 1) + order
+    rows = day.astype(idx_t, copy=False).reshape(-1)
+    present = np.arange(n_l) < n[..., None]  # missing values sort last
+    weight = present.astype(np.float64).reshape(-1)
+    if pl.tied:
+        tie = ((pl.val_le != pl.val_lt) & present).reshape(-1)
+        if tie.any():  # the two halves of each tied count
+            weight[tie] = 0.5
+            extra = (base + pl.val_le).astype(idx_t, copy=False).reshape(-1)[tie]
+            rows = np.concatenate([rows, rows[tie]])
+            cols = np.concatenate([cols, extra])
+            weight = np.concatenate([weight, np.full(len(extra), 0.5)])
+    mat = sparse.coo_array((weight, (rows, cols)), shape=(n_m * n_l, n_m * n_ev * n_q))
+    out = mat @ table.reshape(-1, n_j)
+    return np.swapaxes(np.asarray(out).reshape(n_m, n_l, n_j), -1, -2)

@@ -16,11 +16,11 @@ from eventstudy.inference._ranks import (
     place,
     rank_sums,
     row_blocks,
-    sign_sums,
     sort_rows,
     take_last,
     tie_runs,
 )
+from eventstudy.inference._signs import sign_sums
 from eventstudy.inference.base import (
     EventTest,
     FloatArray,
@@ -156,6 +156,16 @@ def _sorted_estimation(data: TestData) -> SortedRows:
     key = ("sorted_estimation",)
     if key not in data.cache:
         data.cache[key] = sort_rows(data.est_ar)
+    return data.cache[key]
+
+
+def _sorted_sar(data: TestData) -> SortedRows:
+    """The sorted estimation rows divided by each event's residual standard
+    deviation (GRANK's SARs), once per data set (shared by days and windows)."""
+    key = ("sorted_sar",)
+    if key not in data.cache:
+        assert data.sigma2 is not None
+        data.cache[key] = _sorted_estimation(data).rescaled(np.sqrt(data.sigma2))
     return data.cache[key]
 
 
@@ -430,8 +440,7 @@ class GeneralizedRank(EventTest):
     def _run(self, data: TestData, v: FloatArray) -> TestColumns:
         if data.sigma2 is None:
             raise ValueError("grank needs TestData.sigma2")
-        rows = _sorted_estimation(data).rescaled(np.sqrt(data.sigma2))
-        stat, df = _grank(rows, _cs_restandardise(v))
+        stat, df = _grank(_sorted_sar(data), _cs_restandardise(v))
         n = col_count(v)
         why = reasons(
             stat.shape,
