@@ -43,13 +43,14 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from eventstudy.abnormal import compute_abnormal
 from eventstudy.align import window_values
 from eventstudy.estimation_checks import MAX_STANDARDISED, estimation_problems
 from eventstudy.exceptions import WindowError
-from eventstudy.models import NormalReturnModel, regressors_missing
+from eventstudy.models import ModelFit, NormalReturnModel, regressors_missing
 from eventstudy.windows import Window
 
 __all__ = ["LEAK_RULES", "LEAK_STATS", "LeakageResult", "leakage_diagnostics"]
@@ -109,6 +110,65 @@ class LeakageResult:
 
 #: Events per block of :func:`_stats` (bounds its temporary arrays).
 STATS_BLOCK: Final = 20_000
+#: Events per block of the estimation (gather, fit, checks) inside a block of
+#: :func:`_stats`: the block's (events x days) arrays stay in the processor's cache.
+FIT_ROWS: Final = 1024
+
+
+@dataclass(frozen=True)
+class _Grids:
+    """The returns of the firms read, transposed to (firms x days) and padded with NaN.
+
+    Each event's window of days is then one contiguous slice of its firm's row
+    (a strided view, :func:`numpy.lib.stride_tricks.sliding_window_view`),
+    instead of one scattered read per cell of the (days x tickers) panel.  The
+    values are those of :func:`eventstudy.align.window_values` (NaN outside the
+    panel); ``est_firm`` has the excluded days (limit hits) set to NaN.
+    """
+
+    firms: NDArray[np.int64]  # sorted panel columns
+    firm: NDArray[np.float64]  # (firms, pad + T + pad)
+    est_firm: NDArray[np.float64]
+    market: NDArray[np.float64]  # (pad + T + pad,)
+    pad: int
+
+    def windows(
+        self, tk: NDArray[np.int64], d0: NDArray[np.int64], offsets: NDArray[np.int64], *, est: bool
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Firm returns and market returns (E, len(offsets)) on ``d0 + offsets``."""
+        width = len(offsets)
+        start = d0 + (int(offsets[0]) + self.pad)
+        rows = np.searchsorted(self.firms, tk)
+        grid = self.est_firm if est else self.firm
+        y = sliding_window_view(grid, width, axis=1)[rows, start]
+        return y, sliding_window_view(self.market, width)[start]
+
+
+def _grids(
+    panel: Any,
+    model: NormalReturnModel,
+    firms: NDArray[np.int64],
+    exclude: NDArray[np.bool_] | None,
+    lo: int,
+    hi: int,
+) -> _Grids | None:
+    """:class:`_Grids` of ``firms`` for offsets ``lo..hi``; None when the model's
+    regressors are not the market return alone (the general gather is used)."""
+    reg = model.regressors(panel)
+    if reg.rf is not None or reg.x.ndim != 1:
+        return None
+    t_len = panel.firm.shape[0]
+    pad = max(0, -lo)
+    width = pad + t_len + max(0, hi)
+    firm = np.full((len(firms), width), np.nan)
+    firm[:, pad : pad + t_len] = np.asarray(panel.firm, dtype=np.float64)[:, firms].T
+    est_firm = firm
+    if exclude is not None:  # limit-hit days left out of the model, as in the study
+        est_firm = firm.copy()
+        est_firm[:, pad : pad + t_len][np.asarray(exclude[:, firms], dtype=bool).T] = np.nan
+    market = np.full(width, np.nan)
+    market[pad : pad + t_len] = reg.x
+    return _Grids(firms, firm, est_firm, market, pad)
 
 
 def _stats(
@@ -122,6 +182,7 @@ def _stats(
     logvol: NDArray[np.float64] | None,
     min_days: int,
     exclude: NDArray[np.bool_] | None = None,
+    grids: _Grids | None = None,
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Statistics of events (tk, d0), computed in blocks of :data:`STATS_BLOCK` events."""
     parts = [
@@ -136,6 +197,7 @@ def _stats(
             logvol,
             min_days,
             exclude,
+            grids,
         )
         for lo in range(0, max(len(tk), 1), STATS_BLOCK)
     ]
@@ -145,6 +207,66 @@ def _stats(
         pd.concat([p[0] for p in parts], ignore_index=True),
         np.concatenate([p[1] for p in parts], axis=0),
     )
+
+
+def _gather(
+    panel: Any,
+    model: NormalReturnModel,
+    grids: _Grids | None,
+    tk: NDArray[np.int64],
+    d0: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    exclude: NDArray[np.bool_] | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Firm returns and regressors on ``d0 + offsets``; ``exclude`` days NaN in ``y``."""
+    if grids is not None:
+        return grids.windows(tk, d0, offsets, est=exclude is not None)
+    y, x = model.regressors(panel).windows(panel.firm, d0, offsets, tk)
+    if exclude is not None:
+        y = np.where(window_values(exclude, d0, offsets, tk, False), np.nan, y)
+    return y, x
+
+
+def _estimate(
+    panel: Any,
+    model: NormalReturnModel,
+    est: Window,
+    tk: NDArray[np.int64],
+    d0: NDArray[np.int64],
+    min_days: int,
+    exclude: NDArray[np.bool_] | None,
+    grids: _Grids | None,
+) -> tuple[ModelFit, NDArray[np.bool_]]:
+    """The model fitted on ``est`` and whether each event can be used, in blocks of
+    :data:`FIT_ROWS` events (gather, fit and checks on arrays that stay in cache)."""
+    est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
+    slope = getattr(model, "k", 1) >= 2
+    fits, oks = [], []
+    for lo in range(0, max(len(tk), 1), FIT_ROWS):
+        tk_b, d0_b = tk[lo : lo + FIT_ROWS], d0[lo : lo + FIT_ROWS]
+        y_est, x_est = _gather(panel, model, grids, tk_b, d0_b, est_off, exclude)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # rows without estimation days (placebo dates early in a firm's data)
+            # give NaN; they are marked unusable here
+            fit = model.fit(y_est, x_est)
+            ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0)
+            ok &= ~fit.degenerate
+            one = x_est.ndim == 2  # a single regressor: the market (or none)
+            x_chk = x_est if one else np.where(regressors_missing(x_est), np.nan, 0.0)
+            if ok.all():
+                ok &= (
+                    estimation_problems(fit.sigma2, y_est, x_chk, market_slope=slope and one) == ""
+                )
+            elif ok.any():
+                ok[ok] &= (
+                    estimation_problems(
+                        fit.sigma2[ok], y_est[ok], x_chk[ok], market_slope=slope and one
+                    )
+                    == ""
+                )
+        fits.append(fit)
+        oks.append(ok)
+    return ModelFit.concat(fits), np.concatenate(oks)
 
 
 def _stats_block(
@@ -158,25 +280,13 @@ def _stats_block(
     logvol: NDArray[np.float64] | None,
     min_days: int,
     exclude: NDArray[np.bool_] | None = None,
+    grids: _Grids | None = None,
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Statistics of events (tk, d0); also returns each event's CAR path over -20..+1."""
     est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
-    reg = model.regressors(panel)  # the model's regressors (market, factors, lags/leads)
-    y_est, x_est = reg.windows(panel.firm, d0, est_off, tk)
-    if exclude is not None:  # limit-hit days left out of the model, as in the study
-        y_est = np.where(window_values(exclude, d0, est_off, tk, False), np.nan, y_est)
-    y_ev, x_ev = reg.windows(panel.firm, d0, _TAUS, tk)
+    fit, ok = _estimate(panel, model, est, tk, d0, min_days, exclude, grids)
+    y_ev, x_ev = _gather(panel, model, grids, tk, d0, _TAUS, None)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # rows without estimation days (placebo dates early in a firm's data)
-        # give NaN; they are marked unusable here
-        fit = model.fit(y_est, x_est)
-        ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0) & ~fit.degenerate
-        one = x_est.ndim == 2  # a single regressor: the market (or none)
-        slope = getattr(model, "k", 1) >= 2 and one
-        x_chk = x_est if one else np.where(regressors_missing(x_est), np.nan, 0.0)
-        ok[ok] &= (
-            estimation_problems(fit.sigma2[ok], y_est[ok], x_chk[ok], market_slope=slope) == ""
-        )
         ar = model.abnormal(fit, y_ev, x_ev)
         ar[~ok] = np.nan
         wins = tuple(Window(a, b) for a, b in (*PRE_WINDOWS, (-5, 1)))
@@ -380,7 +490,6 @@ def leakage_diagnostics(
     if volume is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
             logvol = np.where(volume > 0, np.log(volume), np.nan)
-    stats, path = _stats(panel, model, est, tk, d0, lu, status, logvol, min_days, exclude)
     rng = np.random.default_rng([seed, 7])
     # pseudo-event windows avoid every placed announcement of the firm, included or not
     if others is not None and len(others):
@@ -393,7 +502,21 @@ def leakage_diagnostics(
     n_firms = len(np.unique(tk))
     per_firm = min(placebo_per_firm, max(MIN_PER_FIRM, max_placebo // max(n_firms, 1)))
     ptk, pd0 = _placebo_positions(panel, b_tk, b_d0, event, est, per_firm, rng)
-    pstats, ppath = _stats(panel, model, est, ptk, pd0, lu, status, logvol, min_days, exclude)
+    grids = None
+    t_len = panel.firm.shape[0]
+    if len(tk) and d0.min() >= 0 and d0.max() < t_len:
+        grids = _grids(
+            panel,
+            model,
+            np.unique(np.concatenate([tk, ptk])),
+            exclude,
+            min(est.start, int(_TAUS[0])),
+            max(est.end, int(_TAUS[-1])),
+        )
+    stats, path = _stats(panel, model, est, tk, d0, lu, status, logvol, min_days, exclude, grids)
+    pstats, ppath = _stats(
+        panel, model, est, ptk, pd0, lu, status, logvol, min_days, exclude, grids
+    )
     keep = pstats["usable"].to_numpy()
     pstats, ppath = pstats[keep].reset_index(drop=True), ppath[keep]
     avail = [r for r, (col, _) in LEAK_STATS.items() if np.isfinite(pstats[col].to_numpy()).any()]
