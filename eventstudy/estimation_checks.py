@@ -187,8 +187,8 @@ def _row_facts(
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Per row over the days where ``y`` and ``x`` are both present: their number,
     the market's standard deviation (NaN unless ``market_slope``), the firm's
-    majority candidate and its count (:func:`majority_value`), in blocks of
-    :data:`CHECK_BLOCK` rows."""
+    majority value and its count (:func:`majority_value`; NaN and 0 where a
+    row cannot hold a majority), in blocks of :data:`CHECK_BLOCK` rows."""
     e, d = y.shape
     n = np.empty(e, dtype=np.int64)
     sd_x = np.full(e, np.nan)
@@ -206,7 +206,22 @@ def _row_facts(
                 np.subtract(dx, xbar[:, None], out=dx)
                 np.copyto(dx, 0.0, where=miss)
                 sd_x[lo:hi] = np.sqrt(np.einsum("ij,ij->i", dx, dx) / nb)
-        value[lo:hi], k[lo:hi] = majority_value(np.where(miss, np.nan, y[lo:hi]))
+        ym = np.where(miss, np.nan, y[lo:hi])
+        # a majority value needs a pair of equal values in every pairing of the days
+        # of a complete row (pigeonhole): rows that fail either pairing below have
+        # none (count 0); the others and the rows with gaps are searched
+        look = nb < d
+        if d % 2 == 0 and d:
+            h = d // 2
+            look |= (ym[:, 0::2] == ym[:, 1::2]).any(axis=1) & (ym[:, :h] == ym[:, h:]).any(axis=1)
+        else:
+            look[:] = True
+        value[lo:hi], k[lo:hi] = np.nan, 0
+        if look.all():
+            value[lo:hi], k[lo:hi] = majority_value(ym)
+        elif look.any():
+            idx = lo + np.flatnonzero(look)
+            value[idx], k[idx] = majority_value(ym[look])
         n[lo:hi] = nb
     return n, sd_x, value, k
 

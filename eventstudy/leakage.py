@@ -353,44 +353,66 @@ def _placebo_positions(
     est: Window,
     per_firm: int,
     rng: np.random.Generator,
+    rows: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Random pseudo day-0s per firm whose [-20,+1] misses every event window of the firm."""
+    """Random pseudo day-0s per firm whose [-20,+1] misses every event window of the firm.
+
+    Each usable day of each firm gets a key from one ``rng.random((T, firms))``
+    draw (unusable days: ``inf``); a firm's pseudo events are its ``per_firm``
+    usable days with the smallest keys, returned by rank, then firm.  The
+    blocked days are set event by event (O(events x window), not a cumulative
+    sum over the whole grid) and the selection runs along each firm's row of
+    the transposed key matrix.  ``rows``, optional, are the firms' returns as
+    (firms x T) (``panel.firm[:, firms].T``), to skip that gather.
+    """
     t_len = panel.firm.shape[0]
     firms, inv = np.unique(tk, return_inverse=True)
     if not len(firms):
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    block = np.zeros((t_len + 1, len(firms)), dtype=np.int64)
     # a pseudo day 0 p is excluded when [p-20, p+1] meets [d0+a, d0+b]
     lo = np.clip(d0 + event.start - 1, 0, t_len)
     hi = np.clip(d0 + event.end + 20 + 1, 0, t_len)
-    np.add.at(block, (lo, inv), 1)
-    np.add.at(block, (hi, inv), -1)
-    blocked = np.cumsum(block, axis=0)[:t_len] > 0
-    pos = np.arange(t_len)[:, None]
-    ok = ~blocked & (pos + est.start >= 0) & (pos + 1 < t_len)
-    ok &= ~np.isnan(panel.firm[:, firms])
-    keys = np.where(ok, rng.random(ok.shape), np.inf)
-    order = _smallest_rows(keys, per_firm)
-    take = np.take_along_axis(ok, order, axis=0)
+    span = np.arange(event.end - event.start + 22, dtype=np.int64)
+    day = lo[:, None] + span[None, :]
+    inside = day < hi[:, None]
+    ok = np.ones((len(firms), t_len), dtype=bool)  # (firms, T)
+    ok[np.broadcast_to(inv[:, None], day.shape)[inside], day[inside]] = False
+    ok[:, : max(0, min(-est.start, t_len))] = False  # p + est.start >= 0
+    ok[:, max(t_len - 1, 0) :] = False  # p + 1 < T
+    if rows is None or rows.shape != ok.shape:
+        rows = np.asarray(panel.firm)[:, firms].T
+    ok &= ~np.isnan(rows)
+    keys = np.where(ok, rng.random((t_len, len(firms))).T, np.inf)
+    order = _smallest(keys, per_firm)  # (firms, k)
+    take = np.take_along_axis(ok, order, axis=1)
+    order, take = order.T, take.T  # (k, firms): by rank, then firm
     cols = np.broadcast_to(np.arange(len(firms))[None, :], order.shape)
     return firms[cols[take]].astype(np.int64), order[take].astype(np.int64)
 
 
-def _smallest_rows(keys: NDArray[np.float64], k: int) -> NDArray[np.intp]:
-    """Rows of the ``k`` smallest keys of each column, in increasing order of key.
+def _smallest(keys: NDArray[np.float64], k: int) -> NDArray[np.intp]:
+    """Columns of the ``k`` smallest keys of each row, in increasing order of key.
 
-    ``np.argsort(keys, axis=0)[:k]`` for distinct finite keys (ties, the
+    ``np.argsort(keys, axis=1)[:, :k]`` for distinct finite keys (ties, the
     ``inf`` of unusable days, come after every finite key either way), by a
-    partition and a sort of the ``k`` selected rows only.
+    partition and a sort of the ``k`` selected columns only.
     """
-    t_len = keys.shape[0]
+    t_len = keys.shape[1]
     if k >= t_len:
-        return np.argsort(keys, axis=0)
+        return np.argsort(keys, axis=1)
     part = (
-        np.argpartition(keys, k - 1, axis=0)[:k] if k > 0 else np.empty((0, keys.shape[1]), np.intp)
+        np.argpartition(keys, k - 1, axis=1)[:, :k]
+        if k > 0
+        else np.empty((keys.shape[0], 0), np.intp)
     )
-    sub = np.take_along_axis(keys, part, axis=0)
-    return np.take_along_axis(part, np.argsort(sub, axis=0), axis=0)
+    sub = np.take_along_axis(keys, part, axis=1)
+    return np.take_along_axis(part, np.argsort(sub, axis=1), axis=1)
+
+
+def _smallest_rows(keys: NDArray[np.float64], k: int) -> NDArray[np.intp]:
+    """Rows of the ``k`` smallest keys of each column, in increasing order of key
+    (:func:`_smallest` of the transposed keys)."""
+    return _smallest(np.ascontiguousarray(keys.T), k).T
 
 
 def _upper_p(x: NDArray[np.float64], ref: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -501,18 +523,20 @@ def leakage_diagnostics(
         b_tk, b_d0 = tk, d0
     n_firms = len(np.unique(tk))
     per_firm = min(placebo_per_firm, max(MIN_PER_FIRM, max_placebo // max(n_firms, 1)))
-    ptk, pd0 = _placebo_positions(panel, b_tk, b_d0, event, est, per_firm, rng)
     grids = None
     t_len = panel.firm.shape[0]
     if len(tk) and d0.min() >= 0 and d0.max() < t_len:
+        # the placebo firms are the events' firms (``b_tk`` adds only their other events)
         grids = _grids(
             panel,
             model,
-            np.unique(np.concatenate([tk, ptk])),
+            np.unique(tk),
             exclude,
             min(est.start, int(_TAUS[0])),
             max(est.end, int(_TAUS[-1])),
         )
+    rows = None if grids is None else grids.firm[:, grids.pad : grids.pad + t_len]
+    ptk, pd0 = _placebo_positions(panel, b_tk, b_d0, event, est, per_firm, rng, rows)
     stats, path = _stats(panel, model, est, tk, d0, lu, status, logvol, min_days, exclude, grids)
     pstats, ppath = _stats(
         panel, model, est, ptk, pd0, lu, status, logvol, min_days, exclude, grids
