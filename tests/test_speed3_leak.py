@@ -25,6 +25,7 @@ import eventstudy.estimation_checks as checks
 import eventstudy.leakage as leak
 import eventstudy.models.market as market
 from eventstudy.estimation_checks import CHECK_REASONS, SIGMA_FLOOR, estimation_problems
+from eventstudy.inference.resampling import _canonical_order
 from eventstudy.models import MarketModel, ModelFit, get_model
 from eventstudy.windows import Window
 
@@ -258,3 +259,21 @@ def test_fits_of_blocks_concatenate_to_the_fit_of_all():
         if isinstance(a, np.ndarray):
             np.testing.assert_array_equal(a, getattr(parts, f.name))
     assert parts.columns.keys() == whole.columns.keys()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bootstrap_canonical_order_is_the_full_lexsort(seed):
+    """The events are put in order by one sort on the first two keys and a second
+    sort of the tied runs only; this is exactly ``np.lexsort`` on every key."""
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        shape = (int(rng.integers(1, 4)), int(rng.integers(0, 30)), int(rng.integers(0, 5)))
+        x = np.round(rng.normal(size=shape), int(rng.integers(0, 3)))  # ties
+        x[rng.random(shape) < 0.3] = np.nan
+        if shape[1] > 3 and shape[2]:
+            x[:, 2] = np.nan  # an event without values
+            x[:, 3] = x[:, 1]  # two identical events: kept in their order
+            x[:, 0, 0] = -0.0  # equal to 0.0
+        has = (~np.isnan(x)).any(axis=-1)
+        keys = np.concatenate([np.moveaxis(x, -1, 0)[::-1], (~has)[None]], axis=0)
+        np.testing.assert_array_equal(_canonical_order(x, has), np.lexsort(keys, axis=-1))
