@@ -182,6 +182,34 @@ def estimation_problems(
     return out
 
 
+def _may_hold_majority(y: NDArray[np.float64], n: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """False for rows that cannot hold a value on more than half of their ``n`` days.
+
+    Pigeonhole: pair up a row's ``n`` values (``n`` even); a value on more
+    than ``n/2`` of them fills both places of some pair, whatever the
+    pairing.  Complete rows are tested with two pairings (neighbours, and day
+    ``i`` with day ``i + n/2``), rows with gaps with neighbours after moving
+    their values to the front (a stable sort of the gaps); rows with an odd
+    number of values are kept.
+    """
+    e, d = y.shape
+    look = n % 2 == 1
+    full = n == d
+    w2 = 2 * (d // 2)
+    if d % 2 == 0 and full.any():
+        h = d // 2
+        yf = y[full] if not full.all() else y
+        pairs = (yf[:, 0::2] == yf[:, 1::2]).any(axis=1) & (yf[:, :h] == yf[:, h:]).any(axis=1)
+        look[full] |= pairs
+    gaps = ~full & ~look
+    if gaps.any():
+        sub = y[gaps]
+        order = np.argsort(np.isnan(sub), axis=1, kind="stable")  # values first, in order
+        sub = np.take_along_axis(sub, order, axis=1)
+        look[gaps] = (sub[:, 0:w2:2] == sub[:, 1:w2:2]).any(axis=1)
+    return look
+
+
 def _row_facts(
     y: NDArray[np.float64], x: NDArray[np.float64], market_slope: bool
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
@@ -207,15 +235,7 @@ def _row_facts(
                 np.copyto(dx, 0.0, where=miss)
                 sd_x[lo:hi] = np.sqrt(np.einsum("ij,ij->i", dx, dx) / nb)
         ym = np.where(miss, np.nan, y[lo:hi])
-        # a majority value needs a pair of equal values in every pairing of the days
-        # of a complete row (pigeonhole): rows that fail either pairing below have
-        # none (count 0); the others and the rows with gaps are searched
-        look = nb < d
-        if d % 2 == 0 and d:
-            h = d // 2
-            look |= (ym[:, 0::2] == ym[:, 1::2]).any(axis=1) & (ym[:, :h] == ym[:, h:]).any(axis=1)
-        else:
-            look[:] = True
+        look = _may_hold_majority(ym, nb)
         value[lo:hi], k[lo:hi] = np.nan, 0
         if look.all():
             value[lo:hi], k[lo:hi] = majority_value(ym)

@@ -128,6 +128,11 @@ def test_estimation_problems_match_the_rules_row_by_row(width, monkeypatch):
     y[rng.random(e) < 0.05] = 0.013  # constant
     y[10, ::2] = 0.02  # majority in alternate days: no equal neighbour in the first pairing
     y[11, : width // 2 + 1] = -0.01  # majority in a run: no equal pair across the halves
+    if width > 2:  # a majority among the values of a row with gaps on every other day
+        y[12] = 0.03
+        y[12, 1::2] = np.nan
+        y[12, 1] = 0.01
+    y[13] = np.nan  # no values
     x[rng.random(e) < 0.05] = 0.002  # flat market
     sigma2 = rng.choice([4e-4, 1e-14, np.nan, 0.0], size=e, p=[0.85, 0.05, 0.05, 0.05])
     monkeypatch.setattr(checks, "CHECK_BLOCK", 64)

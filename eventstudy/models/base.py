@@ -146,7 +146,7 @@ class ModelFit:
         if len(fits) == 1:
             return fits[0]
         first = fits[0]
-        arrays = {
+        arrays: dict[str, Any] = {
             f.name: np.concatenate([getattr(x, f.name) for x in fits])
             for f in fields(first)
             if isinstance(getattr(first, f.name), np.ndarray)
