@@ -43,13 +43,14 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
+from eventstudy._leak_grid import _Grids, _grids, _placebo_positions
+from eventstudy._leak_grid import _smallest_rows as _smallest_rows  # re-exported
 from eventstudy.abnormal import compute_abnormal
 from eventstudy.align import window_values
 from eventstudy.estimation_checks import MAX_STANDARDISED, estimation_problems
-from eventstudy.exceptions import WindowError
+from eventstudy.exceptions import EventStudyError, WindowError
 from eventstudy.models import ModelFit, NormalReturnModel, regressors_missing
 from eventstudy.windows import Window
 
@@ -115,62 +116,6 @@ STATS_BLOCK: Final = 20_000
 FIT_ROWS: Final = 1024
 
 
-@dataclass(frozen=True)
-class _Grids:
-    """The returns of the firms read, transposed to (firms x days) and padded with NaN.
-
-    Each event's window of days is then one contiguous slice of its firm's row
-    (a strided view, :func:`numpy.lib.stride_tricks.sliding_window_view`),
-    instead of one scattered read per cell of the (days x tickers) panel.  The
-    values are those of :func:`eventstudy.align.window_values` (NaN outside the
-    panel); ``est_firm`` has the excluded days (limit hits) set to NaN.
-    """
-
-    firms: NDArray[np.int64]  # sorted panel columns
-    firm: NDArray[np.float64]  # (firms, pad + T + pad)
-    est_firm: NDArray[np.float64]
-    market: NDArray[np.float64]  # (pad + T + pad,)
-    pad: int
-
-    def windows(
-        self, tk: NDArray[np.int64], d0: NDArray[np.int64], offsets: NDArray[np.int64], *, est: bool
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Firm returns and market returns (E, len(offsets)) on ``d0 + offsets``."""
-        width = len(offsets)
-        start = d0 + (int(offsets[0]) + self.pad)
-        rows = np.searchsorted(self.firms, tk)
-        grid = self.est_firm if est else self.firm
-        y = sliding_window_view(grid, width, axis=1)[rows, start]
-        return y, sliding_window_view(self.market, width)[start]
-
-
-def _grids(
-    panel: Any,
-    model: NormalReturnModel,
-    firms: NDArray[np.int64],
-    exclude: NDArray[np.bool_] | None,
-    lo: int,
-    hi: int,
-) -> _Grids | None:
-    """:class:`_Grids` of ``firms`` for offsets ``lo..hi``; None when the model's
-    regressors are not the market return alone (the general gather is used)."""
-    reg = model.regressors(panel)
-    if reg.rf is not None or reg.x.ndim != 1:
-        return None
-    t_len = panel.firm.shape[0]
-    pad = max(0, -lo)
-    width = pad + t_len + max(0, hi)
-    firm = np.full((len(firms), width), np.nan)
-    firm[:, pad : pad + t_len] = np.asarray(panel.firm, dtype=np.float64)[:, firms].T
-    est_firm = firm
-    if exclude is not None:  # limit-hit days left out of the model, as in the study
-        est_firm = firm.copy()
-        est_firm[:, pad : pad + t_len][np.asarray(exclude[:, firms], dtype=bool).T] = np.nan
-    market = np.full(width, np.nan)
-    market[pad : pad + t_len] = reg.x
-    return _Grids(firms, firm, est_firm, market, pad)
-
-
 def _stats(
     panel: Any,
     model: NormalReturnModel,
@@ -183,8 +128,13 @@ def _stats(
     min_days: int,
     exclude: NDArray[np.bool_] | None = None,
     grids: _Grids | None = None,
+    fit: ModelFit | None = None,
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
-    """Statistics of events (tk, d0), computed in blocks of :data:`STATS_BLOCK` events."""
+    """Statistics of events (tk, d0), computed in blocks of :data:`STATS_BLOCK` events.
+
+    ``fit``, when given, is the model already fitted on ``est`` for these
+    events, all of which passed the estimation checks (the study's own fit).
+    """
     parts = [
         _stats_block(
             panel,
@@ -198,6 +148,7 @@ def _stats(
             min_days,
             exclude,
             grids,
+            None if fit is None else fit.subset(np.arange(lo, min(lo + STATS_BLOCK, len(tk)))),
         )
         for lo in range(0, max(len(tk), 1), STATS_BLOCK)
     ]
@@ -281,10 +232,14 @@ def _stats_block(
     min_days: int,
     exclude: NDArray[np.bool_] | None = None,
     grids: _Grids | None = None,
+    fit: ModelFit | None = None,
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Statistics of events (tk, d0); also returns each event's CAR path over -20..+1."""
     est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
-    fit, ok = _estimate(panel, model, est, tk, d0, min_days, exclude, grids)
+    if fit is None:
+        fit, ok = _estimate(panel, model, est, tk, d0, min_days, exclude, grids)
+    else:
+        ok = np.ones(len(tk), dtype=bool)
     y_ev, x_ev = _gather(panel, model, grids, tk, d0, _TAUS, None)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ar = model.abnormal(fit, y_ev, x_ev)
@@ -343,76 +298,6 @@ def _stats_block(
     path[~ok] = np.nan
     out["usable"] = ok
     return out, path
-
-
-def _placebo_positions(
-    panel: Any,
-    tk: NDArray[np.int64],
-    d0: NDArray[np.int64],
-    event: Window,
-    est: Window,
-    per_firm: int,
-    rng: np.random.Generator,
-    rows: NDArray[np.float64] | None = None,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Random pseudo day-0s per firm whose [-20,+1] misses every event window of the firm.
-
-    Each usable day of each firm gets a key from one ``rng.random((T, firms))``
-    draw (unusable days: ``inf``); a firm's pseudo events are its ``per_firm``
-    usable days with the smallest keys, returned by rank, then firm.  The
-    blocked days are set event by event (O(events x window), not a cumulative
-    sum over the whole grid) and the selection runs along each firm's row of
-    the transposed key matrix.  ``rows``, optional, are the firms' returns as
-    (firms x T) (``panel.firm[:, firms].T``), to skip that gather.
-    """
-    t_len = panel.firm.shape[0]
-    firms, inv = np.unique(tk, return_inverse=True)
-    if not len(firms):
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    # a pseudo day 0 p is excluded when [p-20, p+1] meets [d0+a, d0+b]
-    lo = np.clip(d0 + event.start - 1, 0, t_len)
-    hi = np.clip(d0 + event.end + 20 + 1, 0, t_len)
-    span = np.arange(event.end - event.start + 22, dtype=np.int64)
-    day = lo[:, None] + span[None, :]
-    inside = day < hi[:, None]
-    ok = np.ones((len(firms), t_len), dtype=bool)  # (firms, T)
-    ok[np.broadcast_to(inv[:, None], day.shape)[inside], day[inside]] = False
-    ok[:, : max(0, min(-est.start, t_len))] = False  # p + est.start >= 0
-    ok[:, max(t_len - 1, 0) :] = False  # p + 1 < T
-    if rows is None or rows.shape != ok.shape:
-        rows = np.asarray(panel.firm)[:, firms].T
-    ok &= ~np.isnan(rows)
-    keys = np.where(ok, rng.random((t_len, len(firms))).T, np.inf)
-    order = _smallest(keys, per_firm)  # (firms, k)
-    take = np.take_along_axis(ok, order, axis=1)
-    order, take = order.T, take.T  # (k, firms): by rank, then firm
-    cols = np.broadcast_to(np.arange(len(firms))[None, :], order.shape)
-    return firms[cols[take]].astype(np.int64), order[take].astype(np.int64)
-
-
-def _smallest(keys: NDArray[np.float64], k: int) -> NDArray[np.intp]:
-    """Columns of the ``k`` smallest keys of each row, in increasing order of key.
-
-    ``np.argsort(keys, axis=1)[:, :k]`` for distinct finite keys (ties, the
-    ``inf`` of unusable days, come after every finite key either way), by a
-    partition and a sort of the ``k`` selected columns only.
-    """
-    t_len = keys.shape[1]
-    if k >= t_len:
-        return np.argsort(keys, axis=1)
-    part = (
-        np.argpartition(keys, k - 1, axis=1)[:, :k]
-        if k > 0
-        else np.empty((keys.shape[0], 0), np.intp)
-    )
-    sub = np.take_along_axis(keys, part, axis=1)
-    return np.take_along_axis(part, np.argsort(sub, axis=1), axis=1)
-
-
-def _smallest_rows(keys: NDArray[np.float64], k: int) -> NDArray[np.intp]:
-    """Rows of the ``k`` smallest keys of each column, in increasing order of key
-    (:func:`_smallest` of the transposed keys)."""
-    return _smallest(np.ascontiguousarray(keys.T), k).T
 
 
 def _upper_p(x: NDArray[np.float64], ref: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -478,6 +363,7 @@ def leakage_diagnostics(
     seed: int = 0,
     others: pd.DataFrame | None = None,
     note: str = "",
+    fit: ModelFit | None = None,
 ) -> LeakageResult:
     """Leakage statistics, placebo p-values and flags of the included events.
 
@@ -494,6 +380,13 @@ def leakage_diagnostics(
     on [-20,-1] leaves every pre-event CAR at zero by construction); the
     study passes :func:`eventstudy.study.leakage_window` of its estimation
     window and states the move in ``note``.
+
+    ``fit``, optional, is the model fitted on ``est`` for the events of
+    ``tk``/``d0`` (with the days of ``exclude`` left out), every one of which
+    passed the estimation checks with at least ``min_days`` days: the study's
+    own fit when its estimation window is ``est``.  It is used instead of
+    fitting the events again (the pseudo-events are always fitted here); the
+    numbers are the same.
 
     Raises
     ------
@@ -537,7 +430,11 @@ def leakage_diagnostics(
         )
     rows = None if grids is None else grids.firm[:, grids.pad : grids.pad + t_len]
     ptk, pd0 = _placebo_positions(panel, b_tk, b_d0, event, est, per_firm, rng, rows)
-    stats, path = _stats(panel, model, est, tk, d0, lu, status, logvol, min_days, exclude, grids)
+    if fit is not None and len(fit.n) != len(tk):
+        raise EventStudyError(f"leakage: the fit has {len(fit.n)} events, tk has {len(tk)}")
+    stats, path = _stats(
+        panel, model, est, tk, d0, lu, status, logvol, min_days, exclude, grids, fit
+    )
     pstats, ppath = _stats(
         panel, model, est, ptk, pd0, lu, status, logvol, min_days, exclude, grids
     )

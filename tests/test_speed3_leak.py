@@ -20,11 +20,13 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import make_events, make_panel
 
 import eventstudy.estimation_checks as checks
 import eventstudy.leakage as leak
 import eventstudy.models.market as market
 from eventstudy.estimation_checks import CHECK_REASONS, SIGMA_FLOOR, estimation_problems
+from eventstudy.exceptions import EventStudyError
 from eventstudy.inference.resampling import _canonical_order
 from eventstudy.models import MarketModel, ModelFit, get_model
 from eventstudy.windows import Window
@@ -282,3 +284,50 @@ def test_bootstrap_canonical_order_is_the_full_lexsort(seed):
         has = (~np.isnan(x)).any(axis=-1)
         keys = np.concatenate([np.moveaxis(x, -1, 0)[::-1], (~has)[None]], axis=0)
         np.testing.assert_array_equal(_canonical_order(x, has), np.lexsort(keys, axis=-1))
+
+
+def test_leakage_given_the_study_fit_gives_the_same_numbers():
+    panel = _panel(4)
+    tk, d0 = _events(panel, 150, seed=3)
+    model, est = MarketModel(), Window(-150, -21)
+    exclude = np.random.default_rng(8).random(panel.firm.shape) < 0.03
+    fit, ok = leak._estimate(panel, model, est, tk, d0, 60, exclude, None)
+    assert 50 < ok.sum() < len(ok)
+    events = pd.DataFrame({"event_id": [f"E{i}" for i in range(ok.sum())], "ticker": "x"})
+    args = (panel, model, est, Window(-10, 10), events, tk[ok], d0[ok])
+    kw = dict(min_days=60, exclude=exclude, placebo_per_firm=20)
+    refit = leak.leakage_diagnostics(*args, **kw)
+    given = leak.leakage_diagnostics(*args, **kw, fit=fit.subset(ok))
+    for name in ("table", "placebo", "placebo_path"):
+        pd.testing.assert_frame_equal(getattr(refit, name), getattr(given, name), check_exact=True)
+    with pytest.raises(EventStudyError, match="the fit has 3 events"):
+        leak.leakage_diagnostics(*args, **kw, fit=fit.subset(np.arange(3)))
+
+
+def test_a_study_with_the_default_windows_reuses_its_fit(monkeypatch):
+    """Default windows: the leakage model's window is the study's, the study passes
+    its fit; the leakage table is the one computed by refitting every event."""
+    import eventstudy as es
+
+    returns, tickers = make_panel(n_firms=10, n_days=420, seed=2)
+    dates = pd.DatetimeIndex(sorted(returns["date"].unique()))
+    ev = make_events(tickers, dates, 25, seed=4)
+    seen = []
+    real = leak.leakage_diagnostics
+
+    def spy(*a, **k):
+        seen.append(k.get("fit") is not None)
+        return real(*a, **k)
+
+    monkeypatch.setattr(leak, "leakage_diagnostics", spy)
+    given = es.EventStudy(ev, returns, tests=["csect_t"], calendar_time=False).fit()
+
+    def no_fit(*a, **k):
+        k["fit"] = None
+        return real(*a, **k)
+
+    monkeypatch.setattr(leak, "leakage_diagnostics", no_fit)
+    refit = es.EventStudy(ev, returns, tests=["csect_t"], calendar_time=False).fit()
+    assert seen == [True]
+    for name in ("leakage", "placebo", "runup_path"):
+        pd.testing.assert_frame_equal(getattr(given, name), getattr(refit, name), check_exact=True)
