@@ -26,12 +26,14 @@ class _Grids:
     (a strided view, :func:`numpy.lib.stride_tricks.sliding_window_view`),
     instead of one scattered read per cell of the (days x tickers) panel.  The
     values are those of :func:`eventstudy.align.window_values` (NaN outside the
-    panel); ``est_firm`` has the excluded days (limit hits) set to NaN.
+    panel); ``excluded`` marks the days left out of the estimation (limit hits),
+    as one byte per cell rather than a second copy of the returns.  ``tk``
+    passed to :meth:`windows` must be among ``firms``.
     """
 
     firms: NDArray[np.int64]  # sorted panel columns
     firm: NDArray[np.float64]  # (firms, pad + T + pad)
-    est_firm: NDArray[np.float64]
+    excluded: NDArray[np.bool_] | None  # same shape, or None
     market: NDArray[np.float64]  # (pad + T + pad,)
     pad: int
 
@@ -42,8 +44,10 @@ class _Grids:
         width = len(offsets)
         start = d0 + (int(offsets[0]) + self.pad)
         rows = np.searchsorted(self.firms, tk)
-        grid = self.est_firm if est else self.firm
-        y = sliding_window_view(grid, width, axis=1)[rows, start]
+        y = sliding_window_view(self.firm, width, axis=1)[rows, start]
+        if est and self.excluded is not None:
+            gone = sliding_window_view(self.excluded, width, axis=1)[rows, start]
+            y[gone] = np.nan
         return y, sliding_window_view(self.market, width)[start]
 
 
@@ -65,13 +69,13 @@ def _grids(
     width = pad + t_len + max(0, hi)
     firm = np.full((len(firms), width), np.nan)
     firm[:, pad : pad + t_len] = np.asarray(panel.firm, dtype=np.float64)[:, firms].T
-    est_firm = firm
+    excluded = None
     if exclude is not None:  # limit-hit days left out of the model, as in the study
-        est_firm = firm.copy()
-        est_firm[:, pad : pad + t_len][np.asarray(exclude[:, firms], dtype=bool).T] = np.nan
+        excluded = np.zeros(firm.shape, dtype=bool)
+        excluded[:, pad : pad + t_len] = np.asarray(exclude[:, firms], dtype=bool).T
     market = np.full(width, np.nan)
     market[pad : pad + t_len] = reg.x
-    return _Grids(firms, firm, est_firm, market, pad)
+    return _Grids(firms, firm, excluded, market, pad)
 
 
 def _placebo_positions(
