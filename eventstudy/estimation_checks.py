@@ -86,23 +86,37 @@ CHECK_REASONS: Final = {
 }
 
 
+#: Events per block of :func:`estimation_problems` (its temporaries stay in cache).
+CHECK_BLOCK: Final = 1024
+
+
 def majority_value(y: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Per row, the value that may fill most of it, and how often it occurs.
 
     A value that occupies more than half of a row's non-NaN entries is
-    necessarily its (lower) median, so one sort per row finds it: returns the
-    lower median of each row and its count.  When the count is at most half
-    of the row, no value holds a majority.  NaN (and 0 counts) for all-NaN rows.
+    necessarily its (lower) median: returns the lower median of each row and
+    its count (a partition at the middle position for rows without NaN, a
+    sort for the others).  When the count is at most half of the row, no
+    value holds a majority.  NaN (and 0 counts) for all-NaN rows.
     """
     e, w = y.shape
     if w == 0:
         return np.full(e, np.nan), np.zeros(e, dtype=np.int64)
-    s = np.sort(y, axis=1)  # NaN last
-    n = (~np.isnan(y)).sum(axis=1)
-    mid = s[np.arange(e), np.maximum(n - 1, 0) // 2]
-    mid = np.where(n > 0, mid, np.nan)
-    k = (y == mid[:, None]).sum(axis=1).astype(np.int64)
-    return mid, k
+    n = w - np.count_nonzero(np.isnan(y), axis=1)
+    med = np.empty(e)
+    full = n == w
+    if full.any():  # no NaN: a partition at the middle position (linear time)
+        rows = y if full.all() else y[full]
+        med[full] = np.partition(rows, (w - 1) // 2, axis=1)[:, (w - 1) // 2]
+    if not full.all():
+        part = ~full
+        s = np.sort(y[part], axis=1)  # NaN last
+        n_p = n[part]
+        low = s[np.arange(len(s)), np.maximum(n_p - 1, 0) // 2]
+        med[part] = np.where(n_p > 0, low, np.nan)
+    med += 0.0  # -0.0 and 0.0 are one value, reported as 0
+    k = np.count_nonzero(y == med[:, None], axis=1).astype(np.int64)
+    return med, k
 
 
 def estimation_problems(
@@ -135,8 +149,7 @@ def estimation_problems(
     out = np.full(e, "", dtype=object)
     if e == 0:
         return out
-    both = ~(np.isnan(y) | np.isnan(x))
-    n = both.sum(axis=1)
+    n, sd_x, value, k = _row_facts(y, x, market_slope)
     todo = n > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma = np.sqrt(sigma2)
@@ -147,15 +160,10 @@ def estimation_problems(
             out[new] = texts(np.flatnonzero(new))
 
     if market_slope:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            xbar = np.where(both, x, 0.0).sum(axis=1) / n
-            dx = np.where(both, x - xbar[:, None], 0.0)
-            sd_x = np.sqrt(np.einsum("ij,ij->i", dx, dx) / n)
         put(
             ~(sd_x >= SIGMA_FLOOR),
             lambda idx: [CHECK_REASONS["flat_market"].format(sd=sd_x[i]) for i in idx],
         )
-    value, k = majority_value(np.where(both, y, np.nan))
     put(
         k == n,
         lambda idx: [
@@ -172,6 +180,70 @@ def estimation_problems(
         lambda idx: [CHECK_REASONS["zero_variance"].format(sigma=sigma[i]) for i in idx],
     )
     return out
+
+
+def _may_hold_majority(y: NDArray[np.float64], n: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """False for rows that cannot hold a value on more than half of their ``n`` days.
+
+    Pigeonhole: pair up a row's ``n`` values (``n`` even); a value on more
+    than ``n/2`` of them fills both places of some pair, whatever the
+    pairing.  Complete rows are tested with two pairings (neighbours, and day
+    ``i`` with day ``i + n/2``), rows with gaps with neighbours after moving
+    their values to the front (a stable sort of the gaps); rows with an odd
+    number of values are kept.
+    """
+    e, d = y.shape
+    look = n % 2 == 1
+    full = n == d
+    w2 = 2 * (d // 2)
+    if d % 2 == 0 and full.any():
+        h = d // 2
+        yf = y[full] if not full.all() else y
+        pairs = (yf[:, 0::2] == yf[:, 1::2]).any(axis=1) & (yf[:, :h] == yf[:, h:]).any(axis=1)
+        look[full] |= pairs
+    gaps = ~full & ~look
+    if gaps.any():
+        sub = y[gaps]
+        order = np.argsort(np.isnan(sub), axis=1, kind="stable")  # values first, in order
+        sub = np.take_along_axis(sub, order, axis=1)
+        look[gaps] = (sub[:, 0:w2:2] == sub[:, 1:w2:2]).any(axis=1)
+    return look
+
+
+def _row_facts(
+    y: NDArray[np.float64], x: NDArray[np.float64], market_slope: bool
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Per row over the days where ``y`` and ``x`` are both present: their number,
+    the market's standard deviation (NaN unless ``market_slope``), the firm's
+    majority value and its count (:func:`majority_value`; NaN and 0 where a
+    row cannot hold a majority), in blocks of :data:`CHECK_BLOCK` rows."""
+    e, d = y.shape
+    n = np.empty(e, dtype=np.int64)
+    sd_x = np.full(e, np.nan)
+    value = np.empty(e)
+    k = np.empty(e, dtype=np.int64)
+    for lo in range(0, e, CHECK_BLOCK):
+        hi = min(lo + CHECK_BLOCK, e)
+        miss = np.isnan(y[lo:hi])
+        miss |= np.isnan(x[lo:hi])
+        nb = d - np.count_nonzero(miss, axis=1).astype(np.int64)
+        if market_slope:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                dx = np.where(miss, 0.0, x[lo:hi])
+                xbar = dx.sum(axis=1) / nb
+                np.subtract(dx, xbar[:, None], out=dx)
+                np.copyto(dx, 0.0, where=miss)
+                sd_x[lo:hi] = np.sqrt(np.einsum("ij,ij->i", dx, dx) / nb)
+        ym = np.where(miss, np.nan, y[lo:hi])
+        look = _may_hold_majority(ym, nb)
+        value[lo:hi], k[lo:hi] = np.nan, 0
+        if look.all():
+            value[lo:hi], k[lo:hi] = majority_value(ym)
+        elif look.any():
+            idx = lo + np.flatnonzero(look)
+            value[idx], k[idx] = majority_value(ym[look])
+        n[lo:hi] = nb
+    return n, sd_x, value, k
 
 
 def standardised_outliers(

@@ -45,11 +45,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from eventstudy._leak_grid import _Grids, _grids, _placebo_positions
+from eventstudy._leak_grid import _smallest_rows as _smallest_rows  # re-exported
 from eventstudy.abnormal import compute_abnormal
 from eventstudy.align import window_values
 from eventstudy.estimation_checks import MAX_STANDARDISED, estimation_problems
-from eventstudy.exceptions import WindowError
-from eventstudy.models import NormalReturnModel, regressors_missing
+from eventstudy.exceptions import EventStudyError, WindowError
+from eventstudy.models import ModelFit, NormalReturnModel, regressors_missing
 from eventstudy.windows import Window
 
 __all__ = ["LEAK_RULES", "LEAK_STATS", "LeakageResult", "leakage_diagnostics"]
@@ -109,6 +111,9 @@ class LeakageResult:
 
 #: Events per block of :func:`_stats` (bounds its temporary arrays).
 STATS_BLOCK: Final = 20_000
+#: Events per block of the estimation (gather, fit, checks) inside a block of
+#: :func:`_stats`: the block's (events x days) arrays stay in the processor's cache.
+FIT_ROWS: Final = 1024
 
 
 def _stats(
@@ -122,8 +127,14 @@ def _stats(
     logvol: NDArray[np.float64] | None,
     min_days: int,
     exclude: NDArray[np.bool_] | None = None,
+    grids: _Grids | None = None,
+    fit: ModelFit | None = None,
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
-    """Statistics of events (tk, d0), computed in blocks of :data:`STATS_BLOCK` events."""
+    """Statistics of events (tk, d0), computed in blocks of :data:`STATS_BLOCK` events.
+
+    ``fit``, when given, is the model already fitted on ``est`` for these
+    events, all of which passed the estimation checks (the study's own fit).
+    """
     parts = [
         _stats_block(
             panel,
@@ -136,6 +147,8 @@ def _stats(
             logvol,
             min_days,
             exclude,
+            grids,
+            None if fit is None else fit.subset(np.arange(lo, min(lo + STATS_BLOCK, len(tk)))),
         )
         for lo in range(0, max(len(tk), 1), STATS_BLOCK)
     ]
@@ -145,6 +158,66 @@ def _stats(
         pd.concat([p[0] for p in parts], ignore_index=True),
         np.concatenate([p[1] for p in parts], axis=0),
     )
+
+
+def _gather(
+    panel: Any,
+    model: NormalReturnModel,
+    grids: _Grids | None,
+    tk: NDArray[np.int64],
+    d0: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    exclude: NDArray[np.bool_] | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Firm returns and regressors on ``d0 + offsets``; ``exclude`` days NaN in ``y``."""
+    if grids is not None:
+        return grids.windows(tk, d0, offsets, est=exclude is not None)
+    y, x = model.regressors(panel).windows(panel.firm, d0, offsets, tk)
+    if exclude is not None:
+        y = np.where(window_values(exclude, d0, offsets, tk, False), np.nan, y)
+    return y, x
+
+
+def _estimate(
+    panel: Any,
+    model: NormalReturnModel,
+    est: Window,
+    tk: NDArray[np.int64],
+    d0: NDArray[np.int64],
+    min_days: int,
+    exclude: NDArray[np.bool_] | None,
+    grids: _Grids | None,
+) -> tuple[ModelFit, NDArray[np.bool_]]:
+    """The model fitted on ``est`` and whether each event can be used, in blocks of
+    :data:`FIT_ROWS` events (gather, fit and checks on arrays that stay in cache)."""
+    est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
+    slope = getattr(model, "k", 1) >= 2
+    fits, oks = [], []
+    for lo in range(0, max(len(tk), 1), FIT_ROWS):
+        tk_b, d0_b = tk[lo : lo + FIT_ROWS], d0[lo : lo + FIT_ROWS]
+        y_est, x_est = _gather(panel, model, grids, tk_b, d0_b, est_off, exclude)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # rows without estimation days (placebo dates early in a firm's data)
+            # give NaN; they are marked unusable here
+            fit = model.fit(y_est, x_est)
+            ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0)
+            ok &= ~fit.degenerate
+            one = x_est.ndim == 2  # a single regressor: the market (or none)
+            x_chk = x_est if one else np.where(regressors_missing(x_est), np.nan, 0.0)
+            if ok.all():
+                ok &= (
+                    estimation_problems(fit.sigma2, y_est, x_chk, market_slope=slope and one) == ""
+                )
+            elif ok.any():
+                ok[ok] &= (
+                    estimation_problems(
+                        fit.sigma2[ok], y_est[ok], x_chk[ok], market_slope=slope and one
+                    )
+                    == ""
+                )
+        fits.append(fit)
+        oks.append(ok)
+    return ModelFit.concat(fits), np.concatenate(oks)
 
 
 def _stats_block(
@@ -158,25 +231,17 @@ def _stats_block(
     logvol: NDArray[np.float64] | None,
     min_days: int,
     exclude: NDArray[np.bool_] | None = None,
+    grids: _Grids | None = None,
+    fit: ModelFit | None = None,
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Statistics of events (tk, d0); also returns each event's CAR path over -20..+1."""
     est_off = np.arange(est.start, est.end + 1, dtype=np.int64)
-    reg = model.regressors(panel)  # the model's regressors (market, factors, lags/leads)
-    y_est, x_est = reg.windows(panel.firm, d0, est_off, tk)
-    if exclude is not None:  # limit-hit days left out of the model, as in the study
-        y_est = np.where(window_values(exclude, d0, est_off, tk, False), np.nan, y_est)
-    y_ev, x_ev = reg.windows(panel.firm, d0, _TAUS, tk)
+    if fit is None:
+        fit, ok = _estimate(panel, model, est, tk, d0, min_days, exclude, grids)
+    else:
+        ok = np.ones(len(tk), dtype=bool)
+    y_ev, x_ev = _gather(panel, model, grids, tk, d0, _TAUS, None)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # rows without estimation days (placebo dates early in a firm's data)
-        # give NaN; they are marked unusable here
-        fit = model.fit(y_est, x_est)
-        ok = (fit.n >= min_days) & np.isfinite(fit.sigma2) & (fit.sigma2 > 0) & ~fit.degenerate
-        one = x_est.ndim == 2  # a single regressor: the market (or none)
-        slope = getattr(model, "k", 1) >= 2 and one
-        x_chk = x_est if one else np.where(regressors_missing(x_est), np.nan, 0.0)
-        ok[ok] &= (
-            estimation_problems(fit.sigma2[ok], y_est[ok], x_chk[ok], market_slope=slope) == ""
-        )
         ar = model.abnormal(fit, y_ev, x_ev)
         ar[~ok] = np.nan
         wins = tuple(Window(a, b) for a, b in (*PRE_WINDOWS, (-5, 1)))
@@ -233,54 +298,6 @@ def _stats_block(
     path[~ok] = np.nan
     out["usable"] = ok
     return out, path
-
-
-def _placebo_positions(
-    panel: Any,
-    tk: NDArray[np.int64],
-    d0: NDArray[np.int64],
-    event: Window,
-    est: Window,
-    per_firm: int,
-    rng: np.random.Generator,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Random pseudo day-0s per firm whose [-20,+1] misses every event window of the firm."""
-    t_len = panel.firm.shape[0]
-    firms, inv = np.unique(tk, return_inverse=True)
-    if not len(firms):
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    block = np.zeros((t_len + 1, len(firms)), dtype=np.int64)
-    # a pseudo day 0 p is excluded when [p-20, p+1] meets [d0+a, d0+b]
-    lo = np.clip(d0 + event.start - 1, 0, t_len)
-    hi = np.clip(d0 + event.end + 20 + 1, 0, t_len)
-    np.add.at(block, (lo, inv), 1)
-    np.add.at(block, (hi, inv), -1)
-    blocked = np.cumsum(block, axis=0)[:t_len] > 0
-    pos = np.arange(t_len)[:, None]
-    ok = ~blocked & (pos + est.start >= 0) & (pos + 1 < t_len)
-    ok &= ~np.isnan(panel.firm[:, firms])
-    keys = np.where(ok, rng.random(ok.shape), np.inf)
-    order = _smallest_rows(keys, per_firm)
-    take = np.take_along_axis(ok, order, axis=0)
-    cols = np.broadcast_to(np.arange(len(firms))[None, :], order.shape)
-    return firms[cols[take]].astype(np.int64), order[take].astype(np.int64)
-
-
-def _smallest_rows(keys: NDArray[np.float64], k: int) -> NDArray[np.intp]:
-    """Rows of the ``k`` smallest keys of each column, in increasing order of key.
-
-    ``np.argsort(keys, axis=0)[:k]`` for distinct finite keys (ties, the
-    ``inf`` of unusable days, come after every finite key either way), by a
-    partition and a sort of the ``k`` selected rows only.
-    """
-    t_len = keys.shape[0]
-    if k >= t_len:
-        return np.argsort(keys, axis=0)
-    part = (
-        np.argpartition(keys, k - 1, axis=0)[:k] if k > 0 else np.empty((0, keys.shape[1]), np.intp)
-    )
-    sub = np.take_along_axis(keys, part, axis=0)
-    return np.take_along_axis(part, np.argsort(sub, axis=0), axis=0)
 
 
 def _upper_p(x: NDArray[np.float64], ref: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -346,6 +363,7 @@ def leakage_diagnostics(
     seed: int = 0,
     others: pd.DataFrame | None = None,
     note: str = "",
+    fit: ModelFit | None = None,
 ) -> LeakageResult:
     """Leakage statistics, placebo p-values and flags of the included events.
 
@@ -362,6 +380,13 @@ def leakage_diagnostics(
     on [-20,-1] leaves every pre-event CAR at zero by construction); the
     study passes :func:`eventstudy.study.leakage_window` of its estimation
     window and states the move in ``note``.
+
+    ``fit``, optional, is the model fitted on ``est`` for the events of
+    ``tk``/``d0`` (with the days of ``exclude`` left out), every one of which
+    passed the estimation checks with at least ``min_days`` days: the study's
+    own fit when its estimation window is ``est``.  It is used instead of
+    fitting the events again (the pseudo-events are always fitted here); the
+    numbers are the same.
 
     Raises
     ------
@@ -380,7 +405,6 @@ def leakage_diagnostics(
     if volume is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
             logvol = np.where(volume > 0, np.log(volume), np.nan)
-    stats, path = _stats(panel, model, est, tk, d0, lu, status, logvol, min_days, exclude)
     rng = np.random.default_rng([seed, 7])
     # pseudo-event windows avoid every placed announcement of the firm, included or not
     if others is not None and len(others):
@@ -392,8 +416,28 @@ def leakage_diagnostics(
         b_tk, b_d0 = tk, d0
     n_firms = len(np.unique(tk))
     per_firm = min(placebo_per_firm, max(MIN_PER_FIRM, max_placebo // max(n_firms, 1)))
-    ptk, pd0 = _placebo_positions(panel, b_tk, b_d0, event, est, per_firm, rng)
-    pstats, ppath = _stats(panel, model, est, ptk, pd0, lu, status, logvol, min_days, exclude)
+    grids = None
+    t_len = panel.firm.shape[0]
+    if len(tk) and d0.min() >= 0 and d0.max() < t_len:
+        # the placebo firms are the events' firms (``b_tk`` adds only their other events)
+        grids = _grids(
+            panel,
+            model,
+            np.unique(tk),
+            exclude,
+            min(est.start, int(_TAUS[0])),
+            max(est.end, int(_TAUS[-1])),
+        )
+    rows = None if grids is None else grids.firm[:, grids.pad : grids.pad + t_len]
+    ptk, pd0 = _placebo_positions(panel, b_tk, b_d0, event, est, per_firm, rng, rows)
+    if fit is not None and len(fit.n) != len(tk):
+        raise EventStudyError(f"leakage: the fit has {len(fit.n)} events, tk has {len(tk)}")
+    stats, path = _stats(
+        panel, model, est, tk, d0, lu, status, logvol, min_days, exclude, grids, fit
+    )
+    pstats, ppath = _stats(
+        panel, model, est, ptk, pd0, lu, status, logvol, min_days, exclude, grids
+    )
     keep = pstats["usable"].to_numpy()
     pstats, ppath = pstats[keep].reset_index(drop=True), ppath[keep]
     avail = [r for r, (col, _) in LEAK_STATS.items() if np.isfinite(pstats[col].to_numpy()).any()]

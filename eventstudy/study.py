@@ -513,6 +513,7 @@ def _run(
                 }
             ),
             note=leak_note,
+            fit=fit if leak_est == spec.estimation else None,  # same window: no refit
         )
     bar.update()
     bar.set_postfix_str("calendar time, groups, results")

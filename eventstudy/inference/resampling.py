@@ -161,8 +161,7 @@ class Bootstrap(EventTest):
         # a canonical order of the events, so that the draw does not depend on
         # the order in which they come: by their values (events with a value first,
         # since the draw indexes the first k rows of each member)
-        keys = np.concatenate([np.moveaxis(x, -1, 0)[::-1], (~has)[None]], axis=0)
-        perm = np.lexsort(keys, axis=-1)
+        perm = _canonical_order(x, has)
         xc = np.take_along_axis(x, perm[..., None], axis=1)
         pc = np.take_along_axis(present, perm[..., None], axis=1)
         x0 = np.where(pc, xc - mean[:, None, :], 0.0)
@@ -181,6 +180,7 @@ class Bootstrap(EventTest):
         # are (fewer replicates per block would make the cost grow faster than linearly)
         step = max(_MIN_REPS, _CHUNK // max(1, n_b * n_ev))
         below = np.zeros((n_b, n_col))
+        ones = np.ones(0)
         for b0 in range(0, self.reps, step):
             nb = min(step, self.reps - b0)
             parts = []
@@ -188,9 +188,16 @@ class Bootstrap(EventTest):
                 kv = int(k[mem[0]])
                 idx = g.integers(0, max(kv, 1), size=(nb, kv))
                 row = (mem[:, None, None] * nb + np.arange(nb)[None, :, None]) * n_ev
-                parts.append((row + idx[None]).ravel())
+                if len(mem) == 1:
+                    idx += row[0]  # in place: the draw is not needed again
+                    parts.append(idx.ravel())
+                else:
+                    parts.append((row + idx[None]).ravel())
             key = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            cnt = np.bincount(key, minlength=n_b * nb * n_ev).astype(np.float64)
+            if len(ones) < len(key):
+                ones = np.ones(len(key))
+            # counts as floats directly (whole numbers, exact), ready for the product
+            cnt = np.bincount(key, weights=ones[: len(key)], minlength=n_b * nb * n_ev)
             sums = np.matmul(cnt.reshape(n_b, nb, n_ev), rhs)
             s1, s2, m_ = sums[..., :n_col], sums[..., n_col : 2 * n_col], sums[..., 2 * n_col :]
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -199,3 +206,34 @@ class Bootstrap(EventTest):
                 tb = mb / np.sqrt(var / m_)
                 below += (np.abs(tb) < abs_t[:, None, :]).sum(axis=1)
         return below
+
+
+def _canonical_order(x: FloatArray, has: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """Per member, the events ordered by (no value anywhere, column 0, column 1, ...).
+
+    The permutation of ``np.lexsort`` with ``~has`` as its primary key and the
+    columns of ``x`` (n_b, events, columns) next, in order (stable: full ties
+    keep the order of the events; NaN after every number, equal to NaN).  One
+    sort on the first two keys; only the runs of events tied on both are
+    sorted again on the remaining columns.
+    """
+    first = x[..., 0] if x.shape[-1] else np.zeros(x.shape[:-1])
+    perm = np.lexsort((first, ~has), axis=-1)
+    if x.shape[-1] < 2 or x.shape[-2] < 2:
+        return perm
+    f_s = np.take_along_axis(first, perm, axis=-1)
+    h_s = np.take_along_axis(has, perm, axis=-1)
+    same = (f_s[:, 1:] == f_s[:, :-1]) | (np.isnan(f_s[:, 1:]) & np.isnan(f_s[:, :-1]))
+    same &= h_s[:, 1:] == h_s[:, :-1]
+    if not same.any():
+        return perm
+    tied = np.zeros(perm.shape, dtype=bool)
+    tied[:, 1:] |= same
+    tied[:, :-1] |= same
+    run = np.cumsum(np.concatenate([np.ones((len(perm), 1), bool), ~same], axis=1), axis=1)
+    mem, pos = np.nonzero(tied)  # by member, then sorted position
+    idx = perm[mem, pos]
+    rest = x[mem, idx, 1:]
+    order = np.lexsort((*rest.T[::-1], run[mem, pos], mem))
+    perm[mem, pos] = idx[order]
+    return perm

@@ -140,6 +140,20 @@ class ModelFit:
         }
         return replace(self, **arrays, columns={k: v[keep] for k, v in self.columns.items()})
 
+    @staticmethod
+    def concat(fits: list[ModelFit]) -> ModelFit:
+        """One fit from the fits of consecutive blocks of events (rows stacked)."""
+        if len(fits) == 1:
+            return fits[0]
+        first = fits[0]
+        arrays: dict[str, Any] = {
+            f.name: np.concatenate([getattr(x, f.name) for x in fits])
+            for f in fields(first)
+            if isinstance(getattr(first, f.name), np.ndarray)
+        }
+        cols = {k: np.concatenate([x.columns[k] for x in fits]) for k in first.columns}
+        return replace(first, **arrays, columns=cols)
+
     def predictors(self, x: FloatArray) -> FloatArray:
         """Prediction vectors :math:`x_{0t}`, (E, W, q), from gathered regressors ``x``."""
         x3 = x[..., None] if x.ndim == 2 else x

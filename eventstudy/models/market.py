@@ -27,7 +27,7 @@ from eventstudy.models.base import (
     ols_batch,
 )
 
-__all__ = ["Dimson", "MarketModel", "ScholesWilliams", "shifted"]
+__all__ = ["Dimson", "MarketModel", "ScholesWilliams", "market_ols", "shifted"]
 
 
 def shifted(m: FloatArray, k: int) -> FloatArray:
@@ -70,23 +70,9 @@ class MarketModel(NormalReturnModel):
     def fit(self, y: FloatArray, x: FloatArray) -> ModelFit:
         if x.ndim == 3:
             x = x[..., 0]
-        mask, n = self._complete(y, x)
-        nf = n.astype(np.float64)
-        ym = np.where(mask, y, 0.0)
-        xm = np.where(mask, x, 0.0)
-        xbar = _safe_div(xm.sum(axis=1), nf)
-        ybar = _safe_div(ym.sum(axis=1), nf)
-        xc = np.where(mask, x - xbar[:, None], 0.0)
-        yc = np.where(mask, y - ybar[:, None], 0.0)
-        sxx = np.einsum("ij,ij->i", xc, xc)
-        sxy = np.einsum("ij,ij->i", xc, yc)
-        beta = _safe_div(sxy, sxx)
-        alpha = ybar - beta * xbar
-        resid = yc - beta[:, None] * xc
-        ssr = np.einsum("ij,ij->i", resid, resid)
+        alpha, beta, ssr, sxx, raw, n, xbar = market_ols(y, x)
         dof = n - self.k
         sigma2 = _safe_div(ssr, dof.astype(np.float64))
-        raw = np.einsum("ij,ij->i", xm, xm)
         flat = ~(sxx > 0) | ~(sxx > 1e-20 * raw)
         return _one_regressor_fit(alpha, beta, sigma2, n, dof, sxx, xbar, flat, pred=0)
 
@@ -94,6 +80,55 @@ class MarketModel(NormalReturnModel):
         if x.ndim == 3:
             x = x[..., 0]
         return y - fit.alpha[:, None] - fit.beta[:, None] * x
+
+
+#: Events per block of :func:`market_ols`: its (block x days) temporaries stay in
+#: the processor's cache, so each pass over them is not a pass over main memory.
+FIT_BLOCK = 512
+
+
+def market_ols(
+    y: FloatArray, x: FloatArray
+) -> tuple[
+    FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, NDArray[np.int64], FloatArray
+]:
+    r"""OLS of ``y`` on a constant and ``x`` per row, over the rows' complete cases.
+
+    Returns ``alpha, beta, ssr, sxx, raw, n, xbar``: with :math:`\bar x, \bar y`
+    the means over the ``n`` complete days, :math:`S_{xx} = \sum (x-\bar x)^2`,
+    :math:`\hat\beta = \sum (x-\bar x)(y-\bar y)/S_{xx}`,
+    :math:`\hat\alpha = \bar y - \hat\beta\bar x`, the residual sum of squares
+    :math:`\sum ((y-\bar y) - \hat\beta (x-\bar x))^2` and the raw
+    :math:`\sum x^2`.  Centred two-pass sums (no cancellation), computed on
+    blocks of :data:`FIT_BLOCK` rows with in-place temporaries: the numbers do
+    not depend on the block size.
+    """
+    e, d = y.shape
+    alpha, beta, ssr, sxx, raw, xbar = (np.empty(e) for _ in range(6))
+    n = np.empty(e, dtype=np.int64)
+    for lo in range(0, e, FIT_BLOCK):
+        hi = min(lo + FIT_BLOCK, e)
+        miss = np.isnan(y[lo:hi])
+        miss |= np.isnan(x[lo:hi])
+        nb = d - np.count_nonzero(miss, axis=1).astype(np.int64)
+        nf = nb.astype(np.float64)
+        xc = np.where(miss, 0.0, x[lo:hi])
+        yc = np.where(miss, 0.0, y[lo:hi])
+        raw[lo:hi] = np.einsum("ij,ij->i", xc, xc)
+        xb = _safe_div(xc.sum(axis=1), nf)
+        yb = _safe_div(yc.sum(axis=1), nf)
+        np.subtract(xc, xb[:, None], out=xc)  # centred on the complete days, 0 elsewhere
+        np.copyto(xc, 0.0, where=miss)
+        np.subtract(yc, yb[:, None], out=yc)
+        np.copyto(yc, 0.0, where=miss)
+        s_xx = np.einsum("ij,ij->i", xc, xc)
+        b = _safe_div(np.einsum("ij,ij->i", xc, yc), s_xx)
+        np.multiply(xc, b[:, None], out=xc)
+        np.subtract(yc, xc, out=yc)  # residuals
+        ssr[lo:hi] = np.einsum("ij,ij->i", yc, yc)
+        alpha[lo:hi] = yb - b * xb
+        beta[lo:hi], sxx[lo:hi], n[lo:hi], xbar[lo:hi] = b, s_xx, nb, xb
+    return alpha, beta, ssr, sxx, raw, n, xbar
 
 
 def _slope(y: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
