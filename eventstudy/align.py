@@ -193,17 +193,23 @@ def _needed_columns(
     return frame.iloc[:, np.flatnonzero(keep)], skipped, norm
 
 
-def _long_from_wide(frame: pd.DataFrame) -> pd.DataFrame:
+def _wide_codes(
+    frame: pd.DataFrame,
+) -> tuple[NDArray[np.int64], NDArray[np.datetime64], NDArray[np.int64], Any, pd.Series]:
+    """Date and ticker codes of every cell of a wide frame, read as long rows.
+
+    Row ``t * n + j`` (0-based) is the cell of date ``t`` and column ``j``, as
+    if the frame were stacked date by date; the codes come from the index and
+    the column names (each read once), not from a long frame of strings.
+    """
     idx = parse_dates(pd.Series(pd.Index(frame.index)), what="returns (index)").dates
     vals = frame.to_numpy()
     t, n = vals.shape
-    return pd.DataFrame(
-        {
-            "date": np.repeat(idx.values, n),
-            "ticker": np.tile(np.asarray(frame.columns.astype(str)), t),
-            "ret": vals.reshape(-1),
-        }
-    )
+    day_c, days = pd.factorize(np.asarray(idx.values, dtype="datetime64[ns]"))
+    col_c, names = pd.factorize(np.asarray(frame.columns.astype(str), dtype=object))
+    dcodes = np.repeat(np.asarray(day_c, dtype=np.int64), n)
+    tcodes = np.tile(np.asarray(col_c, dtype=np.int64), t)
+    return dcodes, np.asarray(days), tcodes, names, pd.Series(vals.reshape(-1), copy=False)
 
 
 def align_panel(
@@ -264,21 +270,24 @@ def align_panel(
                 )
             if tickers is not None:
                 returns, skipped_wide, every = _needed_columns(returns, market, tickers)
-            returns = _long_from_wide(returns)
+            dcodes, duniq, tcodes, tuniq, raw_ret = _wide_codes(returns)
+            returns = pd.DataFrame()  # no span column
         else:
             missing = [c for c in ("date", "ticker", "ret") if c not in returns.columns]
             raise DataError(f"returns: missing column(s) {missing}; expected date, ticker, ret")
-    # dates: one policy for every boundary (year first; zones to China time)
-    dcodes, duniq = _row_dates(returns["date"])
+    else:
+        # dates: one policy for every boundary (year first; zones to China time)
+        dcodes, duniq = _row_dates(returns["date"])
+        # tickers (normalised once per distinct value)
+        tcodes, tuniq = factorize_cells(returns["ticker"], what="returns", label="ticker")
+        raw_ret = returns["ret"]
+    if (tcodes < 0).any():
+        i = _first_row(tcodes < 0)
+        raise DataError(f"returns: row {i + 1} has an empty ticker")
 
     def day_of(i: int) -> object:
         return pd.Timestamp(duniq[dcodes[i]]).date()
 
-    # tickers (normalised once per distinct value)
-    tcodes, tuniq = factorize_cells(returns["ticker"], what="returns", label="ticker")
-    if (tcodes < 0).any():
-        i = _first_row(tcodes < 0)
-        raise DataError(f"returns: row {i + 1} has an empty ticker")
     # the market's own spelling takes the index reading (eventstudy.tickers)
     mkt, mkt_note = normalize_market_ticker(market)
     raw_mkt = str(market).strip()
@@ -293,7 +302,6 @@ def align_panel(
         tcodes = remap[tcodes]
         norm = pd.Index(uniq2)
     # returns
-    raw_ret = returns["ret"]
     if pd.api.types.is_numeric_dtype(raw_ret) and not pd.api.types.is_bool_dtype(raw_ret):
         ret = raw_ret.to_numpy(dtype=np.float64, na_value=np.nan)
     else:

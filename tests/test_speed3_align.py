@@ -183,3 +183,51 @@ def test_profile_counts_equal_per_series_counts(nonzero: bool) -> None:
         med = np.median(np.abs(v))
         assert np.isnan(row["median"]) and med <= 0.2 or row["median"] == med
         assert row["n_nonzero"] == ((np.abs(v) > 0).sum() if nonzero else 0)
+
+
+def _stacked(wide: pd.DataFrame) -> pd.DataFrame:
+    """The long frame a wide one reads as: date by date, columns in order."""
+    t, n = wide.shape
+    return pd.DataFrame(
+        {
+            "date": np.repeat(wide.index.values, n),
+            "ticker": np.tile(np.asarray(wide.columns.astype(str)), t),
+            "ret": wide.to_numpy().reshape(-1),
+        }
+    )
+
+
+@pytest.mark.parametrize("keep", [None, 2, 10], ids=["all", "few", "most"])
+def test_wide_frame_reads_as_its_stacked_long_frame(keep: int | None) -> None:
+    wide = _panel().pivot(index="date", columns="ticker", values="ret")
+    wide.loc[wide.index[6], MKT] = np.nan  # a day without the market
+    firms = sorted(set(wide.columns) - {MKT})
+    wanted = firms if keep is None else firms[:keep]
+    with pytest.warns(Warning, match="without a market return"):
+        a = align_panel(wide, MKT, tickers=wanted)
+    with pytest.warns(Warning, match="without a market return"):
+        b = align_panel(_stacked(wide[[*wanted, MKT]]), MKT)
+    assert list(a.tickers) == list(b.tickers) == wanted
+    assert np.array_equal(a.firm, b.firm, equal_nan=True)
+    assert np.array_equal(a.market, b.market) and a.dates.equals(b.dates)
+    assert a.notes == b.notes
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda w: w.iloc[[0, 1, 2, 1]],  # a date twice
+        lambda w: w.set_axis([*w.columns[:-1], w.columns[0]], axis=1),  # a ticker twice
+        lambda w: w.where(np.arange(w.size).reshape(w.shape) != 40, -1.5),
+        lambda w: w.where(np.arange(w.size).reshape(w.shape) != 27, np.inf),
+        lambda w: w * 100,
+    ],
+    ids=["date twice", "ticker twice", "below -1", "infinite", "percent"],
+)
+def test_wide_frame_errors_name_the_row_of_its_stacked_frame(spoil) -> None:  # type: ignore[no-untyped-def]
+    wide = spoil(_panel(n_firms=4).pivot(index="date", columns="ticker", values="ret"))
+    with pytest.raises(DataError) as wide_err:
+        align_panel(wide, MKT)
+    with pytest.raises(DataError) as long_err:
+        align_panel(_stacked(wide), MKT)
+    assert str(wide_err.value) == str(long_err.value)
