@@ -21,7 +21,13 @@ from numpy.typing import NDArray
 from eventstudy.data.base import Panel
 from eventstudy.dates import factorize_cells, parse_dates
 from eventstudy.exceptions import DataError, DataWarning
-from eventstudy.guards import beyond_limit, beyond_limit_note, check_return_scale, check_unit
+from eventstudy.guards import (
+    beyond_limit,
+    beyond_limit_note,
+    check_return_scale,
+    check_unit,
+    plausible_grid,
+)
 from eventstudy.tickers import near_tickers, normalize_market_ticker, normalize_ticker
 
 __all__ = ["AlignedPanel", "align_panel", "window_values"]
@@ -344,17 +350,23 @@ def align_panel(
                 norm = pd.Index(norm[keep_code])
                 keep_code = np.ones(len(norm), dtype=bool)
                 dcodes, ret = dcodes[sel], ret[sel]
-    # magnitudes: per ticker and pooled, in the declared unit
-    ret = check_return_scale(
-        ret,
-        what="returns",
-        unit=unit,
-        tickers=tcodes,
-        labels=norm.tolist(),
-        dates=duniq,
-        date_codes=dcodes,
-        rows=rows,
-    )
+
+    # magnitudes, per ticker and pooled, in the declared unit: screened on the grid
+    # below (one pass per count); the exact check on the rows, with its messages,
+    # runs where the screen cannot clear the data, and before any other error
+    def row_check() -> None:
+        check_return_scale(
+            ret,
+            what="returns",
+            unit=unit,
+            tickers=tcodes,
+            labels=norm.tolist(),
+            dates=duniq,
+            date_codes=dcodes,
+            rows=rows,
+        )
+
+    scale = 0.01 if unit == "percent" else 1.0
     if unit == "percent":
         notes.append("returns declared in percent (returns_unit='percent'); divided by 100")
     # market
@@ -371,6 +383,7 @@ def align_panel(
         warnings.warn(msg, DataWarning, stacklevel=3)
         mkt, mloc, mkt_note = share, int(norm.get_indexer(pd.Index([share]))[0]), None
     if mloc < 0:
+        row_check()
         _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
         shown = ", ".join(map(str, norm_all[:8]))
         near = near_tickers(mkt, norm_all)
@@ -384,13 +397,15 @@ def align_panel(
         notes.append(mkt_note)
     m_rows = np.flatnonzero(tcodes == mloc)
     if (np.bincount(dcodes[m_rows], minlength=len(duniq)) > 1).any():
+        row_check()
         _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
     m_rows = m_rows[~np.isnan(ret[m_rows])]
     m_days = duniq[dcodes[m_rows]]
     order = np.argsort(m_days, kind="stable")
     mdates = m_days[order]
-    mret = ret[m_rows][order]
+    mret = ret[m_rows][order] * scale
     if len(mdates) < 2:
+        row_check()
         _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
         raise DataError(f"market ticker {mkt} has fewer than 2 returns")
     # firms on the market calendar: the cell of each row in the (days x firms)
@@ -414,12 +429,14 @@ def align_panel(
     seen = np.zeros(len(mdates) * n_f, dtype=bool)
     seen[flat] = True
     if int(np.count_nonzero(seen)) < len(flat):
+        row_check()
         _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
     n_off = 0
     if not uon.all():
         off = ~uon[dcodes] & firm_code[tcodes]
         n_off = int(off.sum())
-        if n_off:
+        if n_off:  # rows the grid does not hold: checked as rows
+            row_check()
             _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
     if n_off:
         msg = (
@@ -430,6 +447,10 @@ def align_panel(
         warnings.warn(msg, DataWarning, stacklevel=3)
     mat = np.full((len(mdates), n_f), np.nan)
     mat.reshape(-1)[flat] = ret[use]
+    if unit == "percent":
+        mat *= scale
+    if not n_off and not plausible_grid(mat, mret, unit):
+        row_check()
     span = None
     if "span" in returns.columns:
         sp = pd.to_numeric(returns["span"], errors="coerce").to_numpy(

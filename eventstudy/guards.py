@@ -40,6 +40,7 @@ __all__ = [
     "beyond_limit_note",
     "check_return_scale",
     "check_unit",
+    "plausible_grid",
 ]
 
 #: Units a return column may be declared in.
@@ -425,6 +426,47 @@ def check_return_scale(
             f"return; a delisted stock's series ends on its last trading day){hint}"
         )
     return dec
+
+
+def plausible_grid(
+    grid: NDArray[np.float64],
+    market: NDArray[np.float64],
+    unit: str,
+    typical: tuple[float, float] = TYPICAL_DAILY_ABS,
+    min_obs: int = MIN_SERIES_OBS,
+) -> bool:
+    """True when :func:`check_return_scale` could not refuse these returns.
+
+    ``grid`` (days x tickers) and ``market`` hold decimals, one series per
+    column plus the market.  A series' median absolute return exceeds
+    ``typical[1]`` only if at least half its values do (and likewise for
+    all values pooled, and for the median of the non-zero values falling
+    below ``typical[0]`` after a percent conversion), so counts per column
+    clear a panel without any median (a series is judged on its own from
+    ``min_obs`` values, all values pooled from 5, as there); a return at or
+    below -1 is refused
+    outright.  False means "look closer": the caller runs the exact check,
+    which decides (and words the message).
+    """
+    lo, hi = typical
+    cols = [grid, market[:, None]]
+    with np.errstate(invalid="ignore"):
+        for x in cols:
+            if (x <= -1.0).any():
+                return False
+        n = np.concatenate([np.count_nonzero(~np.isnan(x), axis=0) for x in cols])
+        a = [np.abs(x) for x in cols]
+        above = np.concatenate([np.count_nonzero(v > hi, axis=0) for v in a])
+        if ((n >= min_obs) & (above >= n // 2)).any():
+            return False
+        if n.sum() >= 5 and above.sum() >= n.sum() // 2:
+            return False
+        if unit == "percent" and lo > 0:
+            nz = np.concatenate([np.count_nonzero(v > 0.0, axis=0) for v in a])
+            small = np.concatenate([np.count_nonzero((v > 0.0) & (v < lo), axis=0) for v in a])
+            if ((nz >= min_obs) & (small >= nz // 2)).any():
+                return False
+    return True
 
 
 # --------------------------------------------------------------------------- limits

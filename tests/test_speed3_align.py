@@ -231,3 +231,54 @@ def test_wide_frame_errors_name_the_row_of_its_stacked_frame(spoil) -> None:  # 
     with pytest.raises(DataError) as long_err:
         align_panel(_stacked(wide), MKT)
     assert str(wide_err.value) == str(long_err.value)
+
+
+def _scale_refuses(grid: np.ndarray, market: np.ndarray, unit: str) -> bool:
+    """Does the exact row check refuse these decimals (as rows, declared in ``unit``)?"""
+    from eventstudy.guards import check_return_scale
+
+    raw = np.concatenate([grid.reshape(-1), market]) / (0.01 if unit == "percent" else 1.0)
+    codes = np.concatenate(
+        [np.tile(np.arange(grid.shape[1]), grid.shape[0]), np.full(len(market), grid.shape[1])]
+    )
+    try:
+        check_return_scale(
+            raw, unit=unit, tickers=codes, labels=[str(i) for i in range(grid.shape[1] + 1)]
+        )
+    except DataError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_grid_screen_clears_only_what_the_row_check_accepts(seed: int) -> None:
+    from eventstudy.guards import plausible_grid
+
+    rng = np.random.default_rng(seed)
+    t, n = int(rng.integers(3, 60)), int(rng.integers(1, 6))
+    grid = rng.normal(0.0, rng.choice([0.001, 0.02, 0.15, 0.3, 2.0]), (t, n))
+    grid[rng.random(grid.shape) < rng.choice([0.0, 0.3, 0.9])] = np.nan
+    if rng.random() < 0.3:
+        grid[:, 0] *= rng.choice([0.001, 100.0])
+    if rng.random() < 0.2:
+        grid[rng.integers(t), rng.integers(n)] = rng.choice([-1.0, -1.2])
+    if rng.random() < 0.2:
+        grid[: t // 2] = 0.0
+    market = rng.normal(0.0, 0.01, t)
+    for unit in ("decimal", "percent"):
+        if plausible_grid(grid, market, unit):
+            assert not _scale_refuses(grid, market, unit)
+
+
+def test_grid_screen_clears_ordinary_returns() -> None:
+    from eventstudy.guards import plausible_grid
+
+    rng = np.random.default_rng(0)
+    grid = rng.normal(0.0, 0.025, (250, 30))
+    grid[:3, 4] = 0.35  # a few listing days beyond any limit
+    grid[5:, 7] = np.nan  # a short series
+    grid[0, 7] = 0.5
+    assert plausible_grid(grid, rng.normal(0.0, 0.012, 250), "decimal")
+    assert plausible_grid(grid, rng.normal(0.0, 0.012, 250), "percent")
+    assert not plausible_grid(grid * 100, rng.normal(0.0, 0.012, 250), "decimal")
+    assert not plausible_grid(grid / 100, rng.normal(0.0, 0.012, 250), "percent")
