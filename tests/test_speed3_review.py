@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from eventstudy import EventStudy
-from eventstudy.exceptions import CalendarWarning, NoEventsIncludedError
+from eventstudy.align import align_panel
+from eventstudy.exceptions import CalendarWarning, DataError, NoEventsIncludedError
 
 
 def _returns(n_t: int = 6, n_days: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -56,3 +57,28 @@ def test_a_missing_ticker_next_to_present_ones_is_excluded_as_no_ticker() -> Non
         "600001.SS",
         "600002.SS",
     ]
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_ticker_is_an_empty_ticker_in_long_and_wide_frames(blank: str) -> None:
+    # a blank name was aligned as a firm called "" (long rows and a wide column alike)
+    wide = _returns()
+    long = wide.stack().rename("ret").rename_axis(["date", "ticker"]).reset_index()
+    long.loc[10, "ticker"] = blank
+    with pytest.raises(DataError, match=r"^returns: row 11 has an empty ticker$"):
+        align_panel(long, "000300.SH")
+    wide.columns = [*wide.columns[:2], blank, *wide.columns[3:]]
+    with pytest.raises(DataError, match=r"^returns: row 3 has an empty ticker$"):
+        align_panel(wide, "000300.SH")
+    # a column no event reads is not looked at, as a missing name is not
+    got = align_panel(wide, "000300.SH", tickers=["600001.SS"])
+    assert got.tickers.tolist() == ["600001.SS"]
+
+
+def test_a_wide_frame_with_two_column_levels_is_a_data_error() -> None:
+    # yfinance's download shape (field, ticker): a TypeError from pandas before
+    wide = _returns()
+    wide.columns = pd.MultiIndex.from_product([["Close"], wide.columns])
+    for tickers in (None, ["600001.SS"]):
+        with pytest.raises(DataError, match=r"one level of column names.*found 2 levels"):
+            align_panel(wide, "000300.SH", tickers=tickers)
