@@ -111,9 +111,13 @@ def _row_dates(raw: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.datetime64
         else:
             codes, uniq = pd.factorize(raw, use_na_sentinel=True)  # type: ignore[assignment]
         if len(codes) and (codes >= 0).all():
-            days = parse_dates(pd.Series(uniq), what="returns").dates.values
-            dcodes, duniq = pd.factorize(np.asarray(days, dtype="datetime64[ns]"))
-            return np.asarray(dcodes, dtype=np.int64)[codes], np.asarray(duniq)
+            try:
+                days = parse_dates(pd.Series(uniq), what="returns").dates.values
+            except DataError:  # a date out of range: parsed row by row below, naming its row
+                days = None
+            if days is not None:
+                dcodes, duniq = pd.factorize(np.asarray(days, dtype="datetime64[ns]"))
+                return np.asarray(dcodes, dtype=np.int64)[codes], np.asarray(duniq)
     dvals = parse_dates(raw, what="returns").dates.values.astype("datetime64[ns]")
     dcodes, duniq = pd.factorize(dvals)
     return np.asarray(dcodes, dtype=np.int64), np.asarray(duniq)

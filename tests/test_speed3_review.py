@@ -13,7 +13,12 @@ import pytest
 
 from eventstudy import EventStudy
 from eventstudy.align import align_panel
-from eventstudy.exceptions import CalendarWarning, DataError, NoEventsIncludedError
+from eventstudy.exceptions import (
+    CalendarError,
+    CalendarWarning,
+    DataError,
+    NoEventsIncludedError,
+)
 
 
 def _returns(n_t: int = 6, n_days: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -82,3 +87,27 @@ def test_a_wide_frame_with_two_column_levels_is_a_data_error() -> None:
     for tickers in (None, ["600001.SS"]):
         with pytest.raises(DataError, match=r"one level of column names.*found 2 levels"):
             align_panel(wide, "000300.SH", tickers=tickers)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+@pytest.mark.parametrize("stamp", ["2300-01-02", "1650-06-30T10:00"])
+def test_a_datetime_beyond_the_nanosecond_years_names_its_row(unit: str, stamp: str) -> None:
+    # a datetime64[s|ms|us] column holds years pandas' nanoseconds cannot: a pandas
+    # OutOfBoundsDatetime before, from the day-number fast path as from the plain one
+    wide = _returns()
+    long = wide.stack().rename("ret").rename_axis(["date", "ticker"]).reset_index()
+    long["date"] = long["date"].astype(f"datetime64[{unit}]")
+    year = stamp[:4]
+    long.loc[12, "date"] = np.datetime64(stamp, unit)
+    with pytest.raises(DataError, match=rf"^returns: row 13 has .* \(year {year} out of range\)$"):
+        align_panel(long, "000300.SH")
+    events = pd.DataFrame(
+        {
+            "ticker": ["600001.SH"] * 2,
+            "date": np.array(["2019-06-03", stamp], f"datetime64[{unit}]"),
+        }
+    )
+    with pytest.raises(
+        CalendarError, match=rf"^events: row 2 has .* \(year {year} out of range\)$"
+    ):
+        EventStudy(events, wide, leakage=False, calendar_time=False).fit()
