@@ -117,9 +117,13 @@ def _row_dates(raw: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.datetime64
         else:
             codes, uniq = pd.factorize(raw, use_na_sentinel=True)  # type: ignore[assignment]
         if len(codes) and (codes >= 0).all():
-            days = parse_dates(pd.Series(uniq), what="returns").dates.values
-            dcodes, duniq = pd.factorize(np.asarray(days, dtype="datetime64[ns]"))
-            return np.asarray(dcodes, dtype=np.int64)[codes], np.asarray(duniq)
+            try:
+                days = parse_dates(pd.Series(uniq), what="returns").dates.values
+            except DataError:  # a date out of range: parsed row by row below, naming its row
+                days = None
+            if days is not None:
+                dcodes, duniq = pd.factorize(np.asarray(days, dtype="datetime64[ns]"))
+                return np.asarray(dcodes, dtype=np.int64)[codes], np.asarray(duniq)
     dvals = parse_dates(raw, what="returns").dates.values.astype("datetime64[ns]")
     dcodes, duniq = pd.factorize(dvals)
     return np.asarray(dcodes, dtype=np.int64), np.asarray(duniq)
@@ -274,6 +278,12 @@ def align_panel(
                     "or a wide numeric frame (dates x tickers); found columns "
                     f"{list(returns.columns)[:10]}"
                 )
+            if isinstance(returns.columns, pd.MultiIndex):
+                raise DataError(
+                    "returns: a wide frame needs one level of column names (the tickers); "
+                    f"found {returns.columns.nlevels} levels, e.g. {returns.columns[0]!r}: "
+                    "select one level first, e.g. frame['Close'] or frame.droplevel(0, axis=1)"
+                )
             if tickers is not None:
                 returns, skipped_wide, every = _needed_columns(returns, market, tickers)
             dcodes, duniq, tcodes, tuniq, raw_ret = _wide_codes(returns)
@@ -299,6 +309,10 @@ def align_panel(
     raw_mkt = str(market).strip()
     given = [str(t) for t in np.asarray(tuniq, dtype=object)]
     norm = pd.Index([mkt if t.strip() == raw_mkt else normalize_ticker(t) for t in given])
+    blank = np.asarray(norm == "", dtype=bool)  # "" or spaces: as empty as a missing ticker
+    if blank.any():
+        i = _first_row(blank[tcodes])
+        raise DataError(f"returns: row {i + 1} has an empty ticker")
     renamed = [f"{a} read as {b}" for a, b in zip(given, norm, strict=True) if a != b]
     if renamed:
         notes.append(f"{len(renamed)} ticker(s) normalised, e.g. {renamed[0]}")

@@ -455,6 +455,16 @@ def factorize_cells(
 def _from_datetimes(
     local: pd.Series, what: str, allow_missing: bool, error: type[EventStudyError]
 ) -> ParsedDates:
+    vals = local.to_numpy()
+    if vals.dtype != np.dtype("datetime64[ns]"):  # s/ms/us reach beyond the ns years
+        out = ~np.isnat(vals)
+        out &= (vals < np.datetime64("1678-01-01")) | (vals >= np.datetime64("2262-01-01"))
+        if out.any():
+            i = int(np.flatnonzero(out)[0])
+            raise error(
+                f"{what}: row {i + 1} has an unparseable or empty date {_show(local.iloc[i])} "
+                f"(year {pd.Timestamp(vals[i]).year} out of range)"
+            )
     stamps = pd.DatetimeIndex(local).as_unit("ns")
     days = stamps.normalize()
     wall = np.asarray((stamps - days) / pd.Timedelta(minutes=1), dtype=np.float64)

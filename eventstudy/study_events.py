@@ -79,8 +79,8 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     codes, uniq = pd.factorize(raw_t.astype("string").str.strip(), use_na_sentinel=True)
     given = [str(u) for u in uniq.tolist()]
     norm = np.array([normalize_ticker(u) for u in given], dtype=object)
-    tick = norm[np.maximum(codes, 0)].copy()
-    tick[(codes < 0) | (norm == "")[np.maximum(codes, 0)]] = None
+    tick = np.concatenate([norm, np.array([None], dtype=object)])[codes]  # code -1 -> None
+    tick[tick == ""] = None
     # the date policy of every boundary: zones -> China time, times of day -> timing
     parsed = parse_dates(events["date"], what="events", allow_missing=True, error=CalendarError)
     dates = parsed.dates
