@@ -404,7 +404,7 @@ def _run(
         hit = (flags.limit_up == 1) | (flags.limit_down == 1)
     slope = getattr(model, "k", 1) >= 2
     fits, bads, est_ars = [], [], []
-    need_est_ar = any(t.reads_estimation_ar for t in tests)
+    need_est_ar = any(t.needs_estimation_ar() for t in tests)
     for lo in range(0, max(len(cand), 1), ESTIMATION_BLOCK):
         blk = cand[lo : lo + ESTIMATION_BLOCK]
         y_est, x_est = _gather(panel, d0c[blk], tkc[blk], est_off, reg)

@@ -93,7 +93,7 @@ def tests_frame(
                 ("df", np.broadcast_to(np.asarray(cols.df, dtype=float), n)),
                 ("distribution", np.full(n, obj.distribution, dtype=object)),
                 ("null", np.full(n, obj.null, dtype=object)),
-                ("nobs", np.broadcast_to(np.asarray(cols.nobs, dtype=np.int64), n)),
+                ("nobs", np.broadcast_to(np.asarray(cols.nobs), n)),
                 ("reason", np.asarray(list(cols.reason), dtype=object)),
             ):
                 cols_of[c].append(v)

@@ -97,3 +97,46 @@ def test_tests_without_estimation_ars_give_the_same_rows_as_a_full_battery() -> 
         gb[gb["test"].isin(light)].reset_index(drop=True),
         check_exact=True,
     )
+
+
+def test_a_subclass_of_a_light_test_still_gets_the_estimation_ars() -> None:
+    from eventstudy.inference import TESTS, register
+    from eventstudy.inference.base import TestColumns, TestData, t_statistic
+    from eventstudy.inference.parametric import PatellZ
+
+    seen: list[tuple[int, ...]] = []
+
+    class EstimationMean(PatellZ):  # does not repeat reads_estimation_ar = False
+        name = "est_mean_probe"
+
+        def daily(self, data: TestData) -> TestColumns:
+            seen.append(data.est_ar.shape)
+            return t_statistic(data.ar)
+
+        def window(self, data: TestData) -> TestColumns:
+            return t_statistic(data.car)
+
+    class NaNCount(PatellZ):
+        name = "nan_count_probe"
+        reads_estimation_ar = False
+
+        def daily(self, data: TestData) -> TestColumns:
+            out = t_statistic(data.ar)
+            return TestColumns(
+                out.stat, out.pvalue, out.df, np.full(out.stat.shape, np.nan), out.reason, {}
+            )
+
+    register(EstimationMean)
+    register(NaNCount)
+    try:
+        ret, events = _study_inputs(seed=8, n=20)
+        kw = dict(leakage=False, calendar_time=False)
+        res = EventStudy(events, ret, tests=["csect_t", "est_mean_probe"], **kw).fit()
+        assert seen and seen[0][1] > 0  # (events, L) with L estimation days
+        assert res.n_included == seen[0][0]
+        tab = EventStudy(events, ret, tests=["csect_t", "nan_count_probe"], **kw).fit().tests
+        day = tab[(tab["test"] == "nan_count_probe") & (tab["scope"] == "day")]
+        assert day["nobs"].isna().all() and tab["nobs"].dtype == np.float64  # no garbage integer
+    finally:
+        TESTS.pop("est_mean_probe", None)
+        TESTS.pop("nan_count_probe", None)

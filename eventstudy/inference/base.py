@@ -150,8 +150,15 @@ class EventTest(ABC):
     reference: ClassVar[str]
     family: ClassVar[str] = "parametric"
     #: The test reads :attr:`TestData.est_ar` (the estimation-window abnormal
-    #: returns); a study computes them only when one of its tests does.
+    #: returns); a study computes them only when one of its tests does.  Only
+    #: a class that sets it itself is believed (:meth:`needs_estimation_ar`):
+    #: a subclass of a test that does not read them may.
     reads_estimation_ar: ClassVar[bool] = True
+
+    def needs_estimation_ar(self) -> bool:
+        """Whether this test may read :attr:`TestData.est_ar` (True unless its own
+        class sets :attr:`reads_estimation_ar` to False)."""
+        return bool(vars(type(self)).get("reads_estimation_ar", True))
 
     def __init__(self, **options: Any) -> None:
         if options:
