@@ -380,6 +380,12 @@ def align_panel(
             rows=rows,
         )
 
+    def check_rows() -> None:
+        """The checks that look at rows, in the order of their errors: magnitudes, then
+        duplicate (date, ticker) rows (called where a cheaper test could not clear them)."""
+        row_check()
+        _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
+
     scale = 0.01 if unit == "percent" else 1.0
     if unit == "percent":
         notes.append("returns declared in percent (returns_unit='percent'); divided by 100")
@@ -397,8 +403,7 @@ def align_panel(
         warnings.warn(msg, DataWarning, stacklevel=3)
         mkt, mloc, mkt_note = share, int(norm.get_indexer(pd.Index([share]))[0]), None
     if mloc < 0:
-        row_check()
-        _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
+        check_rows()
         shown = ", ".join(map(str, norm_all[:8]))
         near = near_tickers(mkt, norm_all)
         raise DataError(
@@ -411,16 +416,14 @@ def align_panel(
         notes.append(mkt_note)
     m_rows = np.flatnonzero(tcodes == mloc)
     if (np.bincount(dcodes[m_rows], minlength=len(duniq)) > 1).any():
-        row_check()
-        _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
+        check_rows()
     m_rows = m_rows[~np.isnan(ret[m_rows])]
     m_days = duniq[dcodes[m_rows]]
     order = np.argsort(m_days, kind="stable")
     mdates = m_days[order]
     mret = ret[m_rows][order] * scale
     if len(mdates) < 2:
-        row_check()
-        _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
+        check_rows()
         raise DataError(f"market ticker {mkt} has fewer than 2 returns")
     # firms on the market calendar: the cell of each row in the (days x firms)
     # grid from its distinct date's row and its ticker's column, or negative
@@ -443,15 +446,13 @@ def align_panel(
     seen = np.zeros(len(mdates) * n_f, dtype=bool)
     seen[flat] = True
     if int(np.count_nonzero(seen)) < len(flat):
-        row_check()
-        _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
+        check_rows()
     n_off = 0
     if not uon.all():
         off = ~uon[dcodes] & firm_code[tcodes]
         n_off = int(off.sum())
         if n_off:  # rows the grid does not hold: checked as rows
-            row_check()
-            _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
+            check_rows()
     if n_off:
         msg = (
             f"{n_off} firm row(s) fall on dates without a market return and are "

@@ -165,30 +165,24 @@ def difference_tests(
     names = list(fit.params.index)
     for g in usable[1:]:
         term = f"C(group)[T.{codes[g]}]"
+        same = dict(
+            comparison=f"{g} - {ref}",
+            group=g,
+            reference=ref,
+            estimate=float(fit.params[term]),
+            n=int(fit.nobs),
+        )
         if g in flat:  # its HC3 variance is made of zero residuals only
-            rows.append(
-                row(
-                    "regression",
-                    comparison=f"{g} - {ref}",
-                    group=g,
-                    reference=ref,
-                    estimate=float(fit.params[term]),
-                    n=int(fit.nobs),
-                    reason=f"no variance of the CARs within {g!r} and {ref!r}",
-                )
-            )
+            why = f"no variance of the CARs within {g!r} and {ref!r}"
+            rows.append(row("regression", **same, reason=why))
             continue
         rows.append(
             row(
                 "regression",
-                comparison=f"{g} - {ref}",
-                group=g,
-                reference=ref,
-                estimate=float(fit.params[term]),
+                **same,
                 stat=float(fit.tvalues[term]),
                 pvalue=float(fit.pvalues[term]),
                 df=float(fit.df_resid),
-                n=int(fit.nobs),
                 n_group=len(clean[g]),
                 n_reference=len(xa),
             )

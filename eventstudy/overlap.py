@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from eventstudy._neighbours import neighbour_ids
 from eventstudy.exceptions import EventStudyError
 from eventstudy.windows import Window
 
@@ -125,10 +126,8 @@ def overlap_step(
         order = np.lexsort((other, k))  # by event, then partner id (code-point order)
         k, other = k[order], other[order]
         new = np.r_[True, (k[1:] != k[:-1]) | (other[1:] != other[:-1])]  # each once
-        k, names = k[new], other[new].tolist()
-        cuts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]).tolist() + [len(k)]
-        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-            overlaps_with[int(k[a])] = ";".join(names[a:b])
+        k, names = k[new], other[new].astype(object)
+        overlaps_with = neighbour_ids(n, k, names, np.bincount(k, minlength=n))
     if policy == "drop-all" and len(pairs):
         for k in np.unique(np.concatenate([pairs["i"], pairs["j"]])):
             exclude[k] = True

@@ -131,18 +131,6 @@ def market_ols(
     return alpha, beta, ssr, sxx, raw, n, xbar
 
 
-def _slope(y: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Simple OLS slope of ``y`` on ``x`` per row over the rows' complete cases."""
-    mask = ~(np.isnan(y) | np.isnan(x))
-    nf = mask.sum(axis=1).astype(np.float64)
-    xb = _safe_div(np.where(mask, x, 0.0).sum(axis=1), nf)
-    yb = _safe_div(np.where(mask, y, 0.0).sum(axis=1), nf)
-    xc = np.where(mask, x - xb[:, None], 0.0)
-    yc = np.where(mask, y - yb[:, None], 0.0)
-    sxx = np.einsum("ij,ij->i", xc, xc)
-    return _safe_div(np.einsum("ij,ij->i", xc, yc), sxx), sxx
-
-
 def _one_regressor_fit(
     alpha: FloatArray,
     beta: FloatArray,
@@ -236,9 +224,10 @@ class ScholesWilliams(NormalReturnModel):
                 "(regressors from ScholesWilliams().regressors(panel))"
             )
         m_lag, m0, m_lead = x[..., 0], x[..., 1], x[..., 2]
-        b_lag, s_lag = _slope(y, m_lag)
-        b0, _ = _slope(y, m0)
-        b_lead, s_lead = _slope(y, m_lead)
+        # the three simple slopes, each over its own complete days (market_ols)
+        _, b_lag, _, s_lag, *_ = market_ols(y, m_lag)
+        _, b0, *_ = market_ols(y, m0)
+        _, b_lead, _, s_lead, *_ = market_ols(y, m_lead)
         # rho_m over every session of the window where both returns exist
         both = ~(np.isnan(m0) | np.isnan(m_lag))
         nb = both.sum(axis=1).astype(np.float64)
