@@ -68,3 +68,22 @@ def test_find_overlaps_matches_all_pairs(seed: int) -> None:
         if active[i] and active[j] and tk[i] == tk[j] and 1 <= d0[j] - d0[i] <= 5
     ]
     assert list(zip(got["i"], got["j"], got["apart"], strict=True)) == sorted(want)
+
+
+def test_prices_with_two_column_levels_name_the_shape() -> None:
+    from eventstudy import EventStudy
+    from eventstudy.exceptions import DataError
+
+    days = pd.bdate_range("2023-01-02", periods=300)
+    rng = np.random.default_rng(0)
+    closes = 10 * np.exp(np.cumsum(rng.normal(0, 0.01, (300, 2)), axis=0))
+    cols = pd.MultiIndex.from_tuples([("Close", "600519.SS"), ("Close", "000300.SS")])
+    prices = pd.DataFrame(closes, index=days, columns=cols)
+    events = pd.DataFrame({"event_id": ["a"], "ticker": ["600519.SS"], "date": [days[280]]})
+    with pytest.raises(DataError, match=r"2 levels, e\.g\. \('Close', '600519\.SS'\).*Close"):
+        EventStudy(events, prices=prices).fit()
+    # the remedy the message names works
+    res = EventStudy(
+        events, prices=prices["Close"], estimation_window=(-200, -11), event_window=(-5, 5)
+    ).fit()
+    assert res.n_included == 1
