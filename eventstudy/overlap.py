@@ -87,10 +87,12 @@ def find_overlaps(
     rows = np.flatnonzero(active)
     # sorted on (firm, day 0, row): the later events of a firm within ``reach``
     # sessions follow each event; two binary searches give their range
-    srt = rows[np.lexsort((rows, d0[rows], tk[rows]))]
-    day = d0[srt].astype(np.int64) - int(d0[srt].min(initial=0))
-    firm = tk[srt].astype(np.int64) - int(tk[srt].min(initial=0))
+    # (one stable sort of a combined key: ``rows`` is increasing, so ties keep row order)
+    day = d0[rows].astype(np.int64) - int(d0[rows].min(initial=0))
+    firm = tk[rows].astype(np.int64) - int(tk[rows].min(initial=0))
     key = firm * (int(day.max(initial=0)) + reach + 2) + day
+    order = np.argsort(key, kind="stable")
+    srt, key = rows[order], key[order]
     start = np.searchsorted(key, key + 1, side="left")
     stop = np.searchsorted(key, key + reach, side="right")
     m = stop - start

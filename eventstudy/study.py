@@ -299,7 +299,7 @@ class EventStudy:
                 self.returns,
                 self.market,
                 returns_unit=self.returns_unit,
-                tickers={normalize_ticker(t) for t in read},
+                tickers={normalize_ticker(t) for t in read.tolist()},
             )
             check_span(spec, int(min_days), panel)
             check_bhar_span(self, panel.dates)
@@ -329,13 +329,10 @@ def _run(
     excluded = np.array(cal["calendar_status"].astype(str) != "ok", dtype=bool)
     raw_tk = cal["ticker"].astype("string").fillna("")
     tk_codes, tk_uniq = pd.factorize(raw_tk)  # each distinct ticker normalised once
-    tickers = pd.Series(
-        np.array([normalize_ticker(t) for t in tk_uniq.tolist()], dtype=object)[tk_codes],
-        index=raw_tk.index,
-        dtype=object,
-    )
+    norm_uniq = np.array([normalize_ticker(t) for t in tk_uniq.tolist()], dtype=object)
+    tickers = pd.Series(norm_uniq[tk_codes], index=raw_tk.index, dtype=object)
     cal["ticker"] = tickers.to_numpy(dtype=object)
-    tk = panel.ticker_codes(tickers.astype(str))
+    tk = panel.ticker_codes(pd.Series(norm_uniq, dtype=object))[tk_codes]
 
     def mark(mask: NDArray[np.bool_], why: str | NDArray[Any]) -> None:
         new = mask & ~excluded

@@ -116,14 +116,16 @@ def align_day0(
     if timings is None:
         after = np.zeros(len(d), dtype=bool)
     else:
-        t = np.asarray(timings, dtype=object)
-        bad = [x for x in pd.unique(t) if x not in TIMINGS]
-        if bad:
+        # each distinct timing checked once (in order of appearance)
+        codes, uniq = pd.factorize(pd.Series(timings, copy=False), use_na_sentinel=False)
+        kinds = np.asarray(uniq, dtype=object)
+        if any(x not in TIMINGS for x in kinds.tolist()):  # named as given
+            bad = [x for x in pd.unique(np.asarray(timings, dtype=object)) if x not in TIMINGS]
             raise CalendarError(f"unknown timing value(s) {bad}; allowed: {list(TIMINGS)}")
-        after = t == "after-close"
-    pos = np.where(
-        after, np.searchsorted(sess, vals, side="right"), np.searchsorted(sess, vals, side="left")
-    ).astype(np.int64)
+        after = np.asarray(kinds == "after-close", dtype=bool)[codes]
+    pos = np.searchsorted(sess, vals, side="left").astype(np.int64)
+    if after.any():  # after the close: the first session strictly after the date
+        pos[after] = np.searchsorted(sess, vals[after], side="right")
     missing = d.isna()
     pos[missing] = -1
     ok = (pos >= 0) & (pos < len(sess))

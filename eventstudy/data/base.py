@@ -118,6 +118,12 @@ class Panel:
 def _long_closes(frame: pd.DataFrame) -> pd.DataFrame:
     """A wide frame of closes (dates x tickers) as a long ``date, ticker, close`` frame;
     a long frame (it has a ticker column) unchanged."""
+    if isinstance(frame.columns, pd.MultiIndex):  # e.g. yfinance.download's (Price, Ticker)
+        raise DataError(
+            "prices: a wide frame needs one level of column names (the tickers); found "
+            f"{frame.columns.nlevels} levels, e.g. {frame.columns[0]!r}: select one level "
+            "first, e.g. frame['Close'] or frame.droplevel(0, axis=1)"
+        )
     names = {str(c).strip().lower() for c in frame.columns}
     if "ticker" in names or "close" in names:
         return frame

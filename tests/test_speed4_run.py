@@ -1,0 +1,89 @@
+"""Speed pass 4 (issue 12): day 0 and overlaps against plain reference code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventstudy.calendar.sessions import align_day0
+from eventstudy.exceptions import CalendarError
+from eventstudy.overlap import find_overlaps
+from eventstudy.windows import Window
+
+
+def _reference_day0(dates: pd.Series, timings: list[str], sess: pd.DatetimeIndex) -> np.ndarray:
+    out = []
+    s = list(sess)
+    for d, t in zip(dates, timings, strict=True):
+        if pd.isna(d):
+            out.append(-1)
+            continue
+        day = pd.Timestamp(d).normalize()
+        if t == "after-close":
+            out.append(sum(x <= day for x in s))
+        else:
+            out.append(sum(x < day for x in s))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_align_day0_matches_a_plain_count(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    cal = pd.bdate_range("2024-01-01", periods=60)
+    sess = cal[np.sort(rng.choice(len(cal), 40, replace=False))]
+    days = pd.date_range("2023-12-20", "2024-04-10")
+    dates = pd.Series(days[rng.integers(0, len(days), 200)])
+    dates[rng.random(200) < 0.1] = pd.NaT
+    kinds = ["pre-open", "intraday", "after-close", "unknown"]
+    timings = [kinds[i] for i in rng.integers(0, 4, 200)]
+    pos, day0 = align_day0(dates, pd.Series(timings, dtype="str"), sess)
+    want = _reference_day0(dates, timings, sess)
+    np.testing.assert_array_equal(pos, want)
+    placed = (want >= 0) & (want < len(sess))
+    assert (day0[placed] == sess[want[placed]]).all()
+    assert day0[~placed].isna().all()
+
+
+def test_align_day0_names_unknown_timings_in_order_of_appearance() -> None:
+    sess = pd.bdate_range("2024-01-01", periods=5)
+    dates = pd.Series(pd.to_datetime(["2024-01-02"] * 4))
+    with pytest.raises(CalendarError, match=r"\['noon', None\]"):
+        align_day0(dates, pd.Series(["unknown", "noon", None, "noon"], dtype=object), sess)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_find_overlaps_matches_all_pairs(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 300
+    tk = rng.integers(0, 12, n)
+    d0 = rng.integers(0, 200, n)
+    active = rng.random(n) > 0.2
+    win = Window(-3, 5)
+    got = find_overlaps(tk, d0, active, win)
+    want = [
+        (i, j, d0[j] - d0[i])
+        for i in range(n)
+        for j in range(n)
+        if active[i] and active[j] and tk[i] == tk[j] and 1 <= d0[j] - d0[i] <= 5
+    ]
+    assert list(zip(got["i"], got["j"], got["apart"], strict=True)) == sorted(want)
+
+
+def test_prices_with_two_column_levels_name_the_shape() -> None:
+    from eventstudy import EventStudy
+    from eventstudy.exceptions import DataError
+
+    days = pd.bdate_range("2023-01-02", periods=300)
+    rng = np.random.default_rng(0)
+    closes = 10 * np.exp(np.cumsum(rng.normal(0, 0.01, (300, 2)), axis=0))
+    cols = pd.MultiIndex.from_tuples([("Close", "600519.SS"), ("Close", "000300.SS")])
+    prices = pd.DataFrame(closes, index=days, columns=cols)
+    events = pd.DataFrame({"event_id": ["a"], "ticker": ["600519.SS"], "date": [days[280]]})
+    with pytest.raises(DataError, match=r"2 levels, e\.g\. \('Close', '600519\.SS'\).*Close"):
+        EventStudy(events, prices=prices).fit()
+    # the remedy the message names works
+    res = EventStudy(
+        events, prices=prices["Close"], estimation_window=(-200, -11), event_window=(-5, 5)
+    ).fit()
+    assert res.n_included == 1
