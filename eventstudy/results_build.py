@@ -45,15 +45,21 @@ def _column(col: pd.Series) -> Any:
     return col.to_numpy()
 
 
-def _repeat_text(col: pd.Series, rows: NDArray[np.int64], times: int) -> Any:
-    """``np.repeat(col.astype(str).to_numpy()[rows], times)`` as a column (same dtype
-    and values): the arrow texts taken at once, or each distinct text converted
-    once and taken (a selection without a text reads as ``object``)."""
+def _repeat_text(values: NDArray[Any], times: int) -> pd.Series:
+    """``np.repeat(values, times)`` as a column: the distinct texts are converted
+    to the column's dtype once and taken (same dtype and values as a frame built
+    from the repeated array)."""
+    col = pd.Series(values)
+    return col.take(np.repeat(np.arange(len(values)), times)).reset_index(drop=True)
+
+
+def _repeat_cells(col: pd.Series, rows: NDArray[np.int64], times: int) -> Any:
+    """``_repeat_text(col.astype(str).to_numpy()[rows], times)`` (same dtype and
+    values), taken from the arrow texts at once when the selection has a text."""
     text = col.astype(str)
     if text.dtype == _TEXT and bool(text.notna().to_numpy()[rows].any()):
         return text.array.take(np.repeat(rows, times))
-    values = pd.Series(text.to_numpy()[rows])
-    return values.take(np.repeat(np.arange(len(rows)), times)).reset_index(drop=True)
+    return _repeat_text(text.to_numpy()[rows], times)
 
 
 def _tile_text(labels: list[str], times: int) -> Any:
@@ -135,8 +141,8 @@ def build_results(
     tpos = d0[inc][:, None] + taus[None, :]
     ar_long = pd.DataFrame(
         {
-            "event_id": _repeat_text(cal["event_id"], inc, w),
-            "ticker": _repeat_text(cal["ticker"], inc, w),
+            "event_id": _repeat_cells(cal["event_id"], inc, w),
+            "ticker": _repeat_cells(cal["ticker"], inc, w),
             "tau": np.tile(taus, e),
             "date": panel.dates.values[tpos.reshape(-1)] if e else np.array([], "datetime64[ns]"),
             "ret": y_ev.reshape(-1),
@@ -162,7 +168,7 @@ def build_results(
     k = len(spec.car)
     car_long = pd.DataFrame(
         {
-            "event_id": _repeat_text(cal["event_id"], inc, k),
+            "event_id": _repeat_cells(cal["event_id"], inc, k),
             "window": _tile_text([window_label(wd.start, wd.end) for wd in spec.car], e),
             "start": np.tile([wd.start for wd in spec.car], e),
             "end": np.tile([wd.end for wd in spec.car], e),
