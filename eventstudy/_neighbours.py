@@ -52,8 +52,9 @@ def neighbour_pairs(
     days = np.concatenate([q_day, r_day]).astype(np.int64)
     base = int(days.min()) + min(lo, 0) - 1
     span = int(days.max()) + max(hi, 0) - base + 2
-    order = np.lexsort((np.arange(nr), r_day, r_firm))  # stable: ties keep reference order
-    keys = r_firm[order].astype(np.int64) * span + (r_day[order] - base)
+    keys = r_firm.astype(np.int64) * span + (r_day - base)  # (firm, day) in one number
+    order = np.argsort(keys, kind="stable")  # stable: ties keep reference order
+    keys = keys[order]
     qbase = q_firm.astype(np.int64) * span + (q_day - base)
     start = np.searchsorted(keys, qbase + lo, side="left")
     stop = np.searchsorted(keys, qbase + hi, side="right")
@@ -125,6 +126,8 @@ def _arrow_joined(n: int, qi: NDArray[np.int64], ids: NDArray[np.object_]) -> ND
         values = pa.array(ids, type=pa.large_string())
     except (UnicodeError, pa.ArrowException):
         return None
+    if isinstance(values, pa.ChunkedArray):  # arrow texts handed over
+        values = values.combine_chunks()
     lists = pa.LargeListArray.from_arrays(offsets, values)
     joined = pc.binary_join(lists, pa.scalar(";", type=pa.large_string()))
     return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)

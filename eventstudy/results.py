@@ -482,7 +482,11 @@ def _overlaps(
         spec.estimation.start,
         spec.estimation.end,
     )
-    ids = cal["event_id"].astype(str).to_numpy(dtype=object)
+    text = cal["event_id"].astype(str)
+    if text.dtype == pd.Series(["a"]).dtype and not text.hasnans:  # arrow texts: taken
+        partners: Any = text.array.take(ref[rj])
+    else:
+        partners = text.to_numpy(dtype=object)[ref[rj]]
     out = np.full(n, "", dtype=object)
-    out[query] = neighbour_ids(len(query), qi, ids[ref[rj]], count)
+    out[query] = neighbour_ids(len(query), qi, partners, count)
     return out

@@ -62,6 +62,15 @@ def _repeat_cells(col: pd.Series, rows: NDArray[np.int64], times: int) -> Any:
     return _repeat_text(text.to_numpy()[rows], times)
 
 
+def _status_text(status: NDArray[Any]) -> Any:
+    """The status column (``included`` or ``excluded``) taken from its two texts."""
+    included = np.asarray(status == "included", dtype=bool)
+    if not len(status) or not bool((included | (status == "excluded")).all()):
+        return status
+    two = pd.Series(np.array(["excluded", "included"], dtype=object), dtype=_TEXT).array
+    return two.take(included.astype(np.intp))
+
+
 def _tile_text(labels: list[str], times: int) -> Any:
     """``np.tile(labels, times)`` as a column (same dtype and values)."""
     if not labels or not times:
@@ -108,7 +117,7 @@ def build_results(
         "ticker": _column(cal["ticker"]),
         "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy(),
         "day0": day0.values,
-        "status": status,
+        "status": _status_text(status),
         "reason": status_text,
     }
     for name, vals in (

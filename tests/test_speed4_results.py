@@ -97,9 +97,7 @@ _OLD_COLUMNS: dict[str, str] = {
 }
 
 
-def _old_tests_frame(
-    tests: dict[str, Any], taus: NDArray[np.int64], spec: Any
-) -> pd.DataFrame:
+def _old_tests_frame(tests: dict[str, Any], taus: NDArray[np.int64], spec: Any) -> pd.DataFrame:
     # every column gathered over the tests, then one frame (not a frame per test)
     cols_of: dict[str, list[Any]] = {c: [] for c in _OLD_COLUMNS}
     car_start = np.array([w.start for w in spec.car], dtype=float)
@@ -763,3 +761,27 @@ def test_typed_events_errors_are_unchanged(ev):
     with pytest.raises(es.CalendarError) as old:
         _old_typed_events(ev)
     assert str(new.value) == str(old.value)
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_neighbour_pairs_equal_a_double_loop(seed):
+    rng = np.random.default_rng(seed)
+    nq, nr = int(rng.integers(0, 25)), int(rng.integers(0, 40))
+    q_firm, r_firm = rng.integers(-1, 3, nq), rng.integers(-1, 3, nr)  # -1: no ticker
+    q_day, r_day = rng.integers(0, 30, nq), rng.integers(0, 30, nr)  # ties on the day
+    r_key = rng.permutation(60)[:nr]
+    q_key = np.where(rng.random(nq) < 0.5, rng.choice(r_key, nq) if nr else -5, -5)
+    lo, hi, cap = int(rng.integers(-10, 1)), int(rng.integers(-2, 10)), int(rng.integers(1, 4))
+    qi, rj, count = neighbour_pairs(q_firm, q_day, q_key, r_firm, r_day, r_key, lo, hi, cap)
+    want_pairs, want_count = [], []
+    for i in range(nq):
+        hits = [
+            j
+            for j in range(nr)
+            if r_firm[j] == q_firm[i] and lo <= r_day[j] - q_day[i] <= hi and r_key[j] != q_key[i]
+        ]
+        hits.sort(key=lambda j: (r_day[j], j))  # by day, then reference row
+        want_count.append(len(hits) if lo <= hi else 0)
+        want_pairs += [(i, j) for j in hits[:cap]] if lo <= hi else []
+    assert list(zip(qi.tolist(), rj.tolist(), strict=True)) == want_pairs
+    assert count.tolist() == want_count
