@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-
 from typing import Any
 
 import numpy as np
@@ -69,7 +68,7 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
         from eventstudy.calendar.reading import cell_texts, plain_texts
 
         # as the calendar loader reads them: text, an empty cell gets R0001...
-        ids = plain_texts(events["event_id"])  # arrow texts that need no reading
+        ids: Any = plain_texts(events["event_id"])  # arrow texts that need no reading
         if ids is None:
             ids = cell_texts(events["event_id"], n)
             for row in np.flatnonzero(ids == "").tolist():
