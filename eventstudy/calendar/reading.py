@@ -44,6 +44,7 @@ __all__ = [
     "apply_columns",
     "cell_text",
     "cell_texts",
+    "plain_texts",
     "find_columns",
     "parse_calendar_columns",
     "read_source",
