@@ -111,14 +111,13 @@ def build_results(
     extra = dict(extra or {})
     n_ev = len(cal)
     # the ledger: every column gathered in one dict, then one frame (no insertions)
-    status_text = np.where(status == "included", "", reason)
     cols: dict[str, Any] = {
         "event_id": _column(cal["event_id"].astype(str)),
         "ticker": _column(cal["ticker"]),
         "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy(),
         "day0": day0.values,
         "status": _status_text(status),
-        "reason": status_text,
+        "reason": np.where(status == "included", "", reason),
     }
     for name, vals in (
         ("n_estimation", fit.n.astype(float)),
