@@ -11,11 +11,14 @@ most :data:`MAX_LISTED` ids are listed per event (the earliest), followed by
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
+from pandas.api.types import infer_dtype
 
 __all__ = ["MAX_LISTED", "neighbour_ids", "neighbour_pairs"]
 
@@ -49,8 +52,9 @@ def neighbour_pairs(
     days = np.concatenate([q_day, r_day]).astype(np.int64)
     base = int(days.min()) + min(lo, 0) - 1
     span = int(days.max()) + max(hi, 0) - base + 2
-    order = np.lexsort((np.arange(nr), r_day, r_firm))  # stable: ties keep reference order
-    keys = r_firm[order].astype(np.int64) * span + (r_day[order] - base)
+    keys = r_firm.astype(np.int64) * span + (r_day - base)  # (firm, day) in one number
+    order = np.argsort(keys, kind="stable")  # stable: ties keep reference order
+    keys = keys[order]
     qbase = q_firm.astype(np.int64) * span + (q_day - base)
     start = np.searchsorted(keys, qbase + lo, side="left")
     stop = np.searchsorted(keys, qbase + hi, side="right")
@@ -93,18 +97,40 @@ def neighbour_ids(
     count: NDArray[np.int64],
 ) -> NDArray[np.object_]:
     """``;``-joined ids per query (in the order given), ``(+N more)`` past the listed ones."""
-    out = np.full(n, "", dtype=object)
-    if len(qi):
-        cuts = np.flatnonzero(np.diff(qi)) + 1
-        starts = np.concatenate([[0], cuts])
-        ends = np.concatenate([cuts, [len(qi)]])
-        text = [str(v) for v in ids.tolist()]
-        out[qi[starts]] = [";".join(text[a:b]) for a, b in zip(starts, ends, strict=True)]
+    out = _arrow_joined(n, qi, ids)
+    if out is None:
+        out = np.full(n, "", dtype=object)
+        if len(qi):
+            cuts = np.flatnonzero(np.diff(qi)) + 1
+            starts = np.concatenate([[0], cuts])
+            ends = np.concatenate([cuts, [len(qi)]])
+            text = [str(v) for v in ids.tolist()]
+            out[qi[starts]] = [";".join(text[a:b]) for a, b in zip(starts, ends, strict=True)]
     listed = np.bincount(qi, minlength=n) if len(qi) else np.zeros(n, dtype=np.int64)
     more = np.flatnonzero(count > listed)
     for i in more:
         out[i] = f"{out[i]} (+{int(count[i] - listed[i])} more)"
     return out
+
+
+def _arrow_joined(n: int, qi: NDArray[np.int64], ids: NDArray[np.object_]) -> NDArray[Any] | None:
+    """The joined lists in one arrow call: grouped queries and ids that are all text
+    (else ``None``: the caller joins them in Python, as before)."""
+    if not len(qi) or not bool((np.diff(qi) >= 0).all()):
+        return None
+    if infer_dtype(ids, skipna=False) != "string":
+        return None
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(qi, minlength=n), out=offsets[1:])
+    try:  # a lone surrogate is no UTF-8
+        values = pa.array(ids, type=pa.large_string())
+    except (UnicodeError, pa.ArrowException):
+        return None
+    if isinstance(values, pa.ChunkedArray):  # arrow texts handed over
+        values = values.combine_chunks()
+    lists = pa.LargeListArray.from_arrays(offsets, values)
+    joined = pc.binary_join(lists, pa.scalar(";", type=pa.large_string()))
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def firm_codes(*columns: pd.Series | NDArray[np.object_]) -> list[NDArray[np.int64]]:

@@ -461,7 +461,7 @@ def _overlaps(
     estimation window, by day 0 then calendar order; sorted searches, not a
     self-merge (:mod:`eventstudy._neighbours`).
     """
-    from eventstudy._neighbours import firm_codes, neighbour_ids, neighbour_pairs
+    from eventstudy._neighbours import neighbour_ids, neighbour_pairs
 
     n = len(cal)
     placed = np.asarray(d0 >= 0, dtype=bool)
@@ -469,7 +469,8 @@ def _overlaps(
     if len(query) == 0:
         return np.full(n, "", dtype=object)
     ref = np.flatnonzero(placed)
-    (firm,) = firm_codes(cal["ticker"].astype(str).to_numpy())
+    # codes of the texts (a missing ticker is -1, as is every other missing one)
+    firm = pd.factorize(cal["ticker"].astype(str))[0].astype(np.int64)
     d = np.asarray(d0, dtype=np.int64)
     qi, rj, count = neighbour_pairs(
         firm[query],
@@ -481,7 +482,11 @@ def _overlaps(
         spec.estimation.start,
         spec.estimation.end,
     )
-    ids = cal["event_id"].astype(str).to_numpy(dtype=object)
+    text = cal["event_id"].astype(str)
+    if text.dtype == pd.Series(["a"]).dtype and not text.hasnans:  # arrow texts: taken
+        partners: Any = text.array.take(ref[rj])
+    else:
+        partners = text.to_numpy(dtype=object)[ref[rj]]
     out = np.full(n, "", dtype=object)
-    out[query] = neighbour_ids(len(query), qi, ids[ref[rj]], count)
+    out[query] = neighbour_ids(len(query), qi, partners, count)
     return out

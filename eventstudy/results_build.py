@@ -29,12 +29,54 @@ if TYPE_CHECKING:
 __all__ = ["build_results"]
 
 
+#: The dtype a frame gives a column of Python strings (``str``, arrow-backed).
+_TEXT = pd.Series(np.array(["a"], dtype=object)).dtype
+
+
+def _column(col: pd.Series) -> Any:
+    """``col.to_numpy()`` as a frame column reads it (same dtype and values).
+
+    A text column with a value is handed over as it is, not converted to
+    Python strings and back; anything else (an all-missing text column reads
+    as ``object``) goes through ``to_numpy()``.
+    """
+    if col.dtype == _TEXT and bool(col.notna().any()):
+        return col.array
+    return col.to_numpy()
+
+
 def _repeat_text(values: NDArray[Any], times: int) -> pd.Series:
     """``np.repeat(values, times)`` as a column: the distinct texts are converted
     to the column's dtype once and taken (same dtype and values as a frame built
     from the repeated array)."""
     col = pd.Series(values)
     return col.take(np.repeat(np.arange(len(values)), times)).reset_index(drop=True)
+
+
+def _repeat_cells(col: pd.Series, rows: NDArray[np.int64], times: int) -> Any:
+    """``_repeat_text(col.astype(str).to_numpy()[rows], times)`` (same dtype and
+    values), taken from the arrow texts at once when the selection has a text."""
+    text = col.astype(str)
+    if text.dtype == _TEXT and bool(text.notna().to_numpy()[rows].any()):
+        return text.array.take(np.repeat(rows, times))
+    return _repeat_text(text.to_numpy()[rows], times)
+
+
+def _status_text(status: NDArray[Any]) -> Any:
+    """The status column (``included`` or ``excluded``) taken from its two texts."""
+    included = np.asarray(status == "included", dtype=bool)
+    if not len(status) or not bool((included | (status == "excluded")).all()):
+        return status
+    two = pd.Series(np.array(["excluded", "included"], dtype=object), dtype=_TEXT).array
+    return two.take(included.astype(np.intp))
+
+
+def _tile_text(labels: list[str], times: int) -> Any:
+    """``np.tile(labels, times)`` as a column (same dtype and values)."""
+    if not labels or not times:
+        return np.tile(labels, times)
+    small = pd.Series(np.array(labels, dtype=object), dtype=_TEXT).array
+    return small.take(np.tile(np.arange(len(labels)), times))
 
 
 def build_results(
@@ -68,21 +110,15 @@ def build_results(
     """Attach labels to the arrays of a fitted study (internal)."""
     extra = dict(extra or {})
     n_ev = len(cal)
-    ids = cal["event_id"].astype(str).to_numpy()
-    inc_ids = ids[inc]
-    inc_tick = cal["ticker"].astype(str).to_numpy()[inc]
-    # ledger
-    ledger = pd.DataFrame(
-        {
-            "event_id": ids,
-            "ticker": cal["ticker"].to_numpy(),
-            "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy(),
-            "day0": day0.values,
-            "status": status,
-            "reason": np.where(status == "included", "", reason),
-        }
-    )
-    params = {}
+    # the ledger: every column gathered in one dict, then one frame (no insertions)
+    cols: dict[str, Any] = {
+        "event_id": _column(cal["event_id"].astype(str)),
+        "ticker": _column(cal["ticker"]),
+        "date": pd.to_datetime(cal["date"], errors="coerce").to_numpy(),
+        "day0": day0.values,
+        "status": _status_text(status),
+        "reason": np.where(status == "included", "", reason),
+    }
     for name, vals in (
         ("n_estimation", fit.n.astype(float)),
         ("alpha", fit.alpha),
@@ -92,35 +128,29 @@ def build_results(
     ):
         col = np.full(n_ev, np.nan)
         col[inc] = vals
-        params[name] = col
-    # one block: a Dimson model with many lags has ~90 columns (no fragmented frame)
-    ledger = pd.concat([ledger, pd.DataFrame(params, index=ledger.index)], axis=1)
-    ledger["n_estimation"] = ledger["n_estimation"].astype("Int64")
-    if "n_missing_factor_days" in ledger:
-        ledger["n_missing_factor_days"] = ledger["n_missing_factor_days"].astype("Int64")
-    ledger["timing"] = cal["timing"].to_numpy()
+        cols[name] = col
+    for name in ("n_estimation", "n_missing_factor_days"):
+        if name in cols:
+            cols[name] = pd.Series(cols[name]).astype("Int64").array
+    cols["timing"] = _column(cal["timing"])
     miss = np.zeros(n_ev, dtype=np.int64)
     miss[inc] = np.isnan(ab.ar).sum(axis=1)
-    ledger["missing_event_days"] = miss
-    ledger["timing_unknown"] = (cal["timing"].astype(str) == "unknown").to_numpy()
-    ledger["other_event_in_estimation"] = _overlaps(cal, d0, status, spec)
-    for name, col in ledger_columns(n_ev, inc, n_limit_est, limit_info, leakage).items():
-        ledger[name] = col
-    for name, col in (extra_columns or {}).items():
-        ledger[name] = col
-    for name, col in (extra or {}).pop("ledger", {}).items():
-        ledger[name] = col
-    skip = set(ledger.columns) | {"calendar_status"}
-    for c in cal.columns:
-        if c not in skip:
-            ledger[c] = cal[c].to_numpy()
+    cols["missing_event_days"] = miss
+    cols["timing_unknown"] = (cal["timing"].astype(str) == "unknown").to_numpy()
+    cols["other_event_in_estimation"] = _overlaps(cal, d0, status, spec)
+    cols.update(ledger_columns(n_ev, inc, n_limit_est, limit_info, leakage))
+    cols.update(extra_columns or {})
+    cols.update(extra.pop("ledger", {}))
+    skip = set(cols) | {"calendar_status"}
+    cols.update({c: _column(cal[c]) for c in cal.columns if c not in skip})
+    ledger = pd.DataFrame(cols, index=pd.RangeIndex(n_ev))
     # abnormal returns, long
     e, w = ab.ar.shape
     tpos = d0[inc][:, None] + taus[None, :]
     ar_long = pd.DataFrame(
         {
-            "event_id": _repeat_text(inc_ids, w),
-            "ticker": _repeat_text(inc_tick, w),
+            "event_id": _repeat_cells(cal["event_id"], inc, w),
+            "ticker": _repeat_cells(cal["ticker"], inc, w),
             "tau": np.tile(taus, e),
             "date": panel.dates.values[tpos.reshape(-1)] if e else np.array([], "datetime64[ns]"),
             "ret": y_ev.reshape(-1),
@@ -138,15 +168,16 @@ def build_results(
                 [None if x < 0 else bool(x == 1) for x in v], dtype="boolean"
             )
     if panel.span is not None and e:
-        sp = panel.span[tpos.reshape(-1), np.repeat(panel.ticker_codes(pd.Series(inc_tick)), w)]
+        inc_tick = pd.Series(cal["ticker"].astype(str).to_numpy()[inc])
+        sp = panel.span[tpos.reshape(-1), np.repeat(panel.ticker_codes(inc_tick), w)]
         ar_long["span"] = pd.array(np.where(np.isnan(sp), np.nan, sp), dtype="Float64").astype(
             "Int64"
         )
     k = len(spec.car)
     car_long = pd.DataFrame(
         {
-            "event_id": _repeat_text(inc_ids, k),
-            "window": np.tile([window_label(wd.start, wd.end) for wd in spec.car], e),
+            "event_id": _repeat_cells(cal["event_id"], inc, k),
+            "window": _tile_text([window_label(wd.start, wd.end) for wd in spec.car], e),
             "start": np.tile([wd.start for wd in spec.car], e),
             "end": np.tile([wd.end for wd in spec.car], e),
             "car": ab.car.reshape(-1),
@@ -159,6 +190,7 @@ def build_results(
     limit_tests = pd.DataFrame()
     limit_block: dict[str, Any] = {}
     if limit_info is not None:
+        inc_ids = cal["event_id"].astype(str).to_numpy()[inc]
         car_long = pd.concat([car_long, limit_car_rows(inc_ids, limit_info)], ignore_index=True)
         limit_tests, limit_block = limit_window_tests(limit_info, fit, study.test_options)
     n_t = (~np.isnan(ab.ar)).sum(axis=0)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from eventstudy.calendar.validate import is_sh_respelling
 from eventstudy.dates import clock, parse_dates, timing_from_minutes
 from eventstudy.exceptions import CalendarWarning
 from eventstudy.tickers import normalize_ticker
+
+#: The dtype a frame gives a column of Python strings (``str``, arrow-backed).
+_TEXT = pd.Series(np.array(["a"], dtype=object)).dtype
 
 _SLOW_COLUMNS = {
     "time",
@@ -60,12 +65,14 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     if n == 0:
         raise CalendarError("the events frame has no rows")
     if "event_id" in events.columns:
-        from eventstudy.calendar.reading import cell_texts
+        from eventstudy.calendar.reading import cell_texts, plain_texts
 
         # as the calendar loader reads them: text, an empty cell gets R0001...
-        ids = cell_texts(events["event_id"], n)
-        for row in np.flatnonzero(ids == "").tolist():
-            ids[row] = f"R{row + 1:04d}"
+        ids: Any = plain_texts(events["event_id"])  # arrow texts that need no reading
+        if ids is None:
+            ids = cell_texts(events["event_id"], n)
+            for row in np.flatnonzero(ids == "").tolist():
+                ids[row] = f"R{row + 1:04d}"
         dup = pd.Series(ids).duplicated(keep=False).to_numpy()
         if dup.any():
             rows = np.flatnonzero(dup)[:5] + 1
@@ -79,8 +86,11 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     codes, uniq = pd.factorize(raw_t.astype("string").str.strip(), use_na_sentinel=True)
     given = [str(u) for u in uniq.tolist()]
     norm = np.array([normalize_ticker(u) for u in given], dtype=object)
-    tick = np.concatenate([norm, np.array([None], dtype=object)])[codes]  # code -1 -> None
-    tick[tick == ""] = None
+    # the normalised tickers of the distinct cells, None (code -1) for no ticker
+    each = np.concatenate([norm, np.array([None], dtype=object)])
+    each[each == ""] = None
+    no_tick = np.asarray(pd.isna(each), dtype=bool)[codes]
+    tick = _taken(each, codes)
     # the date policy of every boundary: zones -> China time, times of day -> timing
     parsed = parse_dates(events["date"], what="events", allow_missing=True, error=CalendarError)
     dates = parsed.dates
@@ -106,18 +116,17 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
         timing_arr = np.where(timing_arr == "unknown", from_time, timing_arr)
     else:
         timing_arr = from_time
-    no_tick = np.asarray(pd.isna(tick), dtype=bool)
     no_date = np.asarray(dates.isna())
-    reason = np.where(no_tick, "no ticker", np.where(no_date, "no date", ""))
+    why = np.where(no_tick, 0, np.where(no_date, 1, 2))  # the first reason
     out = pd.DataFrame(
         {
             "event_id": ids,
             "ticker": tick,
             "date": dates,
-            "date_precision": np.where(no_date, "unknown", "day"),
+            "date_precision": _taken(np.array(["day", "unknown"], dtype=object), no_date),
             "timing": timing_arr,
-            "calendar_status": np.where(reason == "", "ok", "excluded"),
-            "calendar_reason": reason,
+            "calendar_status": _taken(np.array(["excluded", "ok"], dtype=object), why == 2),
+            "calendar_reason": _taken(np.array(["no ticker", "no date", ""], dtype=object), why),
         }
     )
     pairs = [(a, b) for a, b in zip(given, norm.tolist(), strict=True) if a != b]
@@ -137,3 +146,12 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
         if c not in out.columns:
             out[c] = events[c].to_numpy()
     return out
+
+
+def _taken(each: NDArray[np.object_], codes: NDArray[Any]) -> Any:
+    """``each[codes]`` (code -1: the last) as a frame column reads it (same dtype and
+    values): the few distinct texts converted once and taken, not every cell."""
+    codes = np.where(np.asarray(codes, dtype=np.intp) < 0, len(each) - 1, codes)
+    if not bool(np.asarray(pd.notna(each), dtype=bool)[codes].any()):
+        return each[codes]  # no text taken: a frame reads it as it is
+    return pd.Series(each, dtype=object).astype(_TEXT).array.take(codes)

@@ -97,21 +97,14 @@ def tests_frame(
                 ("reason", np.asarray(list(cols.reason), dtype=object)),
             ):
                 cols_of[c].append(v)
-    frames = []
-    if tests:
-        frames.append(
-            pd.DataFrame(
-                {
-                    c: pd.Series(np.concatenate(v), dtype=_COLUMNS[c])
-                    if c == "reason"
-                    else np.concatenate(v)
-                    for c, v in cols_of.items()
-                }
-            )
-        )
-    if not frames:
-        frames.append(pd.DataFrame({c: pd.Series(dtype=t) for c, t in _COLUMNS.items()}))
-    out = pd.concat(frames, ignore_index=True)
-    for c in ("tau", "start", "end"):
-        out[c] = out[c].astype("Int64")
+    if not tests:
+        out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _COLUMNS.items()})
+        for c in ("tau", "start", "end"):
+            out[c] = out[c].astype("Int64")
+        return out
+    data: dict[str, Any] = {c: np.concatenate(v) for c, v in cols_of.items()}
+    for c in ("tau", "start", "end"):  # whole numbers or missing
+        data[c] = pd.array(data[c], dtype="Int64")
+    data["reason"] = pd.array(data["reason"], dtype=_COLUMNS["reason"])
+    out = pd.DataFrame(data)
     return out

@@ -44,6 +44,7 @@ __all__ = [
     "apply_columns",
     "cell_text",
     "cell_texts",
+    "plain_texts",
     "find_columns",
     "parse_calendar_columns",
     "read_source",
@@ -263,6 +264,35 @@ def cell_texts(column: pd.Series | None, n: int) -> np.ndarray:
     else:
         texts = np.array([cell_text(v) for v in values] + [""], dtype=object)
     return texts[np.where(codes < 0, len(values), codes)]
+
+
+#: The dtype a frame gives a column of Python strings (``str``, arrow-backed).
+_TEXT = pd.Series(np.array(["a"], dtype=object)).dtype
+#: The characters ``str.strip()`` removes (those of ``str.isspace``), as an RE2 class.
+_SPACE = (
+    r"[\t-\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+)
+#: A cell that :func:`cell_texts` would change: empty, or with surrounding whitespace.
+_NOT_PLAIN = f"^$|^{_SPACE}|{_SPACE}$"
+
+
+def plain_texts(column: pd.Series) -> pd.api.extensions.ExtensionArray | None:
+    """The column's own texts when :func:`cell_texts` would return them unchanged.
+
+    That is an arrow text column (``str``) with no missing or empty cell and
+    none with surrounding whitespace, checked in one arrow pass; anything else
+    gives ``None`` (read it with :func:`cell_texts`).
+    """
+    if column.dtype != _TEXT or len(column) == 0 or bool(column.isna().any()):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    changed = pc.match_substring_regex(pa.array(column.array), _NOT_PLAIN)
+    if pc.any(changed).as_py():
+        return None
+    return column.array
 
 
 # --------------------------------------------------------------------------- columns
