@@ -284,8 +284,9 @@ def plain_texts(column: pd.Series) -> pd.api.extensions.ExtensionArray | None:
     none with surrounding whitespace, checked in one arrow pass; anything else
     gives ``None`` (read it with :func:`cell_texts`).
     """
-    if column.dtype != _TEXT or len(column) == 0 or bool(column.isna().any()):
-        return None
+    arrow_text = isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"
+    if not arrow_text or column.dtype != _TEXT or len(column) == 0 or column.isna().any():
+        return None  # (pandas 2 reads text as object: the general path)
     import pyarrow as pa
     import pyarrow.compute as pc
 
