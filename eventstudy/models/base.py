@@ -229,6 +229,8 @@ def window_rows(
     if len(d0) and n_off and mat.dtype == np.float64 and mat.ndim == (1 if cols is None else 2):
         first = d0 + offsets[0]
         inside = int(first.min()) >= 0 and int(first.max()) + n_off <= t_len
+        if cols is not None and inside:  # (window_values' flat path reads other columns)
+            inside = int(cols.min()) >= 0 and int(cols.max()) < mat.shape[1]
         if inside and (n_off == 1 or bool((np.diff(offsets) == 1).all())):
             view = np.lib.stride_tricks.sliding_window_view(mat, n_off, axis=0)
             if cols is None:
