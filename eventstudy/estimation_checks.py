@@ -298,6 +298,8 @@ def _surely_not_flat(
         for i in range(0, min(2 * SD_PAIRS, x.shape[1] - 1), 2):
             diff = np.abs(x[:, i] - x[:, i + 1])
             sure |= (diff >= need) & ~miss[:, i] & ~miss[:, i + 1]
+            if sure.all():
+                break
     return sure
 
 

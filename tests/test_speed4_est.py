@@ -31,7 +31,7 @@ from eventstudy.guards import MIN_SERIES_OBS, TYPICAL_DAILY_ABS, beyond_limit, p
 from eventstudy.limit_marks import GRID_BLOCK
 from eventstudy.market.boards import board_of
 from eventstudy.market.limits import limit_fractions
-from eventstudy.models.base import Regressors, _safe_div, window_rows
+from eventstudy.models.base import GATHER_BLOCK, Regressors, _safe_div, window_rows
 from eventstudy.models.market import FIT_BLOCK, market_ols
 
 # ----------------------------------------------------------------- windows
@@ -83,6 +83,11 @@ def test_window_rows_layouts_and_types() -> None:
     flags = rng.random((50, 6)) < 0.3  # not float: the general path
     np.testing.assert_array_equal(
         window_rows(flags, d0, off, tk), window_values(flags, d0, off, tk)
+    )
+    many = rng.integers(12, 40, 2 * GATHER_BLOCK + 5)  # several blocks of events
+    many_tk = rng.integers(0, 6, len(many))
+    np.testing.assert_array_equal(
+        window_rows(grid, many, off, many_tk), window_values(grid, many, off, many_tk)
     )
     for bad in (tk - 6, tk + 6):  # columns outside the grid: as window_values has it
         np.testing.assert_array_equal(

@@ -214,6 +214,10 @@ class Regressors:
         return out.transpose(0, 2, 1)
 
 
+#: Events per block of :func:`window_rows` on a grid.
+GATHER_BLOCK = 1024
+
+
 def window_rows(
     mat: FloatArray, d0: IntArray, offsets: IntArray, cols: IntArray | None = None
 ) -> FloatArray:
@@ -237,7 +241,9 @@ def window_rows(
                 return np.asarray(view[first], dtype=np.float64)
             order = np.lexsort((first, cols))
             out = np.empty((len(d0), n_off))
-            out[order] = view[first[order], cols[order]]
+            for lo in range(0, len(order), GATHER_BLOCK):  # (a temporary that stays in cache)
+                o = order[lo : lo + GATHER_BLOCK]
+                out[o] = view[first[o], cols[o]]
             return out
     return window_values(mat, d0, offsets, cols)
 
