@@ -1,7 +1,7 @@
 """The estimation stage's fast paths against the plain computations they replace.
 
 The windows as rows of a sliding-window view (against ``window_values``),
-the market OLS from masked copies (against the ``np.where`` formula), the
+the market OLS in blocks (against the plain ``np.where`` formula), the
 estimation checks' shortcuts (a column pair certifying the market's spread,
 majority candidates without a masked copy) against a row-by-row check, and
 the grid marks in row blocks (``beyond_limit``, ``plausible_grid``) against
@@ -143,7 +143,7 @@ def _ols_where(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(np.concatenate(c) for c in zip(*parts, strict=True))
 
 
-def test_market_ols_bit_identical_to_the_where_form() -> None:
+def test_market_ols_bit_identical_to_the_plain_form() -> None:
     rng = np.random.default_rng(6)
     e, d = FIT_BLOCK + 37, 41
     x = rng.normal(0.0, 0.01, (e, d))

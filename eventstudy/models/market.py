@@ -112,10 +112,8 @@ def market_ols(
         miss |= np.isnan(x[lo:hi])
         nb = d - np.count_nonzero(miss, axis=1).astype(np.int64)
         nf = nb.astype(np.float64)
-        xc = x[lo:hi].copy()  # a copy and a masked fill: faster than np.where
-        np.copyto(xc, 0.0, where=miss)
-        yc = y[lo:hi].copy()
-        np.copyto(yc, 0.0, where=miss)
+        xc = np.where(miss, 0.0, x[lo:hi])
+        yc = np.where(miss, 0.0, y[lo:hi])
         raw[lo:hi] = np.einsum("ij,ij->i", xc, xc)
         xb = _safe_div(xc.sum(axis=1), nf)
         yb = _safe_div(yc.sum(axis=1), nf)
