@@ -182,31 +182,54 @@ def estimation_problems(
     return out
 
 
-def _may_hold_majority(y: NDArray[np.float64], n: NDArray[np.int64]) -> NDArray[np.bool_]:
+def _may_hold_majority(
+    y: NDArray[np.float64], miss: NDArray[np.bool_], n: NDArray[np.int64]
+) -> NDArray[np.bool_]:
     """False for rows that cannot hold a value on more than half of their ``n`` days.
 
-    Pigeonhole: pair up a row's ``n`` values (``n`` even); a value on more
-    than ``n/2`` of them fills both places of some pair, whatever the
-    pairing.  Complete rows are tested with two pairings (neighbours, and day
-    ``i`` with day ``i + n/2``), rows with gaps with neighbours after moving
-    their values to the front (a stable sort of the gaps); rows with an odd
-    number of values are kept.
+    The days of a row are those where ``miss`` is False, in order.  Pigeonhole:
+    pair up a row's values; a value on more than half of them fills both
+    places of some pair, whatever the pairing, or (``n`` odd) it fills one
+    place of every pair and the unpaired one.  Complete rows of even length
+    are tested with two pairings (neighbours, and day ``i`` with day
+    ``i + n/2``) on ``y`` itself; the other rows on their values put end to end
+    (no gap): an even row with neighbours paired, an odd row with any two
+    consecutive values or its first and last value equal (a value on more
+    than half of an odd number of places without two of them adjacent fills
+    the first, the last and every second one).
     """
     e, d = y.shape
-    look = n % 2 == 1
+    look = np.zeros(e, dtype=bool)
     full = n == d
-    w2 = 2 * (d // 2)
-    if d % 2 == 0 and full.any():
+    if d % 2 == 0 and d and full.any():
         h = d // 2
-        yf = y[full] if not full.all() else y
-        pairs = (yf[:, 0::2] == yf[:, 1::2]).any(axis=1) & (yf[:, :h] == yf[:, h:]).any(axis=1)
-        look[full] |= pairs
-    gaps = ~full & ~look
-    if gaps.any():
-        sub = y[gaps]
-        order = np.argsort(np.isnan(sub), axis=1, kind="stable")  # values first, in order
-        sub = np.take_along_axis(sub, order, axis=1)
-        look[gaps] = (sub[:, 0:w2:2] == sub[:, 1:w2:2]).any(axis=1)
+        pairs = (y[:, 0::2] == y[:, 1::2]).any(axis=1) & full  # (NaN rows: only full kept)
+        if pairs.any():
+            rows = np.flatnonzero(pairs)
+            pairs[rows] = (y[rows, :h] == y[rows, h:]).any(axis=1)
+        look |= pairs
+        rest = np.flatnonzero(~full)
+    else:
+        rest = np.arange(e)
+    if len(rest):
+        look[rest] = _packed_majority(y[rest], miss[rest], n[rest])
+    return look
+
+
+def _packed_majority(
+    y: NDArray[np.float64], miss: NDArray[np.bool_], n: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """:func:`_may_hold_majority` on rows with gaps: their values end to end."""
+    v = y[~miss]  # row after row, each row's values in order
+    start = np.cumsum(n) - n
+    look = (n % 2 == 1) & (n > 0)
+    odd = np.flatnonzero(look)
+    look[odd] = v[start[odd]] == v[start[odd] + n[odd] - 1]  # first == last
+    p = np.flatnonzero(v[1:] == v[:-1])  # v[p] == v[p + 1]
+    row = np.searchsorted(start, p, side="right") - 1  # the row of v[p] (empty rows skipped)
+    q = p - start[row]  # its place in the row
+    ok = (q + 1 < n[row]) & ((q % 2 == 0) | (n[row] % 2 == 1))
+    look[row[ok]] = True
     return look
 
 
@@ -214,36 +237,83 @@ def _row_facts(
     y: NDArray[np.float64], x: NDArray[np.float64], market_slope: bool
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Per row over the days where ``y`` and ``x`` are both present: their number,
-    the market's standard deviation (NaN unless ``market_slope``), the firm's
-    majority value and its count (:func:`majority_value`; NaN and 0 where a
-    row cannot hold a majority), in blocks of :data:`CHECK_BLOCK` rows."""
+    the market's standard deviation (NaN unless ``market_slope``; computed only
+    where it may be below :data:`SIGMA_FLOOR`, see :func:`_surely_not_flat`, and
+    ``inf`` elsewhere), the firm's majority value and its count
+    (:func:`majority_value`; NaN and 0 where a row cannot hold a majority), in
+    blocks of :data:`CHECK_BLOCK` rows."""
     e, d = y.shape
     n = np.empty(e, dtype=np.int64)
     sd_x = np.full(e, np.nan)
-    value = np.empty(e)
-    k = np.empty(e, dtype=np.int64)
+    value = np.full(e, np.nan)
+    k = np.zeros(e, dtype=np.int64)
+    rows, masked = [], []
     for lo in range(0, e, CHECK_BLOCK):
         hi = min(lo + CHECK_BLOCK, e)
-        miss = np.isnan(y[lo:hi])
-        miss |= np.isnan(x[lo:hi])
+        yb, xb = y[lo:hi], x[lo:hi]
+        # every x finite and at most 1e100 in size (max and min propagate NaN)
+        tame = market_slope and xb.size > 0 and -1e100 <= xb.min() and xb.max() <= 1e100
+        miss = np.isnan(yb)
+        if not tame:
+            miss |= np.isnan(xb)
         nb = d - np.count_nonzero(miss, axis=1).astype(np.int64)
-        if market_slope:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                dx = np.where(miss, 0.0, x[lo:hi])
-                xbar = dx.sum(axis=1) / nb
-                np.subtract(dx, xbar[:, None], out=dx)
-                np.copyto(dx, 0.0, where=miss)
-                sd_x[lo:hi] = np.sqrt(np.einsum("ij,ij->i", dx, dx) / nb)
-        ym = np.where(miss, np.nan, y[lo:hi])
-        look = _may_hold_majority(ym, nb)
-        value[lo:hi], k[lo:hi] = np.nan, 0
-        if look.all():
-            value[lo:hi], k[lo:hi] = majority_value(ym)
-        elif look.any():
-            idx = lo + np.flatnonzero(look)
-            value[idx], k[idx] = majority_value(ym[look])
         n[lo:hi] = nb
+        if market_slope:
+            sure = _surely_not_flat(xb, miss, nb) if tame else np.zeros(hi - lo, dtype=bool)
+            sd_x[lo:hi][sure] = np.inf
+            exact = np.flatnonzero(~sure)
+            if len(exact):
+                sd_x[lo + exact] = _masked_sd(xb[exact], miss[exact], nb[exact])
+        look = np.flatnonzero(_may_hold_majority(yb, miss, nb))
+        rows.append(lo + look)
+        masked.append(np.where(miss[look], np.nan, yb[look]))
+    look = np.concatenate(rows) if rows else np.zeros(0, dtype=np.intp)
+    if len(look):
+        value[look], k[look] = majority_value(np.concatenate(masked))
     return n, sd_x, value, k
+
+
+#: Column pairs tried by :func:`_surely_not_flat` before the exact standard deviation.
+SD_PAIRS: Final = 8
+
+
+def _surely_not_flat(
+    x: NDArray[np.float64], miss: NDArray[np.bool_], n: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    r"""Rows whose standard deviation over the days not ``miss`` is surely >= :data:`SIGMA_FLOOR`.
+
+    For any two of the ``n`` days, :math:`S_{xx} = \sum (x - \bar x)^2 \ge
+    (x_i - x_j)^2 / 2`, so :math:`|x_i - x_j| \ge \sqrt{2n}\,` SIGMA_FLOOR
+    proves :math:`\sqrt{S_{xx}/n} \ge` SIGMA_FLOOR, and the computed value
+    too: a sum of positive squares (about any centre, the mean minimising it)
+    loses at most about :math:`(n + 3)u` to rounding, far below the 0.1% margin
+    taken, provided no sum overflows: the caller makes sure that every value of
+    ``x`` is finite and at most :math:`10^{100}` in absolute value.  Tries the
+    neighbouring columns ``(0, 1), (2, 3), ...`` (:data:`SD_PAIRS` of them);
+    the other rows get the exact value (:func:`_masked_sd`).
+    """
+    sure = np.zeros(len(n), dtype=bool)
+    need = np.sqrt(2.0 * n) * (SIGMA_FLOOR * 1.001)
+    with np.errstate(invalid="ignore"):
+        for i in range(0, min(2 * SD_PAIRS, x.shape[1] - 1), 2):
+            diff = np.abs(x[:, i] - x[:, i + 1])
+            sure |= (diff >= need) & ~miss[:, i] & ~miss[:, i + 1]
+            if sure.all():
+                break
+    return sure
+
+
+def _masked_sd(
+    x: NDArray[np.float64], miss: NDArray[np.bool_], n: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Standard deviation (divisor ``n``) of each row over its days not ``miss``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dx = np.where(miss, 0.0, x)
+        xbar = dx.sum(axis=1) / n
+        np.subtract(dx, xbar[:, None], out=dx)
+        np.copyto(dx, 0.0, where=miss)
+        out: NDArray[np.float64] = np.sqrt(np.einsum("ij,ij->i", dx, dx) / n)
+    return out
 
 
 def standardised_outliers(

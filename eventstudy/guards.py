@@ -450,21 +450,45 @@ def plausible_grid(
     which decides (and words the message).
     """
     lo, hi = typical
-    cols = [grid, market[:, None]]
-    with np.errstate(invalid="ignore"):
-        for x in cols:
-            if (x <= -1.0).any():
-                return False
-        n = np.concatenate([np.count_nonzero(~np.isnan(x), axis=0) for x in cols])
-        a = [np.abs(x) for x in cols]
-        above = np.concatenate([np.count_nonzero(v > hi, axis=0) for v in a])
-        if ((n >= min_obs) & (above >= n // 2)).any():
-            return False
-        if n.sum() >= 5 and above.sum() >= n.sum() // 2:
-            return False
-        if unit == "percent" and lo > 0:
-            nz = np.concatenate([np.count_nonzero(v > 0.0, axis=0) for v in a])
-            small = np.concatenate([np.count_nonzero((v > 0.0) & (v < lo), axis=0) for v in a])
-            if ((nz >= min_obs) & (small >= nz // 2)).any():
-                return False
+    percent = unit == "percent" and lo > 0
+    got = [_grid_counts(x, hi, lo, percent) for x in (grid, market[:, None])]
+    counts = [c for c in got if c is not None]
+    if len(counts) < len(got):  # a return at or below -1
+        return False
+    n, above, nz, small = (np.concatenate(parts) for parts in zip(*counts, strict=True))
+    if ((n >= min_obs) & (above >= n // 2)).any():
+        return False
+    if n.sum() >= 5 and above.sum() >= n.sum() // 2:
+        return False
+    if percent and ((nz >= min_obs) & (small >= nz // 2)).any():
+        return False
     return True
+
+
+#: Rows per block of :func:`_grid_counts` (its temporaries stay in cache).
+GRID_BLOCK: Final = 128
+
+
+def _grid_counts(
+    x: NDArray[np.float64], hi: float, lo: float, percent: bool
+) -> tuple[NDArray[np.int64], ...] | None:
+    """Per column of ``x``: values, ``|x| > hi``, and (``percent``) ``|x| > 0``
+    and ``0 < |x| < lo``; None when a value is at or below -1.  In blocks of
+    :data:`GRID_BLOCK` rows, with one reused buffer for ``|x|``."""
+    x = np.asarray(x, dtype=np.float64)
+    t_len, w = x.shape
+    n, above, nz, small = (np.zeros(w, dtype=np.int64) for _ in range(4))
+    buf = np.empty((min(GRID_BLOCK, t_len), w))
+    with np.errstate(invalid="ignore"):
+        for start in range(0, t_len, GRID_BLOCK):
+            blk = x[start : start + GRID_BLOCK]
+            if (blk <= -1.0).any():
+                return None
+            a = np.abs(blk, out=buf[: len(blk)])
+            n += len(blk) - np.isnan(a).sum(axis=0)
+            above += (a > hi).sum(axis=0)
+            if percent:
+                pos = a > 0.0
+                nz += pos.sum(axis=0)
+                small += (pos & (a < lo)).sum(axis=0)
+    return n, above, nz, small

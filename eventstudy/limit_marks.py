@@ -73,7 +73,8 @@ def beyond_limit(
     r = np.asarray(ret, dtype=np.float64)
     if r.size == 0:
         return np.zeros(r.shape, dtype=bool)
-    boards = np.array([board_of(str(t)) for t in tickers], dtype=object)
+    names = tickers.tolist() if isinstance(tickers, (pd.Index, np.ndarray)) else tickers
+    boards = np.array([board_of(str(t)) for t in names], dtype=object)
     ub, inv = np.unique(boards.astype(str), return_inverse=True)
     d = np.asarray(pd.DatetimeIndex(dates).values, dtype="datetime64[ns]")
     per_board = limit_fractions(ub.astype(object)[None, :], d[:, None])  # (days, boards)
@@ -84,12 +85,13 @@ def beyond_limit(
         warnings.simplefilter("ignore", RuntimeWarning)  # a day without any limit: NaN
         up_b = (1.0 + per_board) ** one - 1.0 + tol  # (days, boards)
         down_b = (1.0 - per_board) ** one - 1.0 - tol
-        # candidates against the day's tightest bounds over boards (smallest upper,
-        # largest lower: a superset of the marks), then the exact
-        # bound of each candidate's board; NaN bounds (no limit) compare False
-        cand = (r > np.nanmin(up_b, axis=1)[:, None]) | (r < np.nanmax(down_b, axis=1)[:, None])
+        # candidates: |r| beyond the day's tightest bound over boards and sides (a
+        # superset of the marks), then the exact bound of each candidate's board;
+        # NaN bounds (no limit) compare False
+        near = np.minimum(np.nanmin(up_b, axis=1), -np.nanmax(down_b, axis=1))
+        flat = _beyond(r, near)
         out = np.zeros(r.shape, dtype=bool)
-        t_c, j_c = np.nonzero(cand)
+        t_c, j_c = np.divmod(flat, r.shape[1])
         rc = r[t_c, j_c]
         out[t_c, j_c] = (rc > up_b[t_c, inv[j_c]]) | (rc < down_b[t_c, inv[j_c]])
     if span is not None:
@@ -104,6 +106,26 @@ def beyond_limit(
                 down = (1.0 - lim) ** sm - 1.0 - tol
                 out.reshape(-1)[multi] = ~np.isnan(lim) & ((rm > up) | (rm < down))
     return np.asarray(out, dtype=bool)
+
+
+#: Rows of the grid per block of :func:`_beyond` (its temporaries stay in cache).
+GRID_BLOCK: Final = 128
+
+
+def _beyond(r: NDArray[np.float64], bound: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Flat indices (row-major) of the cells of ``r`` with ``|r[t, j]| > bound[t]``.
+
+    In blocks of :data:`GRID_BLOCK` rows, one absolute value and one comparison
+    each, so that no grid-sized temporary is made; NaN never counts.
+    """
+    t_len, w = r.shape
+    buf = np.empty((min(GRID_BLOCK, t_len), w))
+    hits = []
+    for lo in range(0, t_len, GRID_BLOCK):
+        blk = buf[: min(GRID_BLOCK, t_len - lo)]
+        np.abs(r[lo : lo + len(blk)], out=blk)
+        hits.append(np.flatnonzero(blk > bound[lo : lo + len(blk), None]) + lo * w)
+    return np.concatenate(hits)
 
 
 def beyond_limit_note(

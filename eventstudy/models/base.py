@@ -53,6 +53,7 @@ __all__ = [
     "Regressors",
     "ols_batch",
     "regressors_missing",
+    "window_rows",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -190,10 +191,10 @@ class Regressors:
         which the firm traded but the model's inputs were missing
         (``n_missing_factor_days``), not as a day the firm did not trade.
         """
-        y = window_values(firm, d0, offsets, tk)
+        y = window_rows(firm, d0, offsets, tk)
         x = self.gather(d0, offsets)
         if self.rf is not None:
-            rf = window_values(self.rf, d0, offsets)
+            rf = window_rows(self.rf, d0, offsets)
             gone = np.isnan(rf)
             y = y - np.where(gone, 0.0, rf)
             if gone.any():
@@ -203,14 +204,48 @@ class Regressors:
     def gather(self, d0: IntArray, offsets: IntArray) -> FloatArray:
         """Regressors on ``d0 + offsets``: (E, D) or (E, D, p), NaN outside the data."""
         if self.x.ndim == 1:
-            return window_values(self.x, d0, offsets)
+            return window_rows(self.x, d0, offsets)
         p = self.x.shape[1]
         # (E, D, p) view of (E, p, D) memory: each regressor's days are contiguous,
         # which makes the solver's sums over days fast
         out = np.empty((len(d0), p, len(offsets)))
         for j in range(p):
-            out[:, j, :] = window_values(self.x[:, j], d0, offsets)
+            out[:, j, :] = window_rows(self.x[:, j], d0, offsets)
         return out.transpose(0, 2, 1)
+
+
+#: Events per block of :func:`window_rows` on a grid.
+GATHER_BLOCK = 1024
+
+
+def window_rows(
+    mat: FloatArray, d0: IntArray, offsets: IntArray, cols: IntArray | None = None
+) -> FloatArray:
+    """:func:`~eventstudy.align.window_values` (NaN fill) with a fast path, same values.
+
+    When the offsets are consecutive days and every window lies inside the
+    grid, each event's window is one row of a sliding-window view of ``mat``
+    (no index array per cell), and the windows of a (days x tickers) grid are
+    read in ticker-then-day order (neighbouring events share cache lines)
+    and put back in the events' order.  Otherwise :func:`window_values`.
+    """
+    t_len, n_off = mat.shape[0], len(offsets)
+    if len(d0) and n_off and mat.dtype == np.float64 and mat.ndim == (1 if cols is None else 2):
+        first = d0 + offsets[0]
+        inside = int(first.min()) >= 0 and int(first.max()) + n_off <= t_len
+        if cols is not None and inside:  # (window_values' flat path reads other columns)
+            inside = int(cols.min()) >= 0 and int(cols.max()) < mat.shape[1]
+        if inside and (n_off == 1 or bool((np.diff(offsets) == 1).all())):
+            view = np.lib.stride_tricks.sliding_window_view(mat, n_off, axis=0)
+            if cols is None:
+                return np.asarray(view[first], dtype=np.float64)
+            order = np.lexsort((first, cols))
+            out = np.empty((len(d0), n_off))
+            for lo in range(0, len(order), GATHER_BLOCK):  # (a temporary that stays in cache)
+                o = order[lo : lo + GATHER_BLOCK]
+                out[o] = view[first[o], cols[o]]
+            return out
+    return window_values(mat, d0, offsets, cols)
 
 
 def regressors_missing(x: FloatArray) -> BoolArray:
