@@ -19,7 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from eventstudy.data.base import Panel
-from eventstudy.dates import factorize_cells, parse_dates
+from eventstudy.dates import factorize_runs, parse_dates
 from eventstudy.exceptions import DataError, DataWarning
 from eventstudy.guards import (
     beyond_limit,
@@ -101,29 +101,34 @@ def _row_no(rows: NDArray[np.int64] | None, i: int) -> int:
 
 
 def _row_dates(raw: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.datetime64]]:
-    """Trading day of every row as codes into distinct days (``days[codes]``).
+    """Trading day of every row as codes into a table of distinct days (``days[codes]``).
 
-    A datetime column is reduced to its distinct values first (a panel
-    repeats each date once per ticker): a naive one by integer day numbers
-    (:func:`_day_numbers`), any other by factorising, and only the distinct
-    values are parsed; text, numbers and missing values go through
+    A naive datetime column is coded by day numbers (:func:`_day_numbers`):
+    the table holds every day from its first to its last, days without rows
+    included.  Any other datetime column is reduced to its distinct values
+    first (a panel repeats each date once per ticker) and only those are
+    parsed; text, numbers and missing values go through
     :func:`~eventstudy.dates.parse_dates` row by row, so that a message names
-    the row.
+    the row.  Both of these tables hold only days with rows.
     """
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         fast = _day_numbers(raw)
         if fast is not None:
-            codes, uniq = fast
-        else:
-            codes, uniq = pd.factorize(raw, use_na_sentinel=True)  # type: ignore[assignment]
-        if len(codes) and (codes >= 0).all():
-            try:
-                days = parse_dates(pd.Series(uniq), what="returns").dates.values
+            try:  # the first and the last day pass the date policy, hence every day between
+                parse_dates(pd.Series(fast[1][[0, -1]]), what="returns")
+                return fast[0], fast[1].astype("datetime64[ns]")
             except DataError:  # a date out of range: parsed row by row below, naming its row
-                days = None
-            if days is not None:
-                dcodes, duniq = pd.factorize(np.asarray(days, dtype="datetime64[ns]"))
-                return np.asarray(dcodes, dtype=np.int64)[codes], np.asarray(duniq)
+                pass
+        else:
+            codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+            if len(codes) and (codes >= 0).all():
+                try:
+                    days = parse_dates(pd.Series(uniq), what="returns").dates.values
+                except DataError:  # as above
+                    days = None
+                if days is not None:
+                    dcodes, duniq = pd.factorize(np.asarray(days, dtype="datetime64[ns]"))
+                    return np.asarray(dcodes, dtype=np.int64)[codes], np.asarray(duniq)
     dvals = parse_dates(raw, what="returns").dates.values.astype("datetime64[ns]")
     dcodes, duniq = pd.factorize(dvals)
     return np.asarray(dcodes, dtype=np.int64), np.asarray(duniq)
@@ -133,30 +138,95 @@ def _row_dates(raw: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.datetime64
 _DAY: dict[str, int] = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400 * 10**9}
 
 
-def _day_numbers(raw: pd.Series) -> tuple[NDArray[np.int64], pd.Series] | None:
-    """Codes of a naive datetime column into its distinct calendar days, or None.
+def _day_numbers(raw: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.datetime64]] | None:
+    """Day number of every row of a naive datetime column, and its days, or None.
 
-    Integer day numbers (floor of the stamp over one day) and a count per
-    day replace hashing every row; the stamps of one day share a code and
-    the distinct days come back in order, at midnight.  None (the caller
-    factorises) for zone-aware or missing values, other units, or a span
-    of more than 10**6 days.
+    The day number counts calendar days from the first day of the column
+    (the floor of the stamp over one day), so that the stamps of one day
+    share a code with neither hashing nor counting; the days come back
+    in the column's unit, at midnight, one per day from the first to the
+    last (days without rows included).  None (the caller factorises) for
+    zone-aware or missing values, other units, or a span of more than
+    10**6 days.
     """
     if not isinstance(raw.dtype, np.dtype) or len(raw) == 0:
         return None
     unit = np.datetime_data(raw.dtype)[0]  # type: ignore[arg-type]
     if unit not in _DAY:
         return None
-    stamp = raw.to_numpy().view(np.int64)
-    day = stamp // _DAY[unit]
+    day = raw.to_numpy().view(np.int64) // _DAY[unit]
     lo, hi = int(day.min()), int(day.max())
-    if hi - lo > 10**6 or int(stamp.min()) == np.iinfo(np.int64).min:  # NaT or a wild date
+    if lo == np.iinfo(np.int64).min // _DAY[unit] or hi - lo > 10**6:  # NaT or a wild date
         return None
     day -= lo
-    present = np.bincount(day, minlength=hi - lo + 1) > 0
-    recode = np.cumsum(present) - 1
-    first = (np.flatnonzero(present) + lo) * _DAY[unit]
-    return recode[day], pd.Series(first.astype(f"datetime64[{unit}]"))
+    days = (np.arange(lo, hi + 1, dtype=np.int64) * _DAY[unit]).view(f"datetime64[{unit}]")
+    return day, days
+
+
+class _Codes:
+    """Ticker code of every row; a column in runs keeps one code per run.
+
+    ``codes`` holds a code per run (``starts``: the first row of each run)
+    or, with ``starts`` None, a code per row; either way the per-row codes
+    are :attr:`rows`, built only when asked for.
+    """
+
+    def __init__(self, codes: NDArray[np.int64], starts: NDArray[np.int64] | None, n: int):
+        self.codes, self.starts, self.n = codes, starts, n
+        self.lens = None if starts is None else np.diff(starts, append=n)
+        self._rows: NDArray[np.int64] | None = None
+
+    @property
+    def rows(self) -> NDArray[np.int64]:
+        if self._rows is None:
+            self._rows = self.codes if self.lens is None else np.repeat(self.codes, self.lens)
+        return self._rows
+
+    def spread(self, per_code: NDArray[Any]) -> NDArray[Any]:
+        """``per_code`` looked up for every row (``per_code[rows]``)."""
+        if self.lens is None:
+            return per_code[self.codes]
+        return np.repeat(per_code[self.codes], self.lens)
+
+    def first(self, mask: NDArray[np.bool_]) -> int:
+        """First row whose entry of ``codes`` is marked."""
+        i = _first_row(mask)
+        return i if self.starts is None else int(self.starts[i])
+
+    def counts(self, k: int) -> NDArray[np.int64]:
+        """Rows per code."""
+        if self.lens is None:
+            return np.bincount(self.codes, minlength=k)
+        return np.bincount(self.codes, weights=self.lens, minlength=k).astype(np.int64)
+
+    def where(self, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+        """Rows whose code is marked in ``mask`` (a mask per code), in order."""
+        if self.starts is None or self.lens is None:
+            return np.flatnonzero(mask[self.codes])
+        hit = mask[self.codes]
+        lens = self.lens[hit]
+        ends = np.cumsum(lens)
+        return np.arange(int(lens.sum())) + np.repeat(self.starts[hit] - ends + lens, lens)
+
+    def recode(self, table: NDArray[np.int64]) -> _Codes:
+        return _Codes(table[self.codes], self.starts, self.n)
+
+    def select(self, mask: NDArray[np.bool_], table: NDArray[np.int64]) -> _Codes:
+        """The rows of the codes marked in ``mask``, recoded by ``table``."""
+        hit = mask[self.codes]
+        if self.lens is None:
+            return _Codes(table[self.codes[hit]], None, int(hit.sum()))
+        lens = self.lens[hit]
+        return _Codes(table[self.codes[hit]], np.cumsum(lens) - lens, int(lens.sum()))
+
+    def distinct_cells(self, dcodes: NDArray[np.int64]) -> bool:
+        """True when no two rows share a (date, ticker) code: each ticker in one run,
+        its date codes increasing (a panel sorted by ticker, then date)."""
+        if self.starts is None or len(np.unique(self.codes)) < len(self.codes):
+            return False
+        inc = dcodes[1:] > dcodes[:-1]
+        inc[self.starts[1:] - 1] = True
+        return bool(inc.all())
 
 
 def _no_duplicates(
@@ -173,7 +243,11 @@ def _no_duplicates(
     The full count over every row kept: called where a cheaper test saw a
     duplicate (or could not look), so that the message is always the same.
     """
-    key = dcodes * len(norm) + tcodes
+    days = dcodes
+    if n_days * len(norm) > 2 * len(dcodes):  # a table of mostly empty days: days with rows
+        used = np.bincount(dcodes, minlength=n_days) > 0
+        days, n_days = (np.cumsum(used) - 1)[dcodes], int(used.sum())
+    key = days * len(norm) + tcodes
     counts = np.bincount(key, weights=keep_code[tcodes], minlength=n_days * len(norm))
     dupmask = (counts[key] > 1) & keep_code[tcodes]
     if dupmask.any():
@@ -287,6 +361,7 @@ def align_panel(
             if tickers is not None:
                 returns, skipped_wide, every = _needed_columns(returns, market, tickers)
             dcodes, duniq, tcodes, tuniq, raw_ret = _wide_codes(returns)
+            tc = _Codes(tcodes, None, len(tcodes))
             returns = pd.DataFrame()  # no span column
         else:
             missing = [c for c in ("date", "ticker", "ret") if c not in returns.columns]
@@ -294,12 +369,12 @@ def align_panel(
     else:
         # dates: one policy for every boundary (year first; zones to China time)
         dcodes, duniq = _row_dates(returns["date"])
-        # tickers (normalised once per distinct value)
-        tcodes, tuniq = factorize_cells(returns["ticker"], what="returns", label="ticker")
+        # tickers (normalised once per distinct value), kept per run when sorted
+        starts, tcodes, tuniq = factorize_runs(returns["ticker"], what="returns", label="ticker")
+        tc = _Codes(tcodes, starts, len(returns))
         raw_ret = returns["ret"]
-    if (tcodes < 0).any():
-        i = _first_row(tcodes < 0)
-        raise DataError(f"returns: row {i + 1} has an empty ticker")
+    if (tc.codes < 0).any():
+        raise DataError(f"returns: row {tc.first(tc.codes < 0) + 1} has an empty ticker")
 
     def day_of(i: int) -> object:
         return pd.Timestamp(duniq[dcodes[i]]).date()
@@ -308,19 +383,20 @@ def align_panel(
     mkt, mkt_note = normalize_market_ticker(market)
     raw_mkt = str(market).strip()
     given = [str(t) for t in np.asarray(tuniq, dtype=object)]
-    norm = pd.Index([mkt if t.strip() == raw_mkt else normalize_ticker(t) for t in given])
-    blank = np.asarray(norm == "", dtype=bool)  # "" or spaces: as empty as a missing ticker
+    names = [mkt if t.strip() == raw_mkt else normalize_ticker(t) for t in given]
+    blank = np.array([t == "" for t in names], dtype=bool)  # "" or spaces: as empty as missing
     if blank.any():
-        i = _first_row(blank[tcodes])
-        raise DataError(f"returns: row {i + 1} has an empty ticker")
-    renamed = [f"{a} read as {b}" for a, b in zip(given, norm, strict=True) if a != b]
+        raise DataError(f"returns: row {tc.first(blank[tc.codes]) + 1} has an empty ticker")
+    renamed = [f"{a} read as {b}" for a, b in zip(given, names, strict=True) if a != b]
     if renamed:
         notes.append(f"{len(renamed)} ticker(s) normalised, e.g. {renamed[0]}")
-    if norm.has_duplicates:
+    norm = pd.Index(names)
+    if len(set(names)) < len(names):
         # two spellings of one ticker: merge codes
         uniq2, remap = np.unique(np.asarray(norm), return_inverse=True)
-        tcodes = remap[tcodes]
+        tc = tc.recode(remap.reshape(-1))
         norm = pd.Index(uniq2)
+        names = norm.tolist()
     # returns
     if pd.api.types.is_numeric_dtype(raw_ret) and not pd.api.types.is_bool_dtype(raw_ret):
         ret = raw_ret.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -331,7 +407,7 @@ def align_panel(
         if bad.any():
             i = _first_row(bad.to_numpy(dtype=bool))
             raise DataError(
-                f"returns: row {i + 1} ({norm[tcodes[i]]}, {day_of(i)}) has a non-numeric "
+                f"returns: row {i + 1} ({names[tc.rows[i]]}, {day_of(i)}) has a non-numeric "
                 f"return {raw_ret.iloc[i]!r}"
             )
         ret = num.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -339,42 +415,41 @@ def align_panel(
     if inf.any():
         i = _first_row(inf)
         raise DataError(
-            f"returns: row {i + 1} ({norm[tcodes[i]]}, {day_of(i)}) has an infinite return"
+            f"returns: row {i + 1} ({names[tc.rows[i]]}, {day_of(i)}) has an infinite return"
         )
     # only the rows of the tickers read (and the market): the others are never used.
-    # Few of them: their returns are blanked (NaN) and their rows left out of the
-    # grid; many: the rows read are selected (``rows`` maps back to the input).
+    # Few of them: their rows are left out of the grid (and their returns out of the
+    # row checks); many: the rows read are selected (``rows`` maps back to the input).
     rows: NDArray[np.int64] | None = None
     skipped = pd.Index(skipped_wide, dtype=object)
     norm_all = pd.Index(every) if every is not None else norm
     keep_code = np.ones(len(norm), dtype=bool)
+    n_rows: NDArray[np.int64] | None = None  # rows per ticker, when counted
     if tickers is not None:
         want = {str(t) for t in tickers} | {mkt, normalize_ticker(market)}
-        keep_code = np.fromiter((t in want for t in norm.tolist()), dtype=bool, count=len(norm))
+        keep_code = np.array([t in want for t in names], dtype=bool)
         if not keep_code.all():
             skipped = skipped.append(pd.Index(norm[~keep_code], dtype=object))
-            n_rows = np.bincount(tcodes, minlength=len(norm))
-            if 2 * int(n_rows[keep_code].sum()) >= len(tcodes):
-                ret = np.where(keep_code[tcodes], ret, np.nan)
-            else:
-                sel = keep_code[tcodes]
-                rows = np.flatnonzero(sel)
-                newcode = np.cumsum(keep_code) - 1
-                tcodes = newcode[tcodes[sel]]
+            n_rows = tc.counts(len(norm))
+            if 2 * int(n_rows[keep_code].sum()) < tc.n:
+                rows = tc.where(keep_code)
+                tc = tc.select(keep_code, np.cumsum(keep_code) - 1)
                 norm = pd.Index(norm[keep_code])
+                names = norm.tolist()
+                n_rows = n_rows[keep_code]
                 keep_code = np.ones(len(norm), dtype=bool)
-                dcodes, ret = dcodes[sel], ret[sel]
+                dcodes, ret = dcodes[rows], ret[rows]
 
     # magnitudes, per ticker and pooled, in the declared unit: screened on the grid
     # below (one pass per count); the exact check on the rows, with its messages,
     # runs where the screen cannot clear the data, and before any other error
     def row_check() -> None:
         check_return_scale(
-            ret,
+            ret if keep_code.all() else np.where(keep_code[tc.rows], ret, np.nan),
             what="returns",
             unit=unit,
-            tickers=tcodes,
-            labels=norm.tolist(),
+            tickers=tc.rows,
+            labels=names,
             dates=duniq,
             date_codes=dcodes,
             rows=rows,
@@ -384,15 +459,15 @@ def align_panel(
         """The checks that look at rows, in the order of their errors: magnitudes, then
         duplicate (date, ticker) rows (called where a cheaper test could not clear them)."""
         row_check()
-        _no_duplicates(dcodes, tcodes, keep_code, len(duniq), norm, duniq, rows)
+        _no_duplicates(dcodes, tc.rows, keep_code, len(duniq), norm, duniq, rows)
 
     scale = 0.01 if unit == "percent" else 1.0
     if unit == "percent":
         notes.append("returns declared in percent (returns_unit='percent'); divided by 100")
     # market
-    mloc = int(norm.get_indexer(pd.Index([mkt]))[0])
+    mloc = names.index(mkt) if mkt in names else -1
     share = normalize_ticker(market)
-    if mloc < 0 and share != mkt and share in norm:
+    if mloc < 0 and share != mkt and share in names:
         # a bare index code in a file was read as a share: that series is the market
         msg = (
             f"market ticker {market!r}: the returns have no {mkt} but have {share} "
@@ -401,7 +476,7 @@ def align_panel(
         )
         notes.append(msg)
         warnings.warn(msg, DataWarning, stacklevel=3)
-        mkt, mloc, mkt_note = share, int(norm.get_indexer(pd.Index([share]))[0]), None
+        mkt, mloc, mkt_note = share, names.index(share), None
     if mloc < 0:
         check_rows()
         shown = ", ".join(map(str, norm_all[:8]))
@@ -414,7 +489,7 @@ def align_panel(
         )
     if mkt_note is not None:
         notes.append(mkt_note)
-    m_rows = np.flatnonzero(tcodes == mloc)
+    m_rows = tc.where(np.arange(len(norm)) == mloc)
     if (np.bincount(dcodes[m_rows], minlength=len(duniq)) > 1).any():
         check_rows()
     m_rows = m_rows[~np.isnan(ret[m_rows])]
@@ -425,43 +500,43 @@ def align_panel(
     if len(mdates) < 2:
         check_rows()
         raise DataError(f"market ticker {mkt} has fewer than 2 returns")
-    # firms on the market calendar: the cell of each row in the (days x firms)
-    # grid from its distinct date's row and its ticker's column, or negative
-    # (the market, a skipped ticker, a date without a market return)
+    # firms on the market calendar: the cell of each row in the (days x firms) grid,
+    # from its day's row and its ticker's column; rows the grid does not hold (the
+    # market, a skipped ticker, a date without a market return) go to one cell past
+    # the grid, ``n_cells``
     upos = np.searchsorted(mdates, duniq)
     uon = (upos < len(mdates)) & (mdates[np.minimum(upos, len(mdates) - 1)] == duniq)
     firm_code = keep_code.copy()
     firm_code[mloc] = False
     firm_cols = np.flatnonzero(firm_code)
     n_f = len(firm_cols)
-    colmap = np.full(len(norm), -1, dtype=np.int64)
+    n_cells = len(mdates) * n_f
+    colmap = np.full(len(norm), n_cells, dtype=np.int64)
     colmap[firm_cols] = np.arange(n_f)
-    big = (len(mdates) + 1) * max(n_f, 1) + 1  # beyond every cell
-    dterm = np.where(uon, upos * n_f, -big)
-    cterm = np.where(colmap >= 0, colmap, -2 * big)
-    flat = dterm[dcodes]
-    flat += cterm[tcodes]
-    use = flat >= 0
-    flat = flat[use]
-    seen = np.zeros(len(mdates) * n_f, dtype=bool)
-    seen[flat] = True
-    if int(np.count_nonzero(seen)) < len(flat):
-        check_rows()
-    n_off = 0
-    if not uon.all():
-        off = ~uon[dcodes] & firm_code[tcodes]
-        n_off = int(off.sum())
-        if n_off:  # rows the grid does not hold: checked as rows
+    flat = np.where(uon, upos * n_f, n_cells)[dcodes]
+    flat += tc.spread(colmap)
+    n_out = int(np.count_nonzero(flat >= n_cells))
+    np.minimum(flat, n_cells, out=flat)
+    if not tc.distinct_cells(dcodes):  # two rows may share a cell: count the cells
+        seen = np.zeros(n_cells + 1, dtype=bool)
+        seen[flat] = True
+        if int(np.count_nonzero(seen[:n_cells])) < len(flat) - n_out:
             check_rows()
-    if n_off:
+    # the rows left out are the other tickers' and the firms' rows off the calendar
+    if n_rows is None and n_out:
+        n_rows = tc.counts(len(norm))
+    n_off = n_out - int(n_rows[~firm_code].sum()) if n_rows is not None else 0
+    if n_off:  # rows the grid does not hold: checked as rows
+        check_rows()
         msg = (
             f"{n_off} firm row(s) fall on dates without a market return and are "
             "ignored (event time counts the market index's dates)"
         )
         notes.append(msg)
         warnings.warn(msg, DataWarning, stacklevel=3)
-    mat = np.full((len(mdates), n_f), np.nan)
-    mat.reshape(-1)[flat] = ret[use]
+    cells = np.full(n_cells + 1, np.nan)
+    cells[flat] = ret
+    mat = cells[:n_cells].reshape(len(mdates), n_f)
     if unit == "percent":
         mat *= scale
     if not n_off and not plausible_grid(mat, mret, unit):
@@ -472,8 +547,9 @@ def align_panel(
             dtype=np.float64, na_value=np.nan
         )
         sp = sp if rows is None else sp[rows]
-        span = np.full(mat.shape, np.nan)
-        span.reshape(-1)[flat] = sp[use]
+        span_cells = np.full(n_cells + 1, np.nan)
+        span_cells[flat] = sp
+        span = span_cells[:n_cells].reshape(mat.shape)
     firm_names = pd.Index(norm[firm_cols])
     beyond = beyond_limit(mat, firm_names, pd.DatetimeIndex(mdates), span)
     note = beyond_limit_note(beyond, mat, firm_names, pd.DatetimeIndex(mdates))

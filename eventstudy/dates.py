@@ -47,6 +47,7 @@ __all__ = [
     "ParsedDates",
     "clock",
     "factorize_cells",
+    "factorize_runs",
     "parse_date_cells",
     "parse_date_value",
     "parse_dates",
@@ -395,6 +396,52 @@ def parse_date_cells(
     return DateCells(codes, precision, days, minutes, errors)
 
 
+def _arrow_starts(raw: pd.Series, most: int) -> tuple[bool, NDArray[np.int64] | None]:
+    """Rows (from the second) that differ from the row before, for pyarrow text of one width.
+
+    A column of equal-width strings without missing values, held by pyarrow
+    in one piece (a panel's codes such as ``600000.SS``), is compared as
+    bytes: its data buffer against itself shifted by one string, eight bytes
+    at a time; only the words that differ are read byte by byte.  Returns
+    (True, rows), or (True, None) for more than ``most`` runs; (False, None)
+    for any other column (the caller compares the values).
+    """
+    if not isinstance(raw.array, pd.arrays.ArrowExtensionArray):
+        return False, None
+    import pyarrow as pa
+
+    arr = raw.array.__arrow_array__()
+    if isinstance(arr, pa.ChunkedArray):
+        if arr.num_chunks != 1:
+            return False, None
+        arr = arr.chunk(0)
+    large = pa.types.is_large_string(arr.type)
+    if arr.null_count or len(arr) < 2 or not (large or pa.types.is_string(arr.type)):
+        return False, None
+    n = len(arr)
+    _, off_buf, data_buf = arr.buffers()
+    odt = np.dtype(np.int64 if large else np.int32)
+    off = np.frombuffer(off_buf, dtype=odt, count=n + 1, offset=arr.offset * odt.itemsize)
+    first = int(off[0])
+    width = (int(off[-1]) - first) // n
+    if (off[1:] - off[:-1] != width).any():
+        return False, None
+    if width == 0:  # empty strings only: one run
+        return True, np.zeros(0, dtype=np.int64)
+    size = (n - 1) * width  # bytes compared: every string against the one before
+    words = size // 8
+    prev = np.frombuffer(data_buf, dtype=np.uint64, count=words, offset=first)
+    this = np.frombuffer(data_buf, dtype=np.uint64, count=words, offset=first + width)
+    cand = np.flatnonzero(prev != this) * 8
+    if len(cand) > most * (width // 8 + 2):  # a run boundary spans at most that many words
+        return True, None
+    data = np.frombuffer(data_buf, dtype=np.uint8, count=n * width, offset=first)
+    pos = np.concatenate([(cand[:, None] + np.arange(8)).reshape(-1), np.arange(8 * words, size)])
+    pos = pos[data[pos] != data[pos + width]]
+    rows = pos // width + 1
+    return True, rows[np.concatenate([[True], rows[1:] != rows[:-1]])] if len(rows) else rows
+
+
 def _runs(raw: pd.Series, min_len: int = 50_000) -> NDArray[np.int64] | None:
     """First row of each run of equal neighbours, or None when runs do not pay.
 
@@ -404,41 +451,43 @@ def _runs(raw: pd.Series, min_len: int = 50_000) -> NDArray[np.int64] | None:
     n = len(raw)
     if n < min_len or not isinstance(raw, pd.Series):
         return None
-    vals = raw.array
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            diff = vals[1:] != vals[:-1]
-        if isinstance(diff, pd.api.extensions.ExtensionArray):
-            diff = diff.to_numpy(dtype=bool, na_value=True)
-        diff = np.asarray(diff, dtype=bool)
-    except (TypeError, ValueError):
+    most = n // 4 - 1  # runs beyond the first
+    arrow, starts = _arrow_starts(raw, most)
+    if not arrow:
+        vals = raw.array
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                diff = vals[1:] != vals[:-1]
+            if isinstance(diff, pd.api.extensions.ExtensionArray):
+                diff = diff.to_numpy(dtype=bool, na_value=True)
+            diff = np.asarray(diff, dtype=bool)
+        except (TypeError, ValueError):
+            return None
+        if diff.shape != (n - 1,):
+            return None
+        starts = np.flatnonzero(diff) + 1
+    if starts is None or len(starts) > most:
         return None
-    if diff.shape != (n - 1,):
-        return None
-    starts = np.flatnonzero(diff)
-    if len(starts) + 1 > n // 4:
-        return None
-    return np.concatenate([[0], starts + 1]).astype(np.int64)
+    return np.concatenate([[0], starts]).astype(np.int64)
 
 
-def factorize_cells(
+def factorize_runs(
     raw: pd.Series, *, what: str, label: str, error: type[EventStudyError] = DataError
-) -> tuple[NDArray[np.int64], Any]:
-    """``pd.factorize`` that reports an unhashable cell (a list, a dict) by its row.
+) -> tuple[NDArray[np.int64] | None, NDArray[np.int64], Any]:
+    """:func:`factorize_cells` that keeps a column's runs: ``(starts, codes, uniques)``.
 
-    A long column made of runs of equal values (a panel sorted by ticker or
-    by date) is factorised by its runs: the first value of each run is
-    factorised and its code repeated, the same codes and distinct values in
-    the same order as hashing every row.
+    For a long column made of runs of equal values (a panel sorted by ticker
+    or by date), ``starts`` is the first row of each run and ``codes`` holds
+    one code per run; otherwise ``starts`` is None and ``codes`` holds one
+    code per row.  The codes and distinct values are those of hashing every
+    row (``pd.factorize``).
     """
     try:
         runs = _runs(raw)
         if runs is not None:
             codes, uniq = pd.factorize(raw.iloc[runs], use_na_sentinel=True)
-            return np.repeat(
-                np.asarray(codes, dtype=np.int64), np.diff(runs, append=len(raw))
-            ), uniq
+            return runs, np.asarray(codes, dtype=np.int64), uniq
         codes, uniq = pd.factorize(raw, use_na_sentinel=True)
     except TypeError:
         for i, v in enumerate(raw):
@@ -449,7 +498,23 @@ def factorize_cells(
                     f"{what}: row {i + 1} has a {type(v).__name__} {v!r:.60} as its {label}"
                 ) from None
         raise
-    return np.asarray(codes, dtype=np.int64), uniq
+    return None, np.asarray(codes, dtype=np.int64), uniq
+
+
+def factorize_cells(
+    raw: pd.Series, *, what: str, label: str, error: type[EventStudyError] = DataError
+) -> tuple[NDArray[np.int64], Any]:
+    """``pd.factorize`` that reports an unhashable cell (a list, a dict) by its row.
+
+    A long column made of runs of equal values (a panel sorted by ticker or
+    by date) is factorised by its runs (:func:`factorize_runs`): the first
+    value of each run is factorised and its code repeated, the same codes
+    and distinct values in the same order as hashing every row.
+    """
+    starts, codes, uniq = factorize_runs(raw, what=what, label=label, error=error)
+    if starts is not None:
+        codes = np.repeat(codes, np.diff(starts, append=len(raw)))
+    return codes, uniq
 
 
 def _from_datetimes(
