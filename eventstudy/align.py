@@ -28,7 +28,7 @@ from eventstudy.guards import (
     check_unit,
     plausible_grid,
 )
-from eventstudy.tickers import near_tickers, normalize_market_ticker, normalize_ticker
+from eventstudy.tickers import check_utf8, near_tickers, normalize_market_ticker, normalize_ticker
 
 __all__ = ["AlignedPanel", "align_panel", "window_values"]
 
@@ -358,6 +358,13 @@ def align_panel(
                     f"found {returns.columns.nlevels} levels, e.g. {returns.columns[0]!r}: "
                     "select one level first, e.g. frame['Close'] or frame.droplevel(0, axis=1)"
                 )
+            check_utf8(
+                list(returns.columns),
+                "returns",
+                "column name",
+                DataError,
+                lambda j: f"column {j + 1}",
+            )
             if tickers is not None:
                 returns, skipped_wide, every = _needed_columns(returns, market, tickers)
             dcodes, duniq, tcodes, tuniq, raw_ret = _wide_codes(returns)
@@ -383,6 +390,9 @@ def align_panel(
     mkt, mkt_note = normalize_market_ticker(market)
     raw_mkt = str(market).strip()
     given = [str(t) for t in np.asarray(tuniq, dtype=object)]
+    check_utf8(
+        given, "returns", "ticker", DataError, lambda j: f"row {tc.first(tc.codes == j) + 1}"
+    )
     names = [mkt if t.strip() == raw_mkt else normalize_ticker(t) for t in given]
     blank = np.array([t == "" for t in names], dtype=bool)  # "" or spaces: as empty as missing
     if blank.any():

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from eventstudy.calendar.validate import is_sh_respelling
 from eventstudy.dates import clock, parse_dates, timing_from_minutes
 from eventstudy.exceptions import CalendarWarning
-from eventstudy.tickers import normalize_ticker
+from eventstudy.tickers import check_utf8, normalize_ticker
 
 #: The dtype a frame gives a column of Python strings (``str``, arrow-backed).
 _TEXT = pd.Series(np.array(["a"], dtype=object)).dtype
@@ -38,6 +38,12 @@ def _prepare_events(events: pd.DataFrame | str) -> pd.DataFrame:
     ``time`` or ``date_precision``) is normalised here with array operations;
     anything else goes through :func:`eventstudy.calendar.load_calendar`.
     """
+    if isinstance(events, pd.DataFrame):
+        from eventstudy.exceptions import CalendarError
+
+        for c in events.columns:
+            if events[c].dtype == object:  # (text dtypes cannot hold what UTF-8 cannot)
+                check_utf8(events[c], "events", f"{c!r}", CalendarError)
     if isinstance(events, pd.DataFrame) and {
         "calendar_status",
         "calendar_reason",

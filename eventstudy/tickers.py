@@ -32,12 +32,14 @@ import difflib
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 
 __all__ = [
     "INDEX_TICKERS",
     "absent_tickers_hint",
+    "check_utf8",
     "describe_index",
     "near_tickers",
     "normalize_market_ticker",
@@ -205,3 +207,30 @@ def absent_tickers_hint(absent: Iterable[str], available: Iterable[str], n: int 
         f"another suffix: {shown}; these events are excluded as unknown tickers: check "
         "the exchange suffix (.SS Shanghai, .SZ Shenzhen, .BJ Beijing)"
     )
+
+
+def check_utf8(
+    column: pd.Series | list[Any], what: str, label: str, error: type[Exception], rows: Any = None
+) -> None:
+    """Raise ``error`` naming the first row whose text is not valid UTF-8 (a lone
+    surrogate such as ``'\\udc80'``, which ``surrogateescape`` decoding leaves):
+    no text column, arrow file or output can hold it.  ``rows`` names the place of
+    a position (default: ``row {position + 1}``)."""
+    values = column.tolist() if isinstance(column, pd.Series) else column
+    text = [v for v in values if isinstance(v, str)]
+    try:
+        "".join(text).encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        return
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                place = f"row {i + 1}" if rows is None else rows(i)
+                raise error(
+                    f"{what}: {place}: the {label} {v!r:.60} is not valid text (a lone "
+                    "surrogate: was the file decoded with errors='surrogateescape'?)"
+                ) from None
