@@ -352,6 +352,8 @@ def align_panel(
                     "or a wide numeric frame (dates x tickers); found columns "
                     f"{list(returns.columns)[:10]}"
                 )
+            if isinstance(returns.columns, pd.MultiIndex) and returns.columns.nlevels == 1:
+                returns = returns.set_axis(returns.columns.get_level_values(0), axis=1)
             if isinstance(returns.columns, pd.MultiIndex):
                 raise DataError(
                     "returns: a wide frame needs one level of column names (the tickers); "

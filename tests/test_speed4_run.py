@@ -87,3 +87,30 @@ def test_prices_with_two_column_levels_name_the_shape() -> None:
         events, prices=prices["Close"], estimation_window=(-200, -11), event_window=(-5, 5)
     ).fit()
     assert res.n_included == 1
+
+
+def test_one_level_multiindex_columns_read_as_plain_names() -> None:
+    from eventstudy import EventStudy
+
+    days = pd.bdate_range("2023-01-02", periods=300)
+    rng = np.random.default_rng(1)
+    cols = pd.MultiIndex.from_arrays([["600519.SS", "000300.SS"]])
+    assert cols.nlevels == 1
+    rets = pd.DataFrame(rng.normal(0, 0.01, (300, 2)), index=days, columns=cols)
+    closes = pd.DataFrame(
+        10 * np.exp(np.cumsum(rng.normal(0, 0.01, (300, 2)), axis=0)), index=days, columns=cols
+    )
+    events = pd.DataFrame({"event_id": ["a"], "ticker": ["600519.SS"], "date": [days[280]]})
+    kw = dict(estimation_window=(-200, -11), event_window=(-5, 5))
+    flat = rets.set_axis(["600519.SS", "000300.SS"], axis=1)
+    plain = EventStudy(events, flat, **kw).fit()
+    res = EventStudy(events, rets, **kw).fit()
+    pd.testing.assert_frame_equal(res.car, plain.car)
+    assert EventStudy(events, prices=closes, **kw).fit().n_included == 1
+
+
+def test_align_day0_names_a_pandas_na_timing() -> None:
+    sess = pd.bdate_range("2024-01-01", periods=5)
+    dates = pd.Series(pd.to_datetime(["2024-01-02"] * 2))
+    with pytest.raises(CalendarError, match=r"unknown timing value\(s\) \[<NA>\]"):
+        align_day0(dates, pd.Series(["unknown", pd.NA], dtype=object), sess)

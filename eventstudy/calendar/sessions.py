@@ -119,8 +119,9 @@ def align_day0(
         # each distinct timing checked once (in order of appearance)
         codes, uniq = pd.factorize(pd.Series(timings, copy=False), use_na_sentinel=False)
         kinds = np.asarray(uniq, dtype=object)
-        if any(x not in TIMINGS for x in kinds.tolist()):  # named as given
-            bad = [x for x in pd.unique(np.asarray(timings, dtype=object)) if x not in TIMINGS]
+        if not all(isinstance(x, str) and x in TIMINGS for x in kinds.tolist()):  # named as given
+            given = pd.unique(np.asarray(timings, dtype=object))
+            bad = [x for x in given if not (isinstance(x, str) and x in TIMINGS)]
             raise CalendarError(f"unknown timing value(s) {bad}; allowed: {list(TIMINGS)}")
         after = np.asarray(kinds == "after-close", dtype=bool)[codes]
     pos = np.searchsorted(sess, vals, side="left").astype(np.int64)

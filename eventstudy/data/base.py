@@ -118,6 +118,8 @@ class Panel:
 def _long_closes(frame: pd.DataFrame) -> pd.DataFrame:
     """A wide frame of closes (dates x tickers) as a long ``date, ticker, close`` frame;
     a long frame (it has a ticker column) unchanged."""
+    if isinstance(frame.columns, pd.MultiIndex) and frame.columns.nlevels == 1:
+        frame = frame.set_axis(frame.columns.get_level_values(0), axis=1)
     if isinstance(frame.columns, pd.MultiIndex):  # e.g. yfinance.download's (Price, Ticker)
         raise DataError(
             "prices: a wide frame needs one level of column names (the tickers); found "
