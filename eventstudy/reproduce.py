@@ -284,7 +284,7 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-10, atol: float = 1e-12) -
 def _reproduce(folder: Path, rtol: float, atol: float, bar: Bar) -> Reproduction:
     """:func:`reproduce` after the snapshot was verified."""
     from eventstudy.data.base import Panel
-    from eventstudy.questions import reproduce_kwargs
+    from eventstudy.questions_io import reproduce_kwargs
     from eventstudy.report.files import REPORT_FORMAT, write_outputs
     from eventstudy.study import EventStudy
 

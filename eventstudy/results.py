@@ -23,7 +23,8 @@ from eventstudy.intervals import (
     confidence_alpha,
     reject_level,
 )
-from eventstudy.questions import QuestionsMixin, question_json
+from eventstudy.questions import QuestionsMixin
+from eventstudy.questions_io import question_json
 from eventstudy.snapshot import ReportData, build_snapshot
 from eventstudy.tables import tests_dict as _tests_dict
 from eventstudy.windows import Window, as_window, window_label

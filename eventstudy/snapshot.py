@@ -106,7 +106,7 @@ def build_snapshot(res: EventStudyResults, alpha: float = 0.05) -> ReportData:
     half = t_half_width(path["sd"].to_numpy(), path["n"].to_numpy(), alpha)
     path["lower"] = path["caar"].to_numpy(dtype=float) - half
     path["upper"] = path["caar"].to_numpy(dtype=float) + half
-    from eventstudy.questions import question_files
+    from eventstudy.questions_io import question_files
     from eventstudy.results import reason_category
 
     excl = res.exclusions

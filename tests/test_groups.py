@@ -311,7 +311,7 @@ def test_flagship_demo_pooled_over_seeds_recovers_the_planted_signs():
 
 def test_question_blocks_round_trip_through_the_reproduce_settings(data, tmp_path):
     """summary.json's config holds everything needed to recompute every question block."""
-    from eventstudy.questions import reproduce_kwargs
+    from eventstudy.questions_io import reproduce_kwargs
     from eventstudy.report.files import write_json, write_outputs
 
     ev, returns, _ = data

@@ -16,7 +16,7 @@ from helpers import make_events, make_panel
 
 import eventstudy.report.fonts as fonts
 from eventstudy import EventStudy
-from eventstudy.questions import reproduce_kwargs
+from eventstudy.questions_io import reproduce_kwargs
 from eventstudy.report.files import write_csv
 from eventstudy.report.questions import plot_bhar, plot_groups
 
