@@ -45,6 +45,8 @@ def main() -> None:
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     kw = dict(seed=args.seed, limits=False)
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", "")
+    load = os.getloadavg()
     t0 = time.perf_counter()
     local = specification_study(args.trials, args.events, **kw)
     t_local = time.perf_counter() - t0
@@ -72,12 +74,17 @@ def main() -> None:
             "250 trials; the same call locally and with `client=` a `LocalCluster` of "
             "single-threaded worker processes on this machine, started by "
             "`eventstudy.distributed.connect(workers=N)` (dask's worker environment without "
-            "`MALLOC_TRIM_THRESHOLD_`; BLAS single-threaded in the workers, while the local "
-            "run may use both cores in BLAS). Every dask run gave exactly the local p-values "
-            "(checked by the script).",
+            "`MALLOC_TRIM_THRESHOLD_`; BLAS single-threaded in the workers; the local run "
+            + (
+                f"with OPENBLAS_NUM_THREADS={blas}"
+                if blas
+                else "may use every core in BLAS (OPENBLAS_NUM_THREADS unset)"
+            )
+            + "). Every dask run gave exactly the local p-values (checked by the script).",
             "",
-            f"- machine: {platform.machine()}, {os.cpu_count()} cores shared with other "
-            f"jobs while this ran, Python {platform.python_version()}",
+            f"- machine: {platform.machine()}, {os.cpu_count()} cores (shared; load average "
+            f"{load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end), "
+            f"Python {platform.python_version()}",
             f"- date: {time.strftime('%Y-%m-%d')}",
             "",
             "| run | seconds | speed-up | cluster start-up and a first block per worker, s |",
