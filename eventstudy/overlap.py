@@ -116,7 +116,8 @@ def overlap_step(
     """Find overlapping events among those not yet excluded and apply ``policy``."""
     check_policy(policy)
     n = len(event_ids)
-    ids = np.asarray(event_ids, dtype=object).astype(str)
+    # Python strings (numpy's fixed-width text would drop trailing NULs of an id)
+    ids = np.array([str(v) for v in np.asarray(event_ids, dtype=object).tolist()], dtype=object)
     pairs = find_overlaps(tk, d0, ~excluded, window)
     exclude = np.zeros(n, dtype=bool)
     reason = np.full(n, "", dtype=object)
@@ -124,11 +125,12 @@ def overlap_step(
     if len(pairs):  # only the events with a partner
         one, two = pairs["i"].to_numpy(), pairs["j"].to_numpy()
         k = np.concatenate([one, two])
-        other = np.asarray(ids[np.concatenate([two, one])], dtype=str)
-        order = np.lexsort((other, k))  # by event, then partner id (code-point order)
-        k, other = k[order], other[order]
-        new = np.r_[True, (k[1:] != k[:-1]) | (other[1:] != other[:-1])]  # each once
-        k, names = k[new], other[new].astype(object)
+        other = ids[np.concatenate([two, one])]
+        rank = np.unique(other, return_inverse=True)[1].reshape(-1)  # code-point order
+        order = np.lexsort((rank, k))  # by event, then partner id
+        k, other, rank = k[order], other[order], rank[order]
+        new = np.r_[True, (k[1:] != k[:-1]) | (rank[1:] != rank[:-1])]  # each once
+        k, names = k[new], other[new]
         overlaps_with = neighbour_ids(n, k, names, np.bincount(k, minlength=n))
     if policy == "drop-all" and len(pairs):
         for k in np.unique(np.concatenate([pairs["i"], pairs["j"]])):

@@ -114,3 +114,24 @@ def test_align_day0_names_a_pandas_na_timing() -> None:
     dates = pd.Series(pd.to_datetime(["2024-01-02"] * 2))
     with pytest.raises(CalendarError, match=r"unknown timing value\(s\) \[<NA>\]"):
         align_day0(dates, pd.Series(["unknown", pd.NA], dtype=object), sess)
+
+
+def test_overlap_lists_keep_ids_with_trailing_nuls() -> None:
+    import warnings
+
+    from eventstudy import EventStudy, simulate_market
+
+    sim = simulate_market(None, seed=1, start="2021-01-04", end="2022-12-30", n_firms=5)
+    r = sim.panel.returns
+    t = sorted(set(r["ticker"]) - {"000300.SS"})[0]
+    d = pd.DatetimeIndex(sorted(r["date"].unique()))
+    ids = ["a\x00", "b", "c\x00\x00"]
+    ev = pd.DataFrame({"event_id": ids, "ticker": [t] * 3, "date": [d[300], d[303], d[306]]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = EventStudy(ev, r).fit()
+        first = EventStudy(ev, r, overlap="first").fit()
+    assert res.events["overlaps_with"].tolist() == ["b;c\x00\x00", "a\x00;c\x00\x00", "a\x00;b"]
+    assert res.overlaps["event_id"].tolist() == ["a\x00", "a\x00", "b"]
+    assert res.overlaps["other"].tolist() == ["b", "c\x00\x00", "c\x00\x00"]
+    assert "(a\x00, day 0 3 trading days earlier" in first.events["reason"].iloc[1]
