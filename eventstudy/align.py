@@ -403,6 +403,7 @@ def align_panel(
     if renamed:
         notes.append(f"{len(renamed)} ticker(s) normalised, e.g. {renamed[0]}")
     norm = pd.Index(names)
+    given_tc = tc  # codes into ``given``, the spellings of the input (for messages)
     if len(set(names)) < len(names):
         # two spellings of one ticker: merge codes
         uniq2, remap = np.unique(np.asarray(norm), return_inverse=True)
@@ -419,7 +420,7 @@ def align_panel(
         if bad.any():
             i = _first_row(bad.to_numpy(dtype=bool))
             raise DataError(
-                f"returns: row {i + 1} ({names[tc.rows[i]]}, {day_of(i)}) has a non-numeric "
+                f"returns: row {i + 1} ({given[given_tc.rows[i]]}, {day_of(i)}) has a non-numeric "
                 f"return {raw_ret.iloc[i]!r}"
             )
         ret = num.to_numpy(dtype=np.float64, na_value=np.nan)

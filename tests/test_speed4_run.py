@@ -135,3 +135,19 @@ def test_overlap_lists_keep_ids_with_trailing_nuls() -> None:
     assert res.overlaps["event_id"].tolist() == ["a\x00", "a\x00", "b"]
     assert res.overlaps["other"].tolist() == ["b", "c\x00\x00", "c\x00\x00"]
     assert "(a\x00, day 0 3 trading days earlier" in first.events["reason"].iloc[1]
+
+
+def test_non_numeric_return_names_the_ticker_as_given() -> None:
+    from eventstudy.align import align_panel
+    from eventstudy.exceptions import DataError
+
+    days = pd.bdate_range("2024-01-01", periods=4)
+    frame = pd.DataFrame(
+        {
+            "date": list(days) * 2,
+            "ticker": ["000300.SS"] * 4 + ["600186.SH"] * 4,
+            "ret": ["0.01", "0.02", "-0.01", "0.0", "0.01", "abc", "0.02", "0.01"],
+        }
+    )
+    with pytest.raises(DataError, match=r"row 6 \(600186\.SH, 2024-01-02\) has a non-numeric"):
+        align_panel(frame, "000300.SS")
