@@ -8,6 +8,7 @@ Importing this package registers, in this order: ``csect_t``, ``patell``,
 from eventstudy.inference import nonparametric as _nonparametric
 from eventstudy.inference import parametric as _parametric
 from eventstudy.inference import resampling as _resampling
+from eventstudy.inference import skewness as _skewness
 from eventstudy.inference.base import (
     TESTS,
     EventTest,
@@ -38,6 +39,6 @@ _registered = dict(TESTS)
 TESTS.clear()
 TESTS.update({k: _registered[k] for k in _ORDER})
 TESTS.update({k: v for k, v in _registered.items() if k not in TESTS})
-del _registered, _nonparametric, _parametric, _resampling
+del _registered, _nonparametric, _parametric, _resampling, _skewness
 
 __all__ = ["TESTS", "EventTest", "TestColumns", "TestData", "TestOutcome", "get_tests", "register"]
