@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from eventstudy._columns import TEXT_DTYPE, taken_texts
 from eventstudy.diagnostics import ledger_columns, limit_car_rows, limit_window_tests
 from eventstudy.results import EventStudyResults, _overlaps
 from eventstudy.tables import tests_frame as _tests_frame
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["build_results"]
 
 
-#: The dtype a frame gives a column of Python strings (``str``, arrow-backed).
-_TEXT = pd.Series(np.array(["a"], dtype=object)).dtype
-
-
 def _column(col: pd.Series) -> Any:
     """``col.to_numpy()`` as a frame column reads it (same dtype and values).
 
@@ -40,7 +37,7 @@ def _column(col: pd.Series) -> Any:
     Python strings and back; anything else (an all-missing text column reads
     as ``object``) goes through ``to_numpy()``.
     """
-    if col.dtype == _TEXT and bool(col.notna().any()):
+    if col.dtype == TEXT_DTYPE and bool(col.notna().any()):
         return col.array
     return col.to_numpy()
 
@@ -57,7 +54,7 @@ def _repeat_cells(col: pd.Series, rows: NDArray[np.int64], times: int) -> Any:
     """``_repeat_text(col.astype(str).to_numpy()[rows], times)`` (same dtype and
     values), taken from the arrow texts at once when the selection has a text."""
     text = col.astype(str)
-    if text.dtype == _TEXT and bool(text.notna().to_numpy()[rows].any()):
+    if text.dtype == TEXT_DTYPE and bool(text.notna().to_numpy()[rows].any()):
         return text.array.take(np.repeat(rows, times))
     return _repeat_text(text.to_numpy()[rows], times)
 
@@ -67,16 +64,14 @@ def _status_text(status: NDArray[Any]) -> Any:
     included = np.asarray(status == "included", dtype=bool)
     if not len(status) or not bool((included | (status == "excluded")).all()):
         return status
-    two = pd.Series(np.array(["excluded", "included"], dtype=object), dtype=_TEXT).array
-    return two.take(included.astype(np.intp))
+    return taken_texts(["excluded", "included"], included.astype(np.intp))
 
 
 def _tile_text(labels: list[str], times: int) -> Any:
     """``np.tile(labels, times)`` as a column (same dtype and values)."""
     if not labels or not times:
         return np.tile(labels, times)
-    small = pd.Series(np.array(labels, dtype=object), dtype=_TEXT).array
-    return small.take(np.tile(np.arange(len(labels)), times))
+    return taken_texts(labels, np.tile(np.arange(len(labels)), times))
 
 
 def build_results(

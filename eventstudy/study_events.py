@@ -7,15 +7,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
+from eventstudy._columns import taken_texts
 from eventstudy.calendar.validate import is_sh_respelling
 from eventstudy.dates import clock, parse_dates, timing_from_minutes
 from eventstudy.exceptions import CalendarWarning
 from eventstudy.tickers import check_utf8, normalize_ticker
-
-#: The dtype a frame gives a column of Python strings (``str``, arrow-backed).
-_TEXT = pd.Series(np.array(["a"], dtype=object)).dtype
 
 _SLOW_COLUMNS = {
     "time",
@@ -96,7 +93,7 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     each = np.concatenate([norm, np.array([None], dtype=object)])
     each[each == ""] = None
     no_tick = np.asarray(pd.isna(each), dtype=bool)[codes]
-    tick = _taken(each, codes)
+    tick = taken_texts(each, codes)
     # the date policy of every boundary: zones -> China time, times of day -> timing
     parsed = parse_dates(events["date"], what="events", allow_missing=True, error=CalendarError)
     dates = parsed.dates
@@ -129,10 +126,12 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
             "event_id": ids,
             "ticker": tick,
             "date": dates,
-            "date_precision": _taken(np.array(["day", "unknown"], dtype=object), no_date),
+            "date_precision": taken_texts(np.array(["day", "unknown"], dtype=object), no_date),
             "timing": timing_arr,
-            "calendar_status": _taken(np.array(["excluded", "ok"], dtype=object), why == 2),
-            "calendar_reason": _taken(np.array(["no ticker", "no date", ""], dtype=object), why),
+            "calendar_status": taken_texts(np.array(["excluded", "ok"], dtype=object), why == 2),
+            "calendar_reason": taken_texts(
+                np.array(["no ticker", "no date", ""], dtype=object), why
+            ),
         }
     )
     pairs = [(a, b) for a, b in zip(given, norm.tolist(), strict=True) if a != b]
@@ -152,12 +151,3 @@ def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
         if c not in out.columns:
             out[c] = events[c].to_numpy()
     return out
-
-
-def _taken(each: NDArray[np.object_], codes: NDArray[Any]) -> Any:
-    """``each[codes]`` (code -1: the last) as a frame column reads it (same dtype and
-    values): the few distinct texts converted once and taken, not every cell."""
-    codes = np.where(np.asarray(codes, dtype=np.intp) < 0, len(each) - 1, codes)
-    if not bool(np.asarray(pd.notna(each), dtype=bool)[codes].any()):
-        return each[codes]  # no text taken: a frame reads it as it is
-    return pd.Series(each, dtype=object).astype(_TEXT).array.take(codes)

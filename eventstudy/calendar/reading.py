@@ -31,6 +31,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from eventstudy._columns import TEXT_DTYPE
 from eventstudy.data.presets import parse_column_mapping
 from eventstudy.dates import CHINA_TZ
 from eventstudy.exceptions import CalendarError, CalendarWarning
@@ -266,8 +267,6 @@ def cell_texts(column: pd.Series | None, n: int) -> np.ndarray:
     return texts[np.where(codes < 0, len(values), codes)]
 
 
-#: The dtype a frame gives a column of Python strings (``str``, arrow-backed).
-_TEXT = pd.Series(np.array(["a"], dtype=object)).dtype
 #: The characters ``str.strip()`` removes (those of ``str.isspace``), as an RE2 class.
 _SPACE = (
     r"[\t-\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
@@ -285,7 +284,7 @@ def plain_texts(column: pd.Series) -> pd.api.extensions.ExtensionArray | None:
     gives ``None`` (read it with :func:`cell_texts`).
     """
     arrow_text = isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"
-    if not arrow_text or column.dtype != _TEXT or len(column) == 0 or column.isna().any():
+    if not arrow_text or column.dtype != TEXT_DTYPE or len(column) == 0 or column.isna().any():
         return None  # (pandas 2 reads text as object: the general path)
     import pyarrow as pa
     import pyarrow.compute as pc
