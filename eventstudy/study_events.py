@@ -38,9 +38,14 @@ def _prepare_events(events: pd.DataFrame | str) -> pd.DataFrame:
     if isinstance(events, pd.DataFrame):
         from eventstudy.exceptions import CalendarError
 
+        names = [str(c) for c in events.columns]
+        check_utf8(names, "events", "column name", CalendarError, lambda j: f"column {j + 1}")
         for c in events.columns:
-            if events[c].dtype == object:  # (text dtypes cannot hold what UTF-8 cannot)
-                check_utf8(events[c], "events", f"{c!r}", CalendarError)
+            col = events[c]
+            if isinstance(col.dtype, pd.CategoricalDtype):  # its categories hold the texts
+                col = col.astype(object) if col.cat.categories.dtype == object else None
+            if col is not None and col.dtype == object:  # (text dtypes hold only UTF-8)
+                check_utf8(col, "events", f"{c!r}", CalendarError)
     if isinstance(events, pd.DataFrame) and {
         "calendar_status",
         "calendar_reason",

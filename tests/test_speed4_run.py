@@ -151,3 +151,23 @@ def test_non_numeric_return_names_the_ticker_as_given() -> None:
     )
     with pytest.raises(DataError, match=r"row 6 \(600186\.SH, 2024-01-02\) has a non-numeric"):
         align_panel(frame, "000300.SS")
+
+
+@pytest.mark.parametrize("where", ["categorical id", "column name"])
+def test_lone_surrogates_in_categories_and_column_names_are_named(where: str) -> None:
+    from eventstudy import EventStudy, simulate_market
+
+    sim = simulate_market(None, seed=1, start="2021-01-04", end="2022-12-30", n_firms=3)
+    r = sim.panel.returns
+    t = sorted(set(r["ticker"]) - {"000300.SS"})[0]
+    d = pd.DatetimeIndex(sorted(r["date"].unique()))
+    ev = pd.DataFrame({"event_id": ["a", "b"], "ticker": [t, t], "date": [d[300], d[330]]})
+    if where == "categorical id":
+        ev["event_id"] = pd.Categorical(pd.Index(["a", "\udc80"], dtype=object))
+        match = r"events: row 2: the 'event_id' '\\udc80' is not valid text"
+    else:
+        ev.columns = pd.Index(["event_id", "ticker", "date"], dtype=object)
+        ev["x\udc80"] = 1.0
+        match = r"events: column 4: the column name 'x\\udc80' is not valid text"
+    with pytest.raises(CalendarError, match=match):
+        EventStudy(ev, r).fit()
