@@ -41,7 +41,7 @@ def _prepare_events(events: pd.DataFrame | str) -> pd.DataFrame:
         names = [str(c) for c in events.columns]
         check_utf8(names, "events", "column name", CalendarError, lambda j: f"column {j + 1}")
         for c in events.columns:
-            col = events[c]
+            col: pd.Series | None = events[c]
             if isinstance(col.dtype, pd.CategoricalDtype):  # its categories hold the texts
                 col = col.astype(object) if col.cat.categories.dtype == object else None
             if col is not None and col.dtype == object:  # (text dtypes hold only UTF-8)
