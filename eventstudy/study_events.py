@@ -41,10 +41,12 @@ def _prepare_events(events: pd.DataFrame | str) -> pd.DataFrame:
         names = [str(c) for c in events.columns]
         check_utf8(names, "events", "column name", CalendarError, lambda j: f"column {j + 1}")
         for c in events.columns:
-            col: pd.Series | None = events[c]
+            col = events[c]
             if isinstance(col.dtype, pd.CategoricalDtype):  # its categories hold the texts
-                col = col.astype(object) if col.cat.categories.dtype == object else None
-            if col is not None and col.dtype == object:  # (text dtypes hold only UTF-8)
+                if col.cat.categories.dtype != object:
+                    continue
+                col = col.astype(object)
+            if col.dtype == object:  # (text dtypes hold only UTF-8)
                 check_utf8(col, "events", f"{c!r}", CalendarError)
     if isinstance(events, pd.DataFrame) and {
         "calendar_status",
